@@ -1,0 +1,34 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need.
+.PHONY: run test down trial lint bench help
+
+help:
+	@echo "make run    — install, then run the platform here (real Kafka, four services)"
+	@echo "make test   — install, then run the whole test suite (what CI runs)"
+	@echo "make down   — stop a platform started with make run"
+	@echo "make trial  — all four services in one process on an in-memory bus"
+	@echo "make lint   — ruff on everything, mypy on the domain packages"
+	@echo "make bench  — the benchmarks in bench/ (results in bench/README.md)"
+
+run:
+	@bash deploy/scripts/bootstrap.sh
+	@.venv/bin/giaitrinh up
+
+test:
+	@bash deploy/scripts/bootstrap.sh --test
+	@.venv/bin/python -m pytest
+
+down:
+	@.venv/bin/giaitrinh down
+
+trial:
+	@bash deploy/scripts/bootstrap.sh
+	@.venv/bin/giaitrinh trial
+
+lint:
+	@bash deploy/scripts/bootstrap.sh
+	@.venv/bin/ruff check services tests bench
+	@.venv/bin/mypy services/*/giaitrinh_*/domain
+
+bench:
+	@bash deploy/scripts/bootstrap.sh --test
+	@.venv/bin/python bench/run.py

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Prepare this checkout for running the platform (and, with --test, its test suite).
+#
+#   bash deploy/scripts/bootstrap.sh          # .venv + Kafka broker jars
+#   bash deploy/scripts/bootstrap.sh --test   # ... + PostgreSQL server binaries for the tests
+#
+# Idempotent: every step checks a stamp or the thing itself first, so a second run does nothing
+# and prints nothing. Progress and errors go to stderr, one short line each. Works from any
+# directory. Needs: python3.11, java (OpenJDK 17), mvn; with --test, apt-get (as root or via
+# passwordless sudo) unless PostgreSQL is already installed.
+set -euo pipefail
+
+cd -P "$(dirname "${BASH_SOURCE[0]}")/../.."
+ROOT=$PWD
+
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'bootstrap: error: %s\n' "$*" >&2; exit 1; }
+
+WITH_TEST=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) WITH_TEST=1 ;;
+    -h|--help) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $arg (try --help)" ;;
+  esac
+done
+
+# --- (a) Python virtualenv --------------------------------------------------------------------
+VENV=$ROOT/.venv
+VENV_STAMP=$VENV/.bootstrap-stamp
+
+venv_is_py311() {
+  [[ -x $VENV/bin/python ]] &&
+    "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null
+}
+
+setup_venv() {
+  command -v python3.11 >/dev/null 2>&1 ||
+    die "python3.11 not found on PATH; install Python 3.11 (the project requires >=3.11,<3.12)"
+  if ! venv_is_py311; then
+    say "creating .venv with $(command -v python3.11)"
+    rm -rf "$VENV"
+    python3.11 -m venv "$VENV"
+  elif [[ -f $VENV_STAMP && ! requirements.lock -nt $VENV_STAMP && ! pyproject.toml -nt $VENV_STAMP ]]; then
+    return 0  # up to date
+  fi
+  say "installing Python packages from requirements.lock"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements.lock
+  # --no-deps: every dependency is pinned in requirements.lock; this only links our packages.
+  "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e .
+  touch "$VENV_STAMP"
+}
+
+# --- Java and Maven (needed to fetch and run the Kafka broker) --------------------------------
+check_java_maven() {
+  java -version >/dev/null 2>&1 ||
+    die "java not found or not working; install OpenJDK 17 (Debian: apt-get install -y openjdk-17-jdk-headless)"
+  mvn -v >/dev/null 2>&1 ||
+    die "mvn not found or not working; install Maven 3.8+ (Debian: apt-get install -y maven)"
+}
+
+# --- (b) Kafka broker jars --------------------------------------------------------------------
+# Same cache and stamp as giaitrinh_platform.kafka_broker.ensure_kafka_jars(): the stamp holds
+# the sha256 of pom.xml, so either of them can fill the cache and the other will reuse it.
+KAFKA_POM=$ROOT/deploy/kafka/pom.xml
+KAFKA_LIB=$ROOT/.cache/kafka/lib
+KAFKA_STAMP=$KAFKA_LIB/.pom.sha256
+
+setup_kafka_jars() {
+  local want have=""
+  want=$(sha256sum "$KAFKA_POM" | cut -d' ' -f1)
+  [[ -f $KAFKA_STAMP ]] && have=$(tr -d '[:space:]' <"$KAFKA_STAMP")
+  if [[ $have == "$want" ]] && compgen -G "$KAFKA_LIB/*.jar" >/dev/null; then
+    return 0  # up to date
+  fi
+  say "copying Kafka broker jars into .cache/kafka/lib (Maven)"
+  # Into a fresh directory, then swapped in: copying over an old lib would leave jars of old
+  # versions beside the new ones on the broker's classpath. The output path must be absolute:
+  # Maven resolves a relative one against deploy/kafka/, not against the current directory.
+  local staging=$KAFKA_LIB.new
+  rm -rf "$staging"
+  mkdir -p "$(dirname "$KAFKA_LIB")"
+  # Output shown only on failure: Maven 3.8 prints stray colour codes even with -q.
+  local out
+  if ! out=$(mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$staging" 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "Maven could not copy the Kafka jars (output above)"
+  fi
+  printf '%s\n' "$want" >"$staging/.pom.sha256"
+  rm -rf "$KAFKA_LIB"
+  mv "$staging" "$KAFKA_LIB"
+}
+
+# --- (c) PostgreSQL server binaries, for the test suite only -----------------------------------
+# tests/support/postgres.py runs a throwaway cluster from /usr/lib/postgresql/<major>/bin.
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo -n "$@"
+  else
+    die "need root to run '$*': run this script as root or give this user passwordless sudo, or install PostgreSQL yourself (apt-get install postgresql)"
+  fi
+}
+
+setup_postgres() {
+  if ! compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null; then
+    command -v apt-get >/dev/null 2>&1 ||
+      die "PostgreSQL server binaries not found and apt-get is missing; install PostgreSQL so that /usr/lib/postgresql/<major>/bin/pg_ctl exists"
+    say "installing PostgreSQL from Debian's packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null ||
+      die "installed the postgresql package but found no /usr/lib/postgresql/*/bin/pg_ctl"
+  fi
+  # The tests run PostgreSQL as this user when they run as root (it refuses to run as root).
+  # The Debian package creates it; make sure anyway, since nothing works without it.
+  if ! getent passwd postgres >/dev/null; then
+    say "creating the postgres system user"
+    as_root useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
+  fi
+}
+
+# --- Chromium (later) -------------------------------------------------------------------------
+# >>> CHROMIUM: the e2e tests will need a headless Chromium from Debian's packages; its install
+# >>> step goes here, under --test, in the same check-first style as setup_postgres.
+
+setup_venv
+check_java_maven
+setup_kafka_jars
+if [[ $WITH_TEST -eq 1 ]]; then
+  setup_postgres
+fi

@@ -1,0 +1,58 @@
+"""The public event contract: one JSON Schema per event ``type`` (file ``schemas/<type>.json``)
+and the AsyncAPI document (``asyncapi.yaml``) naming topics, keys and message types.
+
+Consumers always validate what they receive; producers validate in tests and in the outbox
+writer, so a schema-invalid event never reaches a topic from our own code.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from giaitrinh_common.envelope import CloudEvent
+
+
+class SchemaViolation(ValueError):
+    """An event's data does not satisfy the schema of its type; ``reason`` names the first error."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _schema_dir():
+    return resources.files(__package__).joinpath("schemas")
+
+
+@lru_cache(maxsize=None)
+def known_types() -> frozenset[str]:
+    """Every event type that has a schema in the contract."""
+    return frozenset(
+        p.name.removesuffix(".json") for p in _schema_dir().iterdir() if p.name.endswith(".json")
+    )
+
+
+@lru_cache(maxsize=None)
+def _validator(event_type: str) -> Draft202012Validator:
+    schema = json.loads(_schema_dir().joinpath(f"{event_type}.json").read_text("utf-8"))
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, format_checker=FormatChecker())
+
+
+def schema_for(event_type: str) -> dict[str, Any]:
+    return dict(_validator(event_type).schema)
+
+
+def validate(event: CloudEvent) -> None:
+    """Raise :class:`SchemaViolation` unless ``event.data`` satisfies its type's schema."""
+    if event.type not in known_types():
+        raise SchemaViolation(f"unknown event type {event.type!r}")
+    errors = sorted(_validator(event.type).iter_errors(event.data), key=lambda e: list(e.path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(data)"
+        raise SchemaViolation(f"{where}: {first.message}")

@@ -1,0 +1,231 @@
+"""The Kafka adapter of the bus port (kafka-python 3). The only module that imports kafka.
+
+Producer: idempotent, ``acks='all'``; a failed flush drops the producer so that the next try
+starts clean (the outbox still holds the unsent rows). Consumer: manual commits only, so an
+offset is committed after the change it caused is durable.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata, TopicPartition
+
+from giaitrinh_common.bus import BusUnavailable, Message, MessageBus, Publisher, Subscription
+
+log = logging.getLogger(__name__)
+
+
+class KafkaBus(MessageBus):
+    def __init__(self, bootstrap_servers: str, *, client_id: str = "giaitrinh",
+                 connect_timeout: float = 5.0):
+        self.bootstrap_servers = bootstrap_servers
+        self.client_id = client_id
+        self._timeout_ms = int(connect_timeout * 1000)
+        self._availability: tuple[float, bool] = (0.0, False)
+
+    def _common(self) -> dict:
+        return {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "client_id": self.client_id,
+            "bootstrap_timeout_ms": self._timeout_ms,
+            "request_timeout_ms": max(self._timeout_ms, 30000),
+        }
+
+    def _admin(self) -> KafkaAdminClient:
+        try:
+            return KafkaAdminClient(**self._common())
+        except KafkaError as exc:
+            raise BusUnavailable(f"Kafka at {self.bootstrap_servers}: {exc}") from exc
+
+    def publisher(self) -> Publisher:
+        return KafkaPublisher(self)
+
+    def subscribe(self, group: str, topics: list[str]) -> Subscription:
+        return KafkaSubscription(self, group, topics)
+
+    def ensure_topics(self, topics: list[str], partitions: int) -> None:
+        admin = self._admin()
+        try:
+            existing = set(admin.list_topics())
+            missing = [t for t in topics if t not in existing]
+            if missing:
+                new = {t: {"num_partitions": partitions, "replication_factor": 1} for t in missing}
+                try:
+                    admin.create_topics(new, raise_errors=False, wait_for_metadata=True)
+                except TopicAlreadyExistsError:  # another process won the race
+                    pass
+                log.info("created topics %s", ", ".join(missing))
+        except KafkaError as exc:
+            raise BusUnavailable(f"creating topics: {exc}") from exc
+        finally:
+            admin.close()
+
+    def list_topics(self) -> dict[str, int]:
+        """Topic name → partition count."""
+        admin = self._admin()
+        try:
+            names = admin.list_topics()
+            described = admin.describe_topics(names) if names else []
+            return {d["topic"]: len(d["partitions"]) for d in described}
+        except KafkaError as exc:
+            raise BusUnavailable(str(exc)) from exc
+        finally:
+            admin.close()
+
+    def is_available(self, timeout: float = 2.0) -> bool:
+        # Readiness probes hit this often; one broker round trip per few seconds is enough.
+        checked_at, ok = self._availability
+        if time.monotonic() - checked_at < 3.0:
+            return ok
+        try:
+            admin = KafkaAdminClient(**{**self._common(), "bootstrap_timeout_ms": int(timeout * 1000)})
+            try:
+                admin.list_topics()
+                ok = True
+            finally:
+                admin.close()
+        except Exception:  # noqa: BLE001 - any failure means "not available now"
+            ok = False
+        self._availability = (time.monotonic(), ok)
+        return ok
+
+
+class KafkaPublisher(Publisher):
+    def __init__(self, bus: KafkaBus):
+        self._bus = bus
+        self._producer: KafkaProducer | None = None
+        self._futures: list = []
+
+    def _ensure(self) -> KafkaProducer:
+        if self._producer is None:
+            try:
+                self._producer = KafkaProducer(
+                    **self._bus._common(),
+                    acks="all",
+                    enable_idempotence=True,
+                    linger_ms=5,
+                    max_block_ms=self._bus._timeout_ms,
+                )
+            except KafkaError as exc:
+                raise BusUnavailable(f"Kafka at {self._bus.bootstrap_servers}: {exc}") from exc
+        return self._producer
+
+    def publish(self, topic, key, value, headers=None):
+        producer = self._ensure()
+        try:
+            self._futures.append(producer.send(
+                topic, value=value, key=key.encode() if key is not None else None,
+                headers=[(k, v.encode()) for k, v in (headers or {}).items()],
+            ))
+        except KafkaError as exc:
+            self._reset()
+            raise BusUnavailable(f"send to {topic}: {exc}") from exc
+
+    def flush(self, timeout: float = 30.0) -> None:
+        if self._producer is None:
+            return
+        futures, self._futures = self._futures, []
+        try:
+            self._producer.flush(timeout=timeout)
+            for future in futures:
+                future.get(timeout=0)
+        except Exception as exc:  # noqa: BLE001 - any unacknowledged record means "not sent"
+            self._reset()
+            raise BusUnavailable(f"not acknowledged: {exc}") from exc
+
+    def _reset(self) -> None:
+        self._futures = []
+        if self._producer is not None:
+            try:
+                self._producer.close(timeout=1)
+            except Exception:  # noqa: BLE001
+                pass
+            self._producer = None
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=5)
+            self._producer = None
+
+
+class KafkaSubscription(Subscription):
+    def __init__(self, bus: KafkaBus, group: str, topics: list[str]):
+        self._bus, self._group, self._topics = bus, group, list(topics)
+        self._consumer: KafkaConsumer | None = None
+        self._paused: dict[TopicPartition, float] = {}
+
+    def _ensure(self) -> KafkaConsumer:
+        if self._consumer is None:
+            try:
+                self._consumer = KafkaConsumer(
+                    *self._topics,
+                    **self._bus._common(),
+                    group_id=self._group,
+                    enable_auto_commit=False,
+                    auto_offset_reset="earliest",
+                    max_poll_interval_ms=300000,
+                )
+            except KafkaError as exc:
+                raise BusUnavailable(f"Kafka at {self._bus.bootstrap_servers}: {exc}") from exc
+        return self._consumer
+
+    def poll(self, timeout: float = 1.0, max_records: int = 100) -> list[Message]:
+        consumer = self._ensure()
+        now = time.time()
+        due = [tp for tp, at in self._paused.items() if at <= now]
+        if due:
+            consumer.resume(*due)
+            for tp in due:
+                del self._paused[tp]
+        try:
+            batches = consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise BusUnavailable(f"poll: {exc}") from exc
+        out: list[Message] = []
+        for tp, records in batches.items():
+            for r in records:
+                out.append(Message(
+                    topic=tp.topic, partition=tp.partition, offset=r.offset,
+                    key=r.key.decode() if r.key is not None else None,
+                    value=r.value,
+                    headers={k: (v or b"").decode(errors="replace") for k, v in (r.headers or [])},
+                    timestamp_ms=r.timestamp,
+                ))
+        return out
+
+    def commit(self, message: Message) -> None:
+        consumer = self._ensure()
+        tp = TopicPartition(message.topic, message.partition)
+        try:
+            consumer.commit({tp: OffsetAndMetadata(message.offset + 1, "", -1)})
+        except KafkaError as exc:
+            raise BusUnavailable(f"commit: {exc}") from exc
+
+    def redeliver_at(self, message: Message, not_before: float) -> None:
+        consumer = self._ensure()
+        tp = TopicPartition(message.topic, message.partition)
+        consumer.seek(tp, message.offset)
+        if not_before > time.time():
+            consumer.pause(tp)
+            self._paused[tp] = not_before
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        if self._consumer is None:
+            return {}
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return {}
+        try:
+            ends = self._consumer.end_offsets(assigned)
+            return {(tp.topic, tp.partition): max(0, ends[tp] - self._consumer.position(tp))
+                    for tp in assigned}
+        except KafkaError:
+            return {}
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close(autocommit=False)
+            self._consumer = None

@@ -1,0 +1,90 @@
+"""Typed reading of environment variables. Each service's own ``settings.py`` is the only
+place that calls these; everything else receives a settings object."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+class SettingError(ValueError):
+    pass
+
+
+def env_str(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingError(f"{name} must be a number, got {raw!r}") from None
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What every service process needs; services extend it with their own settings.
+
+    Environment (``<SVC>`` is INTAKE, ROUTING, SCORING or NOTIFY):
+      GIAITRINH_DATA_DIR        where SQLite files live by default (./var)
+      <SVC>_DATABASE_URL        SQLAlchemy URL of the service's own database
+                                (default sqlite:///<data dir>/<svc>.db)
+      GIAITRINH_KAFKA_BOOTSTRAP Kafka bootstrap servers (127.0.0.1:9092)
+      GIAITRINH_TOPIC_PARTITIONS partitions for topics the service creates (6)
+      <SVC>_METRICS_PORT        the worker's Prometheus port (9101..9104)
+      GIAITRINH_LOG_LEVEL       DEBUG, INFO, WARNING (INFO)
+      GIAITRINH_MAX_ATTEMPTS    handler attempts before dead-lettering (4)
+      GIAITRINH_RETRY_BACKOFF   first retry delay in seconds, doubled each time (1.0)
+    """
+
+    service: str
+    database_url: str
+    kafka_bootstrap: str
+    partitions: int
+    metrics_port: int
+    log_level: str
+    max_attempts: int
+    retry_backoff: float
+
+    @classmethod
+    def read(cls, service: str, env: Mapping[str, str], default_metrics_port: int, **extra):
+        prefix = service.upper()
+        data_dir = Path(env_str(env, "GIAITRINH_DATA_DIR", "var")).resolve()
+        values = dict(
+            service=service,
+            database_url=env_str(env, f"{prefix}_DATABASE_URL", f"sqlite:///{data_dir / service}.db"),
+            kafka_bootstrap=env_str(env, "GIAITRINH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
+            partitions=env_int(env, "GIAITRINH_TOPIC_PARTITIONS", 6),
+            metrics_port=env_int(env, f"{prefix}_METRICS_PORT", default_metrics_port),
+            log_level=env_str(env, "GIAITRINH_LOG_LEVEL", "INFO").upper(),
+            max_attempts=env_int(env, "GIAITRINH_MAX_ATTEMPTS", 4),
+            retry_backoff=env_float(env, "GIAITRINH_RETRY_BACKOFF", 1.0),
+        )
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in {**values, **extra}.items() if k in names})

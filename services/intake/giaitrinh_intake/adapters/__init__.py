@@ -1,0 +1,1 @@
+"""Intake's adapters: tables, repository, locality directory, outgoing event mapping."""

@@ -1,0 +1,24 @@
+"""The communes and wards served, from the official 2025 list shipped in ``vietnam-provinces``."""
+from __future__ import annotations
+
+from vietnam_provinces import Ward
+
+from giaitrinh_intake.domain.model import Locality
+from giaitrinh_intake.domain.ports import LocalityDirectory
+
+
+class ProvinceLocalities(LocalityDirectory):
+    """Every commune and ward of the given provinces (codes such as ``44`` for Quảng Trị)."""
+
+    def __init__(self, province_codes: tuple[str, ...]):
+        wanted = {int(c) for c in province_codes}
+        self._by_code = {
+            str(w.code.value): Locality(str(w.code.value), w.name, str(w.province_code.value))
+            for w in Ward.iter_all() if w.province_code.value in wanted
+        }
+
+    def get(self, code: str) -> Locality | None:
+        return self._by_code.get(code.strip())
+
+    def __len__(self) -> int:
+        return len(self._by_code)

@@ -1,0 +1,45 @@
+"""Intake's tables. Changed only through Alembic revisions in ``migrations/``."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from giaitrinh_common.storage import BigId, define_inbox, define_outbox
+
+metadata = sa.MetaData()
+
+requests = sa.Table(
+    "requests", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("tracking_code", sa.String(20), nullable=False, unique=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("field", sa.String(40), nullable=False),
+    sa.Column("locality_code", sa.String(10), nullable=False, index=True),
+    sa.Column("locality_name", sa.String(200), nullable=False),
+    sa.Column("province_code", sa.String(4), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("content", sa.Text(), nullable=False),
+    sa.Column("requester_type", sa.String(20), nullable=False),
+    sa.Column("full_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("address", sa.String(500), nullable=False, server_default=""),
+    sa.Column("email", sa.String(254), nullable=False, server_default=""),
+    sa.Column("phone", sa.String(30), nullable=False, server_default=""),
+    sa.Column("wants_notifications", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source_system", sa.String(100), nullable=True),
+    sa.Column("external_id", sa.String(200), nullable=True),
+    sa.UniqueConstraint("source_system", "external_id", name="uq_requests_external_ref"),
+)
+
+timeline_entries = sa.Table(
+    "timeline_entries", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("step", sa.String(40), nullable=False),
+    sa.Column("label_vi", sa.String(200), nullable=False),
+    sa.Column("label_en", sa.String(200), nullable=False),
+)
+
+outbox = define_outbox(metadata)
+inbox = define_inbox(metadata)

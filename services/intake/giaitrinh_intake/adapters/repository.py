@@ -1,0 +1,76 @@
+"""SQL implementation of :class:`RequestRepository` on the unit of work's session."""
+from __future__ import annotations
+
+from datetime import timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from giaitrinh_intake.adapters.orm import requests, timeline_entries
+from giaitrinh_intake.domain.model import (AccountabilityRequest, Channel, ExternalRef, Field,
+                                           Locality, Requester, RequesterType, RequestKind,
+                                           TimelineEntry)
+from giaitrinh_intake.domain.ports import RequestRepository
+
+
+def _aware(dt):
+    # SQLite hands back naive datetimes; everything we store is UTC.
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+class SqlRequestRepository(RequestRepository):
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, request: AccountabilityRequest) -> None:
+        r = request.requester
+        self.session.execute(sa.insert(requests).values(
+            id=request.id, tracking_code=request.tracking_code, kind=request.kind.value,
+            channel=request.channel.value, field=request.field.value,
+            locality_code=request.locality.code, locality_name=request.locality.name,
+            province_code=request.locality.province_code, title=request.title,
+            content=request.content, requester_type=r.type.value, full_name=r.full_name,
+            address=r.address, email=r.email, phone=r.phone,
+            wants_notifications=r.wants_notifications, submitted_at=request.submitted_at,
+            source_system=request.external_ref.source_system if request.external_ref else None,
+            external_id=request.external_ref.external_id if request.external_ref else None,
+        ))
+        for entry in request.timeline:
+            self.append_step(request.id, entry)
+
+    def append_step(self, request_id: str, entry: TimelineEntry) -> None:
+        self.session.execute(sa.insert(timeline_entries).values(
+            request_id=request_id, at=entry.at, step=entry.step,
+            label_vi=entry.label_vi, label_en=entry.label_en))
+
+    def _load(self, where) -> AccountabilityRequest | None:
+        row = self.session.execute(sa.select(requests).where(where)).mappings().first()
+        if row is None:
+            return None
+        steps = self.session.execute(
+            sa.select(timeline_entries).where(timeline_entries.c.request_id == row["id"])
+            .order_by(timeline_entries.c.at, timeline_entries.c.id)).mappings().all()
+        return AccountabilityRequest(
+            id=row["id"], tracking_code=row["tracking_code"], kind=RequestKind(row["kind"]),
+            channel=Channel(row["channel"]), field=Field(row["field"]),
+            locality=Locality(row["locality_code"], row["locality_name"], row["province_code"]),
+            title=row["title"], content=row["content"],
+            requester=Requester(RequesterType(row["requester_type"]), row["full_name"],
+                                row["address"], row["email"], row["phone"],
+                                row["wants_notifications"]),
+            submitted_at=_aware(row["submitted_at"]),
+            external_ref=(ExternalRef(row["source_system"], row["external_id"])
+                          if row["source_system"] else None),
+            timeline=[TimelineEntry(_aware(s["at"]), s["step"], s["label_vi"], s["label_en"])
+                      for s in steps],
+        )
+
+    def get(self, request_id: str) -> AccountabilityRequest | None:
+        return self._load(requests.c.id == request_id)
+
+    def by_tracking_code(self, code: str) -> AccountabilityRequest | None:
+        return self._load(requests.c.tracking_code == code)
+
+    def by_external_ref(self, ref: ExternalRef) -> AccountabilityRequest | None:
+        return self._load(sa.and_(requests.c.source_system == ref.source_system,
+                                  requests.c.external_id == ref.external_id))

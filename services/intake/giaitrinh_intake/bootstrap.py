@@ -1,0 +1,42 @@
+"""Intake's composition root."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from giaitrinh_common.runtime import ServiceRuntime
+from giaitrinh_intake.adapters import orm
+from giaitrinh_intake.adapters.localities import ProvinceLocalities
+from giaitrinh_intake.service_layer import handlers
+from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
+from giaitrinh_intake.settings import IntakeSettings
+
+
+class IntakeRuntime(ServiceRuntime):
+    service = "intake"
+    metadata = orm.metadata
+    unit_of_work_class = IntakeUnitOfWork
+    settings: IntakeSettings
+
+    def __init__(self, settings: IntakeSettings, **kwargs):
+        super().__init__(settings, **kwargs)
+        self.localities = ProvinceLocalities(settings.provinces)
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), timezone.utc)
+
+    def handlers(self):
+        return {
+            "vn.giaitrinh.inbound.feedback.v1":
+                lambda ev, uow: handlers.on_inbound_feedback(ev, uow, self.localities, self.now()),
+            "vn.giaitrinh.case.registered.v1": handlers.on_case_registered,
+        }
+
+    def submit(self, cmd) -> handlers.Receipt:
+        with self.unit_of_work() as uow:
+            return handlers.submit_request(cmd, uow, self.localities, self.now())
+
+
+def bootstrap(settings: IntakeSettings | None = None, **kwargs) -> IntakeRuntime:
+    return IntakeRuntime(settings or IntakeSettings.from_env(), **kwargs)
+
+

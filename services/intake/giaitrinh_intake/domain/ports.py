@@ -1,0 +1,33 @@
+"""What intake's domain needs from outside, as abstract ports."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from giaitrinh_intake.domain.model import AccountabilityRequest, ExternalRef, Locality, TimelineEntry
+
+
+class LocalityDirectory(ABC):
+    """The communes and wards this deployment serves."""
+
+    @abstractmethod
+    def get(self, code: str) -> Locality | None:
+        """The locality with this code, or None if it is not served here."""
+
+
+class RequestRepository(ABC):
+    """Stored requests. ``add`` and ``append_step`` join the caller's transaction."""
+
+    @abstractmethod
+    def add(self, request: AccountabilityRequest) -> None: ...
+
+    @abstractmethod
+    def get(self, request_id: str) -> AccountabilityRequest | None: ...
+
+    @abstractmethod
+    def by_tracking_code(self, code: str) -> AccountabilityRequest | None: ...
+
+    @abstractmethod
+    def by_external_ref(self, ref: ExternalRef) -> AccountabilityRequest | None: ...
+
+    @abstractmethod
+    def append_step(self, request_id: str, entry: TimelineEntry) -> None: ...

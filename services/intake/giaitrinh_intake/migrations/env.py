@@ -1,0 +1,4 @@
+from giaitrinh_common.migrations import run_env
+from giaitrinh_intake.adapters.orm import metadata
+
+run_env(metadata)

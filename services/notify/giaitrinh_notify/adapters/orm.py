@@ -1,0 +1,24 @@
+"""Notify's tables. Changed only through Alembic revisions in ``migrations/``."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from giaitrinh_common.storage import BigId, define_inbox, define_outbox
+
+metadata = sa.MetaData()
+
+notifications = sa.Table(
+    "notifications", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(36), nullable=False),
+    sa.Column("tracking_code", sa.String(20), nullable=False, index=True),
+    sa.Column("topic", sa.String(40), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # One message per request and topic, however often the event arrives.
+    sa.UniqueConstraint("request_id", "topic", name="uq_notifications_request_topic"),
+)
+
+outbox = define_outbox(metadata)
+inbox = define_inbox(metadata)

@@ -1,0 +1,31 @@
+"""The in-app inbox, on the unit of work's session."""
+from __future__ import annotations
+
+from datetime import timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from giaitrinh_notify.adapters.orm import notifications as n
+from giaitrinh_notify.domain.messages import Notification
+
+
+class SqlInbox:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def has(self, request_id: str, topic: str) -> bool:
+        return self.session.execute(sa.select(n.c.id).where(
+            (n.c.request_id == request_id) & (n.c.topic == topic))).first() is not None
+
+    def add(self, note: Notification) -> None:
+        self.session.execute(sa.insert(n).values(
+            request_id=note.request_id, tracking_code=note.tracking_code, topic=note.topic,
+            title=note.title, body=note.body, created_at=note.created_at))
+
+    def for_tracking_code(self, code: str) -> list[Notification]:
+        rows = self.session.execute(sa.select(n).where(n.c.tracking_code == code)
+                                    .order_by(n.c.created_at, n.c.id)).mappings()
+        return [Notification(r["request_id"], r["tracking_code"], r["topic"], r["title"], r["body"],
+                             r["created_at"] if r["created_at"].tzinfo
+                             else r["created_at"].replace(tzinfo=timezone.utc)) for r in rows]

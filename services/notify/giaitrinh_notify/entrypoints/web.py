@@ -1,0 +1,24 @@
+"""Notify's web app: the in-app inbox of a tracking code."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from giaitrinh_notify.bootstrap import NotifyRuntime, bootstrap
+
+api = Blueprint("notify_api", __name__, url_prefix="/api/v1")
+
+
+@api.get("/inbox/<tracking_code>")
+def inbox(tracking_code: str):
+    """Messages for the holder of a tracking code (knowing the code is the credential)."""
+    runtime: NotifyRuntime = current_app.extensions["giaitrinh_runtime"]
+    with runtime.unit_of_work() as uow:
+        notes = uow.inbox_messages.for_tracking_code(tracking_code.strip().upper())
+    return jsonify(tracking_code=tracking_code.strip().upper(), items=[
+        {"topic": n.topic, "title": n.title, "body": n.body, "created_at": n.created_at.isoformat()}
+        for n in notes])
+
+
+def create_app(runtime: NotifyRuntime | None = None):
+    """App factory (gunicorn: ``'giaitrinh_notify.entrypoints.web:create_app()'``)."""
+    return (runtime or bootstrap()).web_app(__name__, [api])

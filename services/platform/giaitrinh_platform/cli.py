@@ -1,0 +1,299 @@
+"""``giaitrinh`` — the one command line of the platform. ``giaitrinh --help`` lists everything.
+
+Platform commands: ``up``, ``down``, ``status``, ``trial``, ``topics``; and one group per
+service (``giaitrinh intake ...``, ``giaitrinh routing ...``) with its release and process
+commands.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from giaitrinh_common import migrations, topics
+from giaitrinh_platform.services import SERVICES
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+                        default=Path("var"), show_default=True, envvar="GIAITRINH_DATA_DIR",
+                        help="Where SQLite files, Kafka's data and logs live [env GIAITRINH_DATA_DIR].")
+
+
+def _step(n: int, total: int, text: str) -> None:
+    click.echo(click.style(f"[{n}/{total}] ", fg="cyan") + text)
+
+
+def _pidfile(data_dir: Path) -> Path:
+    return data_dir / "run" / "platform.pid"
+
+
+def _running_pid(data_dir: Path) -> int | None:
+    try:
+        pid = int(_pidfile(data_dir).read_text())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def main() -> None:
+    """Giải Trình — nền tảng trách nhiệm giải trình / accountability platform.
+
+    Start with `giaitrinh up` (the whole platform on this machine, real Kafka) or
+    `giaitrinh trial` (one process, in memory, to look around).
+    """
+
+
+# -- platform --------------------------------------------------------------------------------
+@main.command()
+@DATA_DIR
+@click.option("--province", default="44", show_default=True,
+              help="Province whose communes and wards are seeded (44 = Quảng Trị).")
+@click.option("--kafka-bootstrap", envvar="GIAITRINH_KAFKA_BOOTSTRAP", default=None,
+              help="Use this Kafka instead of starting one [env GIAITRINH_KAFKA_BOOTSTRAP].")
+@click.option("--kafka-port", default=9092, show_default=True, help="Port of the local broker.")
+@click.option("--controller-port", default=9093, show_default=True,
+              help="KRaft controller port of the local broker.")
+@click.option("--ready-timeout", default=180, show_default=True,
+              help="Seconds to wait for every service to answer /readyz.")
+def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: int,
+       controller_port: int, ready_timeout: int) -> None:
+    """Run the platform here: Kafka, topics, migrations, localities, the four services.
+
+    Each service's database is a SQLite file in DATA_DIR unless <SVC>_DATABASE_URL is set
+    (e.g. INTAKE_DATABASE_URL=postgresql+psycopg://user@host/intake). Ctrl-C stops it all;
+    so does `giaitrinh down` from another terminal. A second `up` reuses the data.
+    """
+    from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars
+    from giaitrinh_platform.supervisor import Platform
+
+    data_dir = data_dir.resolve()
+    if (pid := _running_pid(data_dir)) is not None:
+        raise click.ClickException(f"already running (pid {pid}); stop it with `giaitrinh down`")
+    _pidfile(data_dir).parent.mkdir(parents=True, exist_ok=True)
+    _pidfile(data_dir).write_text(str(os.getpid()))
+    stopping = False
+
+    def _stop(_signum, _frame):
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    broker = None
+    platform = None
+    total = 6
+    try:
+        if kafka_bootstrap:
+            _step(1, total, f"Kafka: using {kafka_bootstrap}")
+            _step(2, total, "Kafka broker: external, not started here")
+        else:
+            _step(1, total, "Kafka jars (Maven, cached in .cache/kafka/lib)")
+            lib = ensure_kafka_jars(PROJECT_ROOT)
+            broker = LocalKafkaBroker(lib_dir=lib, data_dir=data_dir / "kafka", port=kafka_port,
+                                      controller_port=controller_port)
+            _step(2, total, f"Kafka broker (KRaft, single node) on {broker.bootstrap_servers}")
+            started = time.monotonic()
+            broker.ensure_formatted()
+            broker.start()
+            broker.wait_ready(timeout=180)
+            click.echo(f"      ready in {time.monotonic() - started:.1f}s")
+            kafka_bootstrap = broker.bootstrap_servers
+        platform = Platform(data_dir=data_dir, kafka_bootstrap=kafka_bootstrap,
+                            base_env=dict(os.environ), province=province)
+        _step(3, total, "topics")
+        platform.create_topics()
+        _step(4, total, "database migrations (Alembic)")
+        platform.migrate()
+        from giaitrinh_routing.adapters.reference_data import province_name, wards_of
+
+        count = len(wards_of(province))
+        with click.progressbar(length=count, label=f"[5/{total}] localities of {province_name(province)}") as bar:
+            added, _ = platform.seed(bar.update)
+        click.echo(f"      {added} added, {count - added} already there")
+        _step(6, total, "services (gunicorn web + worker each)")
+        platform.start_services()
+        platform.wait_ready(timeout=ready_timeout)
+        click.echo(click.style("\nGiải Trình is running / đang chạy:", fg="green", bold=True))
+        for name in SERVICES:
+            click.echo(f"  {name:<8} {platform.web_url(name)}   worker metrics "
+                       f"http://127.0.0.1:{platform.metrics_ports[name]}/metrics")
+        click.echo(f"  kafka    {kafka_bootstrap}")
+        click.echo(f"  logs     {data_dir / 'logs'}")
+        click.echo("Ctrl-C or `giaitrinh down` stops everything.")
+        while True:
+            time.sleep(1)
+            for child in platform.exited():
+                click.echo(click.style(f"{child.name} exited (code {child.process.returncode}); "
+                                       f"restarting — see {child.log_path}", fg="yellow"), err=True)
+                child.start()
+    except KeyboardInterrupt:
+        click.echo("\nstopping / đang dừng ...")
+    finally:
+        if platform is not None:
+            platform.stop_services()
+        if broker is not None:
+            broker.stop()
+        _pidfile(data_dir).unlink(missing_ok=True)
+        if stopping or platform is not None:
+            click.echo("stopped / đã dừng")
+
+
+@main.command()
+@DATA_DIR
+@click.option("--timeout", default=60, show_default=True, help="Seconds to wait for the stop.")
+def down(data_dir: Path, timeout: int) -> None:
+    """Stop a platform started with `giaitrinh up` in the same data dir."""
+    pid = _running_pid(data_dir.resolve())
+    if pid is None:
+        click.echo("not running / không chạy")
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _running_pid(data_dir.resolve()) is not None:
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"pid {pid} still running after {timeout}s")
+        time.sleep(0.2)
+    click.echo("stopped / đã dừng")
+
+
+@main.command()
+@DATA_DIR
+@click.option("--kafka-bootstrap", envvar="GIAITRINH_KAFKA_BOOTSTRAP", default="127.0.0.1:9092",
+              show_default=True)
+def status(data_dir: Path, kafka_bootstrap: str) -> None:
+    """Readiness of each service and the topics on the broker."""
+    from giaitrinh_common.bus import BusUnavailable
+    from giaitrinh_common.kafka_bus import KafkaBus
+    from giaitrinh_platform.supervisor import Platform
+
+    platform = Platform(data_dir=data_dir.resolve(), kafka_bootstrap=kafka_bootstrap, base_env={})
+    healthy = True
+    for name in SERVICES:
+        code, body = platform.readiness(name)
+        healthy &= code == 200
+        click.echo(f"{name:<8} {platform.web_url(name)}/readyz  {code or 'down'}  {body.get('checks', '')}")
+    try:
+        found = KafkaBus(kafka_bootstrap, connect_timeout=5).list_topics()
+        click.echo(f"topics on {kafka_bootstrap}:")
+        for name, partitions in sorted(found.items()):
+            if not name.startswith("__"):
+                click.echo(f"  {name}  ({partitions} partitions)")
+    except BusUnavailable as exc:
+        healthy = False
+        click.echo(f"kafka {kafka_bootstrap}: unavailable ({exc})")
+    sys.exit(0 if healthy else 1)
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("var/trial"), show_default=True, help="Where the trial's SQLite files live.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--province", default="44", show_default=True)
+def trial(data_dir: Path, host: str, port: int, province: str) -> None:
+    """All four services in ONE process on an in-memory bus: a commune trying it out.
+
+    Not the shared deployment: nothing survives in the bus between runs (the SQLite files do).
+    """
+    from werkzeug.serving import run_simple
+
+    from giaitrinh_platform.trial import Trial
+
+    trial_ = Trial(data_dir.resolve(), province=province)
+    with click.progressbar(length=trial_.locality_count(), label="localities") as bar:
+        trial_.prepare(bar.update)
+    trial_.start_workers()
+    click.echo(f"Giải Trình trial on http://{host}:{port}/ (Ctrl-C stops)")
+    try:
+        run_simple(host, port, trial_.wsgi_app(), threaded=True, use_reloader=False)
+    finally:
+        trial_.stop()
+
+
+@main.group("topics")
+def topics_group() -> None:
+    """Kafka topics of the platform."""
+
+
+@topics_group.command("create")
+@click.option("--partitions", default=topics.DEFAULT_PARTITIONS, show_default=True)
+@click.option("--kafka-bootstrap", envvar="GIAITRINH_KAFKA_BOOTSTRAP", default="127.0.0.1:9092",
+              show_default=True)
+def topics_create(partitions: int, kafka_bootstrap: str) -> None:
+    """Create every topic that does not exist yet (safe to run again)."""
+    from giaitrinh_common.kafka_bus import KafkaBus
+
+    KafkaBus(kafka_bootstrap, connect_timeout=30).ensure_topics(topics.all_topics(), partitions)
+    click.echo(f"{len(topics.all_topics())} topics present")
+
+
+@topics_group.command("list")
+def topics_list() -> None:
+    """The platform's topics, as the contract names them."""
+    for name in topics.all_topics():
+        click.echo(name)
+
+
+# -- one group per service ---------------------------------------------------------------------
+def _service_group(name: str) -> click.Group:
+    spec = SERVICES[name]
+
+    @click.group(name=name, help=f"The {name} service.")
+    def group() -> None:
+        pass
+
+    @group.command()
+    def migrate() -> None:
+        """Bring the service's database to the newest revision (a release step)."""
+        url = spec.settings(os.environ).database_url
+        migrations.upgrade(spec.package, url)
+        click.echo(f"{name}: database at head")
+
+    @group.command("check-migrations")
+    def check_migrations() -> None:
+        """Exit 1 if the migrated database differs from the models."""
+        url = spec.settings(os.environ).database_url
+        diffs = migrations.drift(url, spec.metadata())
+        for d in diffs:
+            click.echo(repr(d))
+        sys.exit(1 if diffs else 0)
+
+    @group.command()
+    def worker() -> None:
+        """Run the consumer, the outbox relay and the periodic jobs until SIGTERM."""
+        from giaitrinh_common.runtime import run_worker_process
+
+        run_worker_process(spec.bootstrap())
+
+    return group
+
+
+for _name in SERVICES:
+    main.add_command(_service_group(_name))
+
+
+@main.commands["routing"].command("seed-localities")
+@click.option("--province", default="44", show_default=True, help="Province code (44 = Quảng Trị).")
+def seed_localities_cmd(province: str) -> None:
+    """Register every commune and ward of a province (safe to run again)."""
+    from giaitrinh_common.bus import InMemoryBus
+    from giaitrinh_platform.localities import seed_province
+    from giaitrinh_routing.adapters.reference_data import province_name, wards_of
+
+    runtime = SERVICES["routing"].bootstrap(bus=InMemoryBus())
+    try:
+        with click.progressbar(length=len(wards_of(province)), label=province_name(province)) as bar:
+            added, total = seed_province(runtime, province, bar.update)
+    finally:
+        runtime.close()
+    click.echo(f"{added} added, {total - added} already registered")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""The official list of communes and wards after the 2025 reorganisation (``vietnam-provinces``)."""
+from __future__ import annotations
+
+from vietnam_provinces import Province, ProvinceCode, Ward
+
+from giaitrinh_routing.domain.model import Locality
+
+
+def province_name(province_code: str) -> str:
+    return Province.from_code(ProvinceCode(int(province_code))).name
+
+
+def wards_of(province_code: str) -> list[Locality]:
+    """Every commune and ward of one province, in code order."""
+    code = ProvinceCode(int(province_code))
+    return [Locality(str(w.code.value), w.name, str(w.province_code.value), w.division_type.value)
+            for w in sorted(Ward.iter_by_province(code), key=lambda w: w.code.value)]

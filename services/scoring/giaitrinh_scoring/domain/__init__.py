@@ -1,0 +1,1 @@
+"""Scoring's domain: plain Python, no Flask, no SQL, no Kafka."""

@@ -1,0 +1,87 @@
+"""The contract of the bus port. InMemoryBus (tests/unit) and KafkaBus (tests/integration)
+both run it by subclassing, so the fake is proven to behave like the real broker."""
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from giaitrinh_common.bus import MessageBus
+
+
+def _drain(sub, want: int, timeout: float = 20.0) -> list:
+    got: list = []
+    deadline = time.monotonic() + timeout
+    while len(got) < want and time.monotonic() < deadline:
+        got += sub.poll(timeout=0.5)
+    return got
+
+
+class BusContract:
+    """Subclasses provide a ``bus`` fixture returning a MessageBus."""
+
+    @pytest.fixture
+    def topic(self, bus: MessageBus) -> str:
+        name = f"contract.{uuid.uuid4().hex[:8]}"
+        bus.ensure_topics([name], 3)
+        return name
+
+    def publish(self, bus, topic, items):
+        pub = bus.publisher()
+        for key, value in items:
+            pub.publish(topic, key, value, {"h": "v"})
+        pub.flush()
+        pub.close()
+
+    def test_records_of_one_key_arrive_in_the_order_they_were_published(self, bus, topic):
+        self.publish(bus, topic, [("req-1", f"{i}".encode()) for i in range(20)])
+        sub = bus.subscribe("g-order", [topic])
+        got = _drain(sub, 20)
+        sub.close()
+        assert [m.value for m in got if m.key == "req-1"] == [f"{i}".encode() for i in range(20)]
+        assert len({m.partition for m in got}) == 1
+        assert got[0].header("h") == "v"
+
+    def test_a_new_member_of_the_group_resumes_after_the_committed_offset(self, bus, topic):
+        self.publish(bus, topic, [("k", b"a"), ("k", b"b"), ("k", b"c")])
+        first = bus.subscribe("g-resume", [topic])
+        got = _drain(first, 3)
+        first.commit(got[0])  # only "a" is done
+        first.close()
+        second = bus.subscribe("g-resume", [topic])
+        again = _drain(second, 2)
+        second.close()
+        assert [m.value for m in again] == [b"b", b"c"]
+
+    def test_another_group_reads_everything_from_the_beginning(self, bus, topic):
+        self.publish(bus, topic, [("k", b"a"), ("k", b"b")])
+        one = bus.subscribe("g-one", [topic])
+        for m in _drain(one, 2):
+            one.commit(m)
+        one.close()
+        other = bus.subscribe("g-other", [topic])
+        assert [m.value for m in _drain(other, 2)] == [b"a", b"b"]
+        other.close()
+
+    def test_a_deferred_record_comes_back_only_after_its_time(self, bus, topic):
+        self.publish(bus, topic, [("k", b"later")])
+        sub = bus.subscribe("g-defer", [topic])
+        [msg] = _drain(sub, 1)
+        sub.redeliver_at(msg, time.time() + 1.5)
+        assert sub.poll(timeout=0.5) == []
+        again = _drain(sub, 1, timeout=10)
+        sub.close()
+        assert [m.value for m in again] == [b"later"]
+        assert again[0].offset == msg.offset
+
+    def test_lag_counts_what_is_not_yet_consumed(self, bus, topic):
+        self.publish(bus, topic, [("k", b"1"), ("k", b"2"), ("k", b"3")])
+        sub = bus.subscribe("g-lag", [topic])
+        got = _drain(sub, 3)
+        sub.redeliver_at(got[1], 0)  # back to the second record
+        assert sum(sub.lag().values()) == 2
+        sub.close()
+
+    def test_the_bus_reports_itself_available(self, bus):
+        assert bus.is_available() is True

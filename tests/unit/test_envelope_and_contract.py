@@ -1,0 +1,86 @@
+import json
+from datetime import datetime, timezone
+
+import pytest
+import yaml
+
+from giaitrinh_common import contracts, topics
+from giaitrinh_common.envelope import CloudEvent, MalformedEvent
+from tests.support.factories import case_registered, inbound_feedback, request_submitted
+
+
+def test_an_event_survives_the_round_trip_through_json():
+    event = request_submitted()
+    again = CloudEvent.from_json(event.to_json())
+    assert again == event
+    body = json.loads(event.to_json())
+    assert body["specversion"] == "1.0"
+    assert body["locality"] == "18880" and body["traceid"]
+    assert body["subject"] == event.data["request_id"] == event.key
+
+
+def test_vietnamese_text_is_kept_as_it_is_not_escaped():
+    assert "Đèn đường hỏng".encode() in request_submitted().to_json()
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (b"{not json", "not JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (b'{"specversion": "1.0"}', "missing attributes"),
+    (json.dumps({"specversion": "0.3", "id": "1", "source": "s", "type": "vn.giaitrinh.x",
+                 "subject": "r", "time": "2026-01-01T00:00:00Z", "data": {},
+                 "locality": "1"}).encode(), "unsupported specversion"),
+    (json.dumps({"specversion": "1.0", "id": "1", "source": "s", "type": "com.other.x",
+                 "subject": "r", "time": "2026-01-01T00:00:00Z", "data": {},
+                 "locality": "1"}).encode(), "not one of ours"),
+    (json.dumps({"specversion": "1.0", "id": "1", "source": "s", "type": "vn.giaitrinh.x",
+                 "subject": "r", "time": "yesterday", "data": {},
+                 "locality": "1"}).encode(), "not RFC 3339"),
+    (b"\xff\xfe", "not JSON"),
+])
+def test_a_malformed_envelope_is_refused_with_the_reason(raw, reason):
+    with pytest.raises(MalformedEvent, match=reason):
+        CloudEvent.from_json(raw)
+
+
+def test_an_event_time_without_offset_cannot_be_made():
+    with pytest.raises(ValueError):
+        CloudEvent.new(type="vn.giaitrinh.x.v1", source="s", subject="r", locality="1",
+                       data={}, time=datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize("event", [request_submitted(), inbound_feedback(), case_registered("0b7a1f3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f")])
+def test_the_events_we_produce_satisfy_their_schemas(event):
+    contracts.validate(event)
+
+
+def test_a_schema_violation_names_the_field():
+    bad = request_submitted(kind="complaint")
+    with pytest.raises(contracts.SchemaViolation, match="kind"):
+        contracts.validate(bad)
+
+
+def test_an_unknown_event_type_is_a_schema_violation():
+    ev = CloudEvent.new(type="vn.giaitrinh.nothing.v9", source="s", subject="r", locality="1",
+                        data={}, time=datetime.now(timezone.utc))
+    with pytest.raises(contracts.SchemaViolation, match="unknown event type"):
+        contracts.validate(ev)
+
+
+def test_the_asyncapi_document_names_every_stream_and_every_schema():
+    from importlib import resources
+    doc = yaml.safe_load(resources.files("giaitrinh_common.contracts").joinpath("asyncapi.yaml").read_text("utf-8"))
+    addresses = {c["address"] for c in doc["channels"].values()}
+    assert addresses == set(topics.STREAMS)
+    names = {m["name"] for m in doc["components"]["messages"].values()}
+    assert names == set(contracts.known_types())
+    for message in doc["components"]["messages"].values():
+        assert resources.files("giaitrinh_common.contracts").joinpath(message["payload"]["$ref"]).is_file()
+
+
+def test_every_consumer_group_has_a_retry_and_a_dead_letter_topic_per_stream():
+    names = topics.all_topics()
+    for group, streams in topics.SUBSCRIPTIONS.items():
+        for stream in streams:
+            assert f"{stream}.{group}.retry" in names and f"{stream}.{group}.dlq" in names
+    assert topics.source_topic("giaitrinh.requests.v1.routing.retry") == "giaitrinh.requests.v1"

@@ -1,0 +1,156 @@
+"""The consumer's rules, on the in-memory bus and a migrated SQLite database."""
+import json
+
+import pytest
+
+from giaitrinh_common import topics
+from giaitrinh_common.bus import InMemoryBus
+from giaitrinh_common.consumer import IdempotentConsumer, RejectedEvent
+from giaitrinh_common.metrics import PlatformMetrics
+from tests.support.factories import migrated_runtime, request_submitted
+
+STREAM = topics.REQUESTS
+DLQ = topics.dead_letter_topic(STREAM, "scoring")
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def bus():
+    bus = InMemoryBus()
+    bus.ensure_topics(topics.all_topics(), 6)
+    return bus
+
+
+@pytest.fixture
+def runtime(bus, sqlite_url):
+    rt = migrated_runtime("scoring", sqlite_url("scoring"), bus)
+    yield rt
+    rt.close()
+
+
+def consumer_for(runtime, bus, handlers, clock=None, max_attempts=3):
+    return IdempotentConsumer(group="scoring", streams=(STREAM,), handlers=handlers,
+                              unit_of_work=runtime.unit_of_work, bus=bus,
+                              metrics=PlatformMetrics().for_service("scoring"),
+                              max_attempts=max_attempts, retry_backoff=10, clock=clock or Clock())
+
+
+def put(bus, value: bytes, key="k"):
+    pub = bus.publisher()
+    pub.publish(STREAM, key, value)
+    pub.flush()
+
+
+def counted(consumer, outcome):
+    registry = consumer.metrics.platform.registry
+    return sum(s.value for m in registry.collect() if m.name == "giaitrinh_events_consumed"
+               for s in m.samples if s.name.endswith("_total") and s.labels["outcome"] == outcome)
+
+
+def test_a_malformed_message_goes_to_the_dead_letter_topic_and_the_consumer_goes_on(bus, runtime):
+    applied = []
+    consumer = consumer_for(runtime, bus, {"vn.giaitrinh.request.submitted.v1":
+                                           lambda ev, uow: applied.append(ev.id)})
+    put(bus, b"{this is not json")
+    good = request_submitted()
+    put(bus, good.to_json(), key=good.key)
+    while consumer.run_once(timeout=0.1):
+        pass
+    [dead] = bus.records(DLQ)
+    assert dead.value == b"{this is not json"
+    assert dead.header("x-dlq-reason") == "malformed"
+    assert "not JSON" in dead.header("x-dlq-detail")
+    assert dead.header("x-original-topic") == STREAM
+    assert applied == [good.id]
+    assert counted(consumer, "dead_lettered") == 1
+
+
+def test_a_schema_invalid_event_goes_to_the_dead_letter_topic_with_the_field_named(bus, runtime):
+    consumer = consumer_for(runtime, bus, {})
+    bad = request_submitted(field="astrology")
+    put(bus, bad.to_json())
+    consumer.run_once(timeout=0.1)
+    [dead] = bus.records(DLQ)
+    assert dead.header("x-dlq-reason") == "schema"
+    assert "field" in dead.header("x-dlq-detail")
+
+
+def test_the_same_event_delivered_twice_is_applied_once(bus, runtime):
+    consumer = consumer_for(runtime, bus, runtime.handlers())
+    event = request_submitted()
+    put(bus, event.to_json(), key=event.key)
+    put(bus, event.to_json(), key=event.key)
+    while consumer.run_once(timeout=0.1):
+        pass
+    with runtime.unit_of_work() as uow:
+        assert uow.indicators.for_locality("18880", "2026") == {"requests_received": 1}
+    assert counted(consumer, "applied") == 1 and counted(consumer, "duplicate") == 1
+
+
+def test_a_failing_handler_is_retried_later_then_dead_lettered_after_the_last_attempt(bus, runtime):
+    clock = Clock()
+    calls = []
+
+    def flaky(ev, uow):
+        calls.append(clock.now)
+        raise RuntimeError("database of another era")
+
+    consumer = consumer_for(runtime, bus, {"vn.giaitrinh.request.submitted.v1": flaky}, clock, 3)
+    event = request_submitted()
+    put(bus, event.to_json(), key=event.key)
+    consumer.run_once(timeout=0.1)  # attempt 1 → retry topic, not before now+10
+    retry = topics.retry_topic(STREAM, "scoring")
+    assert [m.header("x-attempt") for m in bus.records(retry)] == ["2"]
+    consumer.run_once(timeout=0.1)  # the retry is not due: deferred, handler not called
+    assert len(calls) == 1
+    clock.now += 10
+    consumer.run_once(timeout=0.2)  # attempt 2 → retry again, after 20 s
+    clock.now += 20
+    consumer.run_once(timeout=0.2)  # attempt 3 = last → dead-letter
+    assert len(calls) == 3
+    [dead] = bus.records(DLQ)
+    assert dead.header("x-dlq-reason") == "handler"
+    assert "failed after 3 attempts" in dead.header("x-dlq-detail")
+    assert json.loads(dead.value)["id"] == event.id
+
+
+def test_a_rejected_event_is_dead_lettered_at_once_without_retries(bus, runtime):
+    def refuse(ev, uow):
+        raise RejectedEvent("locality not served")
+
+    consumer = consumer_for(runtime, bus, {"vn.giaitrinh.request.submitted.v1": refuse})
+    put(bus, request_submitted().to_json())
+    consumer.run_once(timeout=0.1)
+    assert bus.records(topics.retry_topic(STREAM, "scoring")) == []
+    [dead] = bus.records(DLQ)
+    assert dead.header("x-dlq-reason") == "rejected"
+
+
+def test_a_failed_handler_leaves_no_trace_in_the_database(bus, runtime):
+    def half_done(ev, uow):
+        uow.indicators.add("18880", "2026", "requests_received")
+        raise RuntimeError("crash mid-way")
+
+    consumer = consumer_for(runtime, bus, {"vn.giaitrinh.request.submitted.v1": half_done})
+    put(bus, request_submitted().to_json())
+    consumer.run_once(timeout=0.1)
+    with runtime.unit_of_work() as uow:
+        assert uow.indicators.for_locality("18880", "2026") == {}
+
+
+def test_records_are_committed_so_a_restarted_consumer_does_not_see_them_again(bus, runtime):
+    seen = []
+    handlers = {"vn.giaitrinh.request.submitted.v1": lambda ev, uow: seen.append(ev.id)}
+    first = consumer_for(runtime, bus, handlers)
+    put(bus, request_submitted().to_json())
+    first.run_once(timeout=0.1)
+    second = consumer_for(runtime, bus, handlers)
+    assert second.run_once(timeout=0.1) == 0
+    assert len(seen) == 1
