@@ -67,11 +67,11 @@ def test_a_locality_outside_the_served_provinces_is_refused():
     assert problem.code == "unknown_locality"
 
 
-def test_swapping_two_neighbouring_symbols_is_caught():
+def test_swapping_two_neighbouring_symbols_is_caught_except_the_luhn_blind_pair_0_z():
     for _ in range(50):
         code = new_tracking_code()
         body = code[3:7] + code[8:12]
         for i in range(7):
-            if body[i] != body[i + 1]:
+            if body[i] != body[i + 1] and {body[i], body[i + 1]} != {"0", "Z"}:
                 swapped = body[:i] + body[i + 1] + body[i] + body[i + 2:]
                 assert not is_valid_tracking_code(f"GT-{swapped[:4]}-{swapped[4:]}-{code[-1]}")

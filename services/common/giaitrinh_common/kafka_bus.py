@@ -7,6 +7,7 @@ offset is committed after the change it caused is durable.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
@@ -34,7 +35,24 @@ class KafkaBus(MessageBus):
             "request_timeout_ms": max(self._timeout_ms, 30000),
         }
 
+    def _require_reachable(self, timeout: float | None = None) -> None:
+        """Raise BusUnavailable unless some bootstrap server accepts a TCP connection.
+
+        Checked before building a kafka-python client: a client whose bootstrap fails leaves
+        its socket for the garbage collector, and readiness probes and reconnect loops would
+        pile those up while the broker is down."""
+        wait = self._timeout_ms / 1000 if timeout is None else timeout
+        for server in self.bootstrap_servers.split(","):
+            host, _, port = server.strip().rpartition(":")
+            try:
+                with socket.create_connection((host or "127.0.0.1", int(port)), timeout=wait):
+                    return
+            except (OSError, ValueError):
+                continue
+        raise BusUnavailable(f"no Kafka broker answers at {self.bootstrap_servers}")
+
     def _admin(self) -> KafkaAdminClient:
+        self._require_reachable()
         try:
             return KafkaAdminClient(**self._common())
         except KafkaError as exc:
@@ -69,7 +87,7 @@ class KafkaBus(MessageBus):
         try:
             names = admin.list_topics()
             described = admin.describe_topics(names) if names else []
-            return {d["topic"]: len(d["partitions"]) for d in described}
+            return {d["name"]: len(d["partitions"]) for d in described}
         except KafkaError as exc:
             raise BusUnavailable(str(exc)) from exc
         finally:
@@ -81,6 +99,7 @@ class KafkaBus(MessageBus):
         if time.monotonic() - checked_at < 3.0:
             return ok
         try:
+            self._require_reachable(timeout)
             admin = KafkaAdminClient(**{**self._common(), "bootstrap_timeout_ms": int(timeout * 1000)})
             try:
                 admin.list_topics()
@@ -101,6 +120,7 @@ class KafkaPublisher(Publisher):
 
     def _ensure(self) -> KafkaProducer:
         if self._producer is None:
+            self._bus._require_reachable()
             try:
                 self._producer = KafkaProducer(
                     **self._bus._common(),
@@ -159,6 +179,7 @@ class KafkaSubscription(Subscription):
 
     def _ensure(self) -> KafkaConsumer:
         if self._consumer is None:
+            self._bus._require_reachable()
             try:
                 self._consumer = KafkaConsumer(
                     *self._topics,

@@ -2,7 +2,7 @@
 
 ``GT-XXXX-XXXX-C``: eight random Crockford base-32 symbols (no I, L, O, U: nothing to misread
 on a phone) and a check symbol (Luhn mod 32) that catches any single mistyped symbol and any
-swap of two neighbours.
+swap of two neighbours but 0↔Z (Luhn's one blind pair).
 """
 from __future__ import annotations
 

@@ -1,0 +1,124 @@
+"""The platform as `giaitrinh up` runs it — gunicorn web and worker processes for the four
+services — on a real Kafka broker and real PostgreSQL, exercised over HTTP and the broker."""
+import json
+import os
+import urllib.request
+
+import pytest
+
+from giaitrinh_common import topics
+from giaitrinh_common.kafka_bus import KafkaBus
+from giaitrinh_intake.domain.tracking import new_tracking_code
+from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars, free_port
+from giaitrinh_platform.services import SERVICES
+from giaitrinh_platform.supervisor import Platform
+from tests.support import factories
+from tests.support.fixtures import PROJECT_ROOT
+from tests.support.waiting import eventually
+
+LOCALITY = "18880"
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        body = resp.read()
+        return json.loads(body) if resp.headers.get_content_type() == "application/json" else body.decode()
+
+
+def post(url, payload):
+    req = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.status, json.loads(resp.read())
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory, postgres_server):
+    # Its own broker: the consumer groups start from a clean slate, as on a fresh machine.
+    data_dir = tmp_path_factory.mktemp("platform")
+    broker = LocalKafkaBroker(lib_dir=ensure_kafka_jars(PROJECT_ROOT), data_dir=data_dir / "kafka",
+                              port=free_port(), controller_port=free_port())
+    broker.start()
+    broker.wait_ready()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+    for name, spec in SERVICES.items():
+        env[f"{spec.env_prefix}_DATABASE_URL"] = postgres_server.create_database(f"e2e_{name}")
+    platform = Platform(data_dir=data_dir, kafka_bootstrap=broker.bootstrap_servers, base_env=env,
+                        web_ports={s: free_port() for s in SERVICES},
+                        metrics_ports={s: free_port() for s in SERVICES}, web_threads=2)
+    platform.create_topics()
+    platform.migrate()
+    added, total = platform.seed()
+    assert (added, total) == (78, 78)
+    platform.start_services()
+    try:
+        platform.wait_ready(timeout=120)
+        yield platform
+    finally:
+        platform.stop_services()
+        broker.stop()
+        for name in SERVICES:
+            postgres_server.drop_database(f"e2e_{name}")
+
+
+def worker_metric(platform, service, line_start):
+    text = get(f"http://127.0.0.1:{platform.metrics_ports[service]}/metrics")
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(line_start))
+
+
+def test_every_service_is_ready_with_its_database_and_the_broker(platform):
+    for name in SERVICES:
+        status, body = platform.readiness(name)
+        assert status == 200, (name, body)
+        assert body["checks"] == {"database": "ok", "broker": "ok"}
+
+
+def test_a_request_submitted_over_http_is_seen_by_routing_scoring_and_notify(platform):
+    intake = platform.web_url("intake")
+    status, receipt = post(f"{intake}/api/v1/requests", {
+        "kind": "feedback", "field": "construction", "locality_code": LOCALITY,
+        "title": "Công trình không phép", "content": "Công trình xây dựng không phép ở tổ 3.",
+        "email": "dan@example.vn", "wants_notifications": True})
+    assert status == 201
+    code = receipt["tracking_code"]
+    # routing registered the case, and intake's public timeline learnt it from the cases topic
+    timeline = eventually(lambda: get(f"{intake}/api/v1/requests/{code}")["status"] == "registered",
+                          what="the public timeline showing the registration")
+    assert timeline
+    inbox = eventually(lambda: len(get(f"{platform.web_url('notify')}/api/v1/inbox/{code}")["items"]) == 2
+                       and get(f"{platform.web_url('notify')}/api/v1/inbox/{code}")["items"],
+                       what="notify telling the requester twice")
+    assert [m["topic"] for m in inbox] == ["received", "registered"]
+    indicators = eventually(lambda: (v := get(f"{platform.web_url('scoring')}/api/v1/localities/{LOCALITY}/indicators")["indicators"])
+                            .get("cases_registered", 0) >= 1 and v, what="scoring counting")
+    assert indicators["requests_received"] >= 1
+
+
+def test_the_same_event_delivered_twice_is_applied_once_by_every_service(platform):
+    scoring = f"{platform.web_url('scoring')}/api/v1/localities/{LOCALITY}/indicators"
+    before = eventually(lambda: get(scoring)["indicators"].get("requests_received"), what="baseline")
+    code = new_tracking_code()
+    event = factories.request_submitted(tracking_code=code)
+    bus = KafkaBus(platform.kafka_bootstrap)
+    publisher = bus.publisher()
+    for _ in range(2):
+        publisher.publish(topics.REQUESTS, event.key, event.to_json())
+    publisher.flush()
+    publisher.close()
+    for service in ("routing", "scoring", "notify"):
+        eventually(lambda: worker_metric(platform, service,
+                                         f'giaitrinh_events_consumed_total{{group="{service}",outcome="duplicate"'),
+                   what=f"{service} seeing the second copy")
+    assert get(scoring)["indicators"]["requests_received"] == before + 1
+    inbox = eventually(lambda: (items := get(f"{platform.web_url('notify')}/api/v1/inbox/{code}")["items"])
+                       and len(items) == 2 and items, what="notify's messages for the duplicate")
+    assert sorted(m["topic"] for m in inbox) == ["received", "registered"]
+
+
+def test_every_process_serves_prometheus_metrics(platform):
+    for name in SERVICES:
+        web = get(f"{platform.web_url(name)}/metrics")
+        assert "giaitrinh_http_requests_total" in web
+        worker = get(f"http://127.0.0.1:{platform.metrics_ports[name]}/metrics")
+        assert "giaitrinh_outbox_backlog" in worker and "giaitrinh_events_consumed_total" in worker
+    assert worker_metric(platform, "intake", 'giaitrinh_events_produced_total{service="intake",topic="giaitrinh.requests.v1"') >= 1
