@@ -89,8 +89,9 @@ def test_a_request_submitted_over_http_is_seen_by_routing_scoring_and_notify(pla
                        and get(f"{platform.web_url('notify')}/api/v1/inbox/{code}")["items"],
                        what="notify telling the requester twice")
     assert [m["topic"] for m in inbox] == ["received", "registered"]
-    indicators = eventually(lambda: (v := get(f"{platform.web_url('scoring')}/api/v1/localities/{LOCALITY}/indicators")["indicators"])
-                            .get("cases_registered", 0) >= 1 and v, what="scoring counting")
+    scoring = f"{platform.web_url('scoring')}/api/v1/localities/{LOCALITY}/indicators"
+    indicators = eventually(lambda: (v := get(scoring)["indicators"]).get("cases_registered", 0) >= 1 and v,
+                            what="scoring counting")
     assert indicators["requests_received"] >= 1
 
 
@@ -106,8 +107,8 @@ def test_the_same_event_delivered_twice_is_applied_once_by_every_service(platfor
     publisher.flush()
     publisher.close()
     for service in ("routing", "scoring", "notify"):
-        eventually(lambda: worker_metric(platform, service,
-                                         f'giaitrinh_events_consumed_total{{group="{service}",outcome="duplicate"'),
+        duplicates = f'giaitrinh_events_consumed_total{{group="{service}",outcome="duplicate"'
+        eventually(lambda s=service, d=duplicates: worker_metric(platform, s, d),
                    what=f"{service} seeing the second copy")
     assert get(scoring)["indicators"]["requests_received"] == before + 1
     inbox = eventually(lambda: (items := get(f"{platform.web_url('notify')}/api/v1/inbox/{code}")["items"])
@@ -121,4 +122,5 @@ def test_every_process_serves_prometheus_metrics(platform):
         assert "giaitrinh_http_requests_total" in web
         worker = get(f"http://127.0.0.1:{platform.metrics_ports[name]}/metrics")
         assert "giaitrinh_outbox_backlog" in worker and "giaitrinh_events_consumed_total" in worker
-    assert worker_metric(platform, "intake", 'giaitrinh_events_produced_total{service="intake",topic="giaitrinh.requests.v1"') >= 1
+    produced = 'giaitrinh_events_produced_total{service="intake",topic="giaitrinh.requests.v1"'
+    assert worker_metric(platform, "intake", produced) >= 1

@@ -89,8 +89,10 @@ def test_with_the_broker_down_at_start_services_run_requests_wait_and_flow_when_
     broker = LocalKafkaBroker(lib_dir=ensure_kafka_jars(PROJECT_ROOT), data_dir=tmp_path / "kafka",
                               port=free_port(), controller_port=free_port())
     env = {"GIAITRINH_KAFKA_BOOTSTRAP": broker.bootstrap_servers}
-    intake = migrated_runtime("intake", make_postgres_url(), KafkaBus(broker.bootstrap_servers, connect_timeout=2), **env)
-    routing = migrated_runtime("routing", make_postgres_url(), KafkaBus(broker.bootstrap_servers, connect_timeout=2), **env)
+    intake = migrated_runtime("intake", make_postgres_url(),
+                              KafkaBus(broker.bootstrap_servers, connect_timeout=2), **env)
+    routing = migrated_runtime("routing", make_postgres_url(),
+                               KafkaBus(broker.bootstrap_servers, connect_timeout=2), **env)
     client = create_app(intake).test_client()
     workers = [intake.worker(), routing.worker()]
     for w in workers:

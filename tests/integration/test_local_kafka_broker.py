@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
+from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars
 from tests.support.fixtures import PROJECT_ROOT
 
 pytestmark = pytest.mark.integration

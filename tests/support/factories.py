@@ -3,7 +3,7 @@ runtimes on a given database and bus, migrated."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,7 +25,7 @@ def request_submitted(request_id: str | None = None, **data) -> CloudEvent:
     }
     return CloudEvent.new(type="vn.giaitrinh.request.submitted.v1", source="/tests",
                           subject=request_id, locality=body["locality_code"], data=body,
-                          time=datetime(2026, 11, 23, 8, tzinfo=timezone.utc))
+                          time=datetime(2026, 11, 23, 8, tzinfo=UTC))
 
 
 def inbound_feedback(external_id: str = "HL-1", **data) -> CloudEvent:
@@ -35,7 +35,7 @@ def inbound_feedback(external_id: str = "HL-1", **data) -> CloudEvent:
             "received_at": "2026-11-23T08:00:00+00:00", **data}
     return CloudEvent.new(type="vn.giaitrinh.inbound.feedback.v1", source="/hotline",
                           subject=external_id, locality=LOCALITY, data=body,
-                          time=datetime(2026, 11, 23, 8, tzinfo=timezone.utc))
+                          time=datetime(2026, 11, 23, 8, tzinfo=UTC))
 
 
 def case_registered(request_id: str, **data) -> CloudEvent:
@@ -45,7 +45,7 @@ def case_registered(request_id: str, **data) -> CloudEvent:
             "registered_at": "2026-11-23T08:05:00+00:00", **data}
     return CloudEvent.new(type="vn.giaitrinh.case.registered.v1", source="/tests",
                           subject=request_id, locality=LOCALITY, data=body,
-                          time=datetime(2026, 11, 23, 8, 5, tzinfo=timezone.utc))
+                          time=datetime(2026, 11, 23, 8, 5, tzinfo=UTC))
 
 
 def migrated_runtime(service: str, database_url: str, bus, **settings_env):

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from giaitrinh_platform.kafka_broker import (
     KafkaBrokerError,
     LocalKafkaBroker,
     ensure_kafka_jars,
     free_port,
 )
-
 from tests.support.postgres import PostgresUnavailable, ThrowawayPostgres
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

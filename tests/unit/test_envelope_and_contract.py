@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import yaml
@@ -49,7 +49,8 @@ def test_an_event_time_without_offset_cannot_be_made():
                        data={}, time=datetime(2026, 1, 1))
 
 
-@pytest.mark.parametrize("event", [request_submitted(), inbound_feedback(), case_registered("0b7a1f3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f")])
+@pytest.mark.parametrize("event", [request_submitted(), inbound_feedback(),
+                                   case_registered("0b7a1f3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f")])
 def test_the_events_we_produce_satisfy_their_schemas(event):
     contracts.validate(event)
 
@@ -62,7 +63,7 @@ def test_a_schema_violation_names_the_field():
 
 def test_an_unknown_event_type_is_a_schema_violation():
     ev = CloudEvent.new(type="vn.giaitrinh.nothing.v9", source="s", subject="r", locality="1",
-                        data={}, time=datetime.now(timezone.utc))
+                        data={}, time=datetime.now(UTC))
     with pytest.raises(contracts.SchemaViolation, match="unknown event type"):
         contracts.validate(ev)
 

@@ -98,7 +98,8 @@ def test_health_readiness_and_metrics_are_served(client):
     assert client.get("/readyz").json["checks"] == {"database": "ok", "broker": "ok"}
     client.post("/api/v1/requests", json=VALID)
     text = client.get("/metrics").get_data(as_text=True)
-    assert 'giaitrinh_http_requests_total{method="POST",route="/api/v1/requests",service="intake",status="201"} 1.0' in text
+    assert ('giaitrinh_http_requests_total{method="POST",route="/api/v1/requests",'
+            'service="intake",status="201"} 1.0') in text
 
 
 def test_readiness_fails_when_the_broker_is_unreachable(client, runtime):

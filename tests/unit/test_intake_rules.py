@@ -2,8 +2,12 @@
 import pytest
 
 from giaitrinh_intake.domain.commands import SubmitRequest
-from giaitrinh_intake.domain.tracking import (ALPHABET, is_valid_tracking_code, new_tracking_code,
-                                              normalise)
+from giaitrinh_intake.domain.tracking import (
+    ALPHABET,
+    is_valid_tracking_code,
+    new_tracking_code,
+    normalise,
+)
 from giaitrinh_intake.domain.validation import problems_with
 
 

@@ -1,4 +1,6 @@
 """The transactional outbox and its relay, on the in-memory bus and SQLite."""
+from datetime import UTC
+
 import pytest
 
 from giaitrinh_common import topics
@@ -83,9 +85,9 @@ def test_a_relay_that_dies_after_publishing_publishes_again_on_restart(runtime, 
 
 
 def test_published_rows_can_be_purged(runtime, bus):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     emit(runtime, request_submitted())
     relay = OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics)
     relay.relay_all()
-    assert relay.purge_published(datetime.now(timezone.utc) + timedelta(seconds=1)) == 1
+    assert relay.purge_published(datetime.now(UTC) + timedelta(seconds=1)) == 1

@@ -46,7 +46,7 @@ class Publisher(ABC):
         Kafka). Raise :class:`BusUnavailable` if any was not; the caller must then treat all
         records queued since the last successful flush as unsent."""
 
-    def close(self) -> None:  # pragma: no cover - trivial default
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         pass
 
 
@@ -91,7 +91,7 @@ class MessageBus(ABC):
     def is_available(self, timeout: float = 2.0) -> bool:
         """Whether the bus answers now (for readiness checks); never raises."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         pass
 
 

@@ -7,8 +7,9 @@ For each record, in order per partition:
   4. apply the handler in one transaction with the event id in the inbox — a second delivery
      of the same id changes nothing (outcome ``duplicate``);
   5. a handler that rejects the event (:class:`RejectedEvent`) sends it to the dead-letter
-     topic at once (reason ``rejected``); any other handler failure goes to ``<topic>.<group>.retry`` with a growing delay; after
-     ``max_attempts`` it goes to the dead-letter topic (reason ``handler``).
+     topic at once (reason ``rejected``); any other handler failure goes to
+     ``<topic>.<group>.retry`` with a growing delay, and after ``max_attempts`` to the
+     dead-letter topic (reason ``handler``).
 The offset is committed only after step 4's commit or step 1/2/5's publish is acknowledged.
 """
 from __future__ import annotations
@@ -99,7 +100,7 @@ class IdempotentConsumer:
                 applied = self._apply(handler, event)
         except RejectedEvent as exc:
             return self._dead_letter(message, stream, event.type, "rejected", str(exc))
-        except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then parked
+        except Exception as exc:
             log.warning("handler for %s failed on %s: %s", event.type, event.id, exc, exc_info=True)
             return self._retry_or_dead_letter(message, stream, event, exc)
         return self._count(stream, event.type, "applied" if applied else "duplicate")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 SPEC_VERSION = "1.0"
@@ -78,7 +78,7 @@ class CloudEvent:
             "source": self.source,
             "type": self.type,
             "subject": self.subject,
-            "time": self.time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+            "time": self.time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "datacontenttype": self.datacontenttype,
             "locality": self.locality,
             "traceid": self.traceid,

@@ -6,6 +6,7 @@ offset is committed after the change it caused is durable.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -71,10 +72,8 @@ class KafkaBus(MessageBus):
             missing = [t for t in topics if t not in existing]
             if missing:
                 new = {t: {"num_partitions": partitions, "replication_factor": 1} for t in missing}
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):  # another process won the race
                     admin.create_topics(new, raise_errors=False, wait_for_metadata=True)
-                except TopicAlreadyExistsError:  # another process won the race
-                    pass
                 log.info("created topics %s", ", ".join(missing))
         except KafkaError as exc:
             raise BusUnavailable(f"creating topics: {exc}") from exc
@@ -106,7 +105,7 @@ class KafkaBus(MessageBus):
                 ok = True
             finally:
                 admin.close()
-        except Exception:  # noqa: BLE001 - any failure means "not available now"
+        except Exception:
             ok = False
         self._availability = (time.monotonic(), ok)
         return ok
@@ -152,17 +151,15 @@ class KafkaPublisher(Publisher):
             self._producer.flush(timeout=timeout)
             for future in futures:
                 future.get(timeout=0)
-        except Exception as exc:  # noqa: BLE001 - any unacknowledged record means "not sent"
+        except Exception as exc:
             self._reset()
             raise BusUnavailable(f"not acknowledged: {exc}") from exc
 
     def _reset(self) -> None:
         self._futures = []
         if self._producer is not None:
-            try:
+            with contextlib.suppress(Exception):
                 self._producer.close(timeout=1)
-            except Exception:  # noqa: BLE001
-                pass
             self._producer = None
 
     def close(self) -> None:

@@ -3,7 +3,7 @@ unit of work that writes a state change, its outgoing events (outbox) and the id
 event that caused it (inbox) in one transaction. The only place SQL meets the envelope."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def make_engine(url: str) -> Engine:
@@ -86,7 +86,7 @@ class Storage:
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
             return True
-        except Exception:  # noqa: BLE001 - readiness: any failure means "not ready"
+        except Exception:
             return False
 
     def outbox_backlog(self) -> int:

@@ -57,7 +57,7 @@ class Worker:
                 log.warning("%s/%s: bus unavailable (%s); retrying in %.1fs",
                             self.service, name, exc, backoff)
                 wait, backoff = backoff, min(backoff * 2, self.max_backoff)
-            except Exception:  # noqa: BLE001 - a loop must survive a bad iteration
+            except Exception:
                 log.exception("%s/%s: unexpected failure; retrying in %.1fs", self.service, name, backoff)
                 wait, backoff = backoff, min(backoff * 2, self.max_backoff)
             if wait:

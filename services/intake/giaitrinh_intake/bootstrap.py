@@ -1,7 +1,7 @@
 """Intake's composition root."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_intake.adapters import orm
@@ -22,7 +22,7 @@ class IntakeRuntime(ServiceRuntime):
         self.localities = ProvinceLocalities(settings.provinces)
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), timezone.utc)
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     def handlers(self):
         return {

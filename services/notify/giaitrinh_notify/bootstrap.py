@@ -1,7 +1,7 @@
 """Notify's composition root."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_notify.adapters import orm
@@ -17,7 +17,7 @@ class NotifyRuntime(ServiceRuntime):
     unit_of_work_class = NotifyUnitOfWork
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), timezone.utc)
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     def handlers(self):
         return {event_type: lambda ev, uow: handlers.tell_requester(ev, uow, self.now())

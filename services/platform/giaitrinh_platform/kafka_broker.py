@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import hashlib
 import os
 import shutil
@@ -458,10 +459,8 @@ class LocalKafkaBroker:
 
     @staticmethod
     def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)  # start_new_session made the JVM a group leader
-        except ProcessLookupError:
-            pass
 
     def __enter__(self) -> Self:
         self.start()

@@ -8,6 +8,7 @@ data directory: the broker's log, the SQLite files, the committed offsets.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -37,10 +38,9 @@ class ChildProcess:
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        out = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
-        out.close()
+        with open(self.log_path, "ab") as out:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(self.argv, env=self.env, stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -48,10 +48,8 @@ class ChildProcess:
     def signal(self, sig: int) -> None:
         if self.alive():
             assert self.process is not None
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                pass
 
 
 @dataclass
@@ -110,7 +108,8 @@ class Platform:
         logs = self.data_dir / "logs"
         for name, spec in SERVICES.items():
             env = self.service_env(name)
-            web = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.web_ports[name]}",
+            web = [sys.executable, "-m", "gunicorn", "-c", "python:giaitrinh_common.gunicorn_conf",
+                   "--bind", f"127.0.0.1:{self.web_ports[name]}",
                    "--workers", "1", "--threads", str(self.web_threads), "--worker-class", "gthread",
                    "--graceful-timeout", "10", "--access-logfile", "-", spec.wsgi_target]
             worker = [sys.executable, "-m", "giaitrinh_platform.cli", name, "worker"]

@@ -1,7 +1,7 @@
 """Routing's composition root."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_routing.adapters import orm
@@ -16,7 +16,7 @@ class RoutingRuntime(ServiceRuntime):
     unit_of_work_class = RoutingUnitOfWork
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), timezone.utc)
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     def handlers(self):
         return {"vn.giaitrinh.request.submitted.v1":

@@ -7,7 +7,7 @@ writer, so a schema-invalid event never reaches a topic from our own code.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -28,7 +28,7 @@ def _schema_dir():
     return resources.files(__package__).joinpath("schemas")
 
 
-@lru_cache(maxsize=None)
+@cache
 def known_types() -> frozenset[str]:
     """Every event type that has a schema in the contract."""
     return frozenset(
@@ -36,7 +36,7 @@ def known_types() -> frozenset[str]:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(event_type: str) -> Draft202012Validator:
     schema = json.loads(_schema_dir().joinpath(f"{event_type}.json").read_text("utf-8"))
     Draft202012Validator.check_schema(schema)

@@ -1,21 +1,29 @@
 """SQL implementation of :class:`RequestRepository` on the unit of work's session."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from giaitrinh_intake.adapters.orm import requests, timeline_entries
-from giaitrinh_intake.domain.model import (AccountabilityRequest, Channel, ExternalRef, Field,
-                                           Locality, Requester, RequesterType, RequestKind,
-                                           TimelineEntry)
+from giaitrinh_intake.domain.model import (
+    AccountabilityRequest,
+    Channel,
+    ExternalRef,
+    Field,
+    Locality,
+    Requester,
+    RequesterType,
+    RequestKind,
+    TimelineEntry,
+)
 from giaitrinh_intake.domain.ports import RequestRepository
 
 
 def _aware(dt):
     # SQLite hands back naive datetimes; everything we store is UTC.
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 class SqlRequestRepository(RequestRepository):

@@ -1,17 +1,18 @@
 """Accountability requests and feedback as intake sees them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class RequestKind(str, Enum):
+class RequestKind(StrEnum):
     ACCOUNTABILITY_REQUEST = "accountability_request"  # yêu cầu giải trình
     FEEDBACK = "feedback"  # phản ánh, kiến nghị
 
 
-class Channel(str, Enum):
+class Channel(StrEnum):
     """How the request reached us (kênh tiếp nhận)."""
 
     PORTAL = "portal"
@@ -24,7 +25,7 @@ class Channel(str, Enum):
     EXTERNAL_SYSTEM = "external_system"
 
 
-class Field(str, Enum):
+class Field(StrEnum):
     """Lĩnh vực — decides which unit handles the request."""
 
     LAND = "land"
@@ -41,7 +42,7 @@ class Field(str, Enum):
     OTHER = "other"
 
 
-class RequesterType(str, Enum):
+class RequesterType(StrEnum):
     CITIZEN = "citizen"
     BUSINESS = "business"
     ORGANISATION = "organisation"
@@ -108,8 +109,8 @@ class AccountabilityRequest:
     requester: Requester
     submitted_at: datetime
     external_ref: ExternalRef | None = None
-    timeline: list[TimelineEntry] = field(default_factory=list)
-    events: list[object] = field(default_factory=list, repr=False)
+    timeline: list[TimelineEntry] = dataclasses.field(default_factory=list)
+    events: list[object] = dataclasses.field(default_factory=list, repr=False)
 
     @classmethod
     def receive(cls, **values) -> AccountabilityRequest:

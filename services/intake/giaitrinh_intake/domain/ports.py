@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from giaitrinh_intake.domain.model import AccountabilityRequest, ExternalRef, Locality, TimelineEntry
+from giaitrinh_intake.domain.model import (
+    AccountabilityRequest,
+    ExternalRef,
+    Locality,
+    TimelineEntry,
+)
 
 
 class LocalityDirectory(ABC):

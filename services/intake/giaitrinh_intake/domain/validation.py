@@ -24,7 +24,7 @@ class Problem:
     vi: str
     en: str
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, object]:
         return {"field": self.field, "code": self.code, "message": {"vi": self.vi, "en": self.en}}
 
 

@@ -11,8 +11,16 @@ from giaitrinh_common.consumer import RejectedEvent
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_intake.adapters import events_out
 from giaitrinh_intake.domain.commands import SubmitRequest
-from giaitrinh_intake.domain.model import (AccountabilityRequest, Channel, ExternalRef, Field,
-                                           Requester, RequesterType, RequestKind, TimelineEntry)
+from giaitrinh_intake.domain.model import (
+    AccountabilityRequest,
+    Channel,
+    ExternalRef,
+    Field,
+    Requester,
+    RequesterType,
+    RequestKind,
+    TimelineEntry,
+)
 from giaitrinh_intake.domain.ports import LocalityDirectory
 from giaitrinh_intake.domain.tracking import new_tracking_code
 from giaitrinh_intake.domain.validation import Problem, problems_with

@@ -1,7 +1,7 @@
 """The in-app inbox, on the unit of work's session."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -28,4 +28,4 @@ class SqlInbox:
                                     .order_by(n.c.created_at, n.c.id)).mappings()
         return [Notification(r["request_id"], r["tracking_code"], r["topic"], r["title"], r["body"],
                              r["created_at"] if r["created_at"].tzinfo
-                             else r["created_at"].replace(tzinfo=timezone.utc)) for r in rows]
+                             else r["created_at"].replace(tzinfo=UTC)) for r in rows]

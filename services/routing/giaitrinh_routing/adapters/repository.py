@@ -1,7 +1,7 @@
 """SQL repositories for cases and localities, on the unit of work's session."""
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import UTC
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -27,7 +27,7 @@ class SqlCaseRepository:
         at = row["registered_at"]
         return Case(row["id"], row["request_id"], row["tracking_code"], row["kind"], row["field"],
                     row["locality_code"], CaseState(row["state"]),
-                    at if at.tzinfo else at.replace(tzinfo=timezone.utc))
+                    at if at.tzinfo else at.replace(tzinfo=UTC))
 
     def count(self) -> int:
         return self.session.execute(sa.select(sa.func.count()).select_from(cases)).scalar_one()

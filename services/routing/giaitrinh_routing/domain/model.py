@@ -1,12 +1,13 @@
 """Cases (hồ sơ) and the localities that own them."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 
-class CaseState(str, Enum):
+class CaseState(StrEnum):
     RECEIVED = "received"  # đã tiếp nhận, chờ thụ lý
 
 
@@ -39,7 +40,7 @@ class Case:
     locality_code: str
     state: CaseState
     registered_at: datetime
-    events: list[object] = field(default_factory=list, repr=False)
+    events: list[object] = dataclasses.field(default_factory=list, repr=False)
 
     @classmethod
     def register(cls, *, id: str, request_id: str, tracking_code: str, kind: str, field: str,
