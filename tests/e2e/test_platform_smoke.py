@@ -124,3 +124,15 @@ def test_every_process_serves_prometheus_metrics(platform):
         assert "giaitrinh_outbox_backlog" in worker and "giaitrinh_events_consumed_total" in worker
     produced = 'giaitrinh_events_produced_total{service="intake",topic="giaitrinh.requests.v1"'
     assert worker_metric(platform, "intake", produced) >= 1
+
+
+def test_workers_report_consumer_lag_per_partition(platform):
+    def lag_lines():
+        text = get(f"http://127.0.0.1:{platform.metrics_ports['routing']}/metrics")
+        return [line for line in text.splitlines()
+                if line.startswith('giaitrinh_consumer_lag{group="routing"')]
+
+    lines = eventually(lag_lines, timeout=30, what="routing reporting its lag")
+    partitions = {line.split('partition="')[1].split('"')[0] for line in lines
+                  if 'topic="giaitrinh.requests.v1"' in line}
+    assert partitions == {str(p) for p in range(6)}

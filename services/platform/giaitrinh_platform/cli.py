@@ -84,7 +84,9 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
         stopping = True
         raise KeyboardInterrupt
 
+    # Installed explicitly: a shell that starts us in the background leaves SIGINT ignored.
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     broker = None
     platform = None
     total = 6

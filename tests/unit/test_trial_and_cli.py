@@ -1,0 +1,63 @@
+"""The standalone trial (four services, one process, in-memory bus) and the CLI's help."""
+import click
+from click.testing import CliRunner
+from werkzeug.test import Client
+
+from giaitrinh_platform.cli import main
+from giaitrinh_platform.trial import Trial
+from tests.support.waiting import eventually
+
+
+def test_in_the_trial_a_request_travels_through_all_four_services(tmp_path):
+    trial = Trial(tmp_path)
+    trial.prepare()
+    trial.start_workers()
+    client = Client(trial.wsgi_app())
+    try:
+        resp = client.post("/intake/api/v1/requests", json={
+            "kind": "feedback", "field": "health", "locality_code": "18880",
+            "title": "Trạm y tế", "content": "Trạm y tế phường đóng cửa sớm."})
+        assert resp.status_code == 201
+        code = resp.json["tracking_code"]
+        eventually(lambda: client.get(f"/intake/api/v1/requests/{code}").json["status"] == "registered",
+                   timeout=20, every=0.05, what="registration reaching the public timeline")
+        items = eventually(lambda: len(client.get(f"/notify/api/v1/inbox/{code}").json["items"]) == 2
+                           and client.get(f"/notify/api/v1/inbox/{code}").json["items"],
+                           timeout=20, every=0.05, what="two notifications")
+        assert [m["topic"] for m in items] == ["received", "registered"]
+        counts = client.get("/scoring/api/v1/localities/18880/indicators").json["indicators"]
+        assert counts == {"requests_received": 1, "cases_registered": 1}
+        assert client.get("/routing/api/v1/localities?per_page=1").json["total"] == 78
+        assert "Giải Trình" in client.get("/").get_data(as_text=True)
+    finally:
+        trial.stop()
+
+
+def _commands(group: click.Group, path=()):
+    for name, command in group.commands.items():
+        yield (*path, name)
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+
+
+def test_every_command_explains_itself_with_help():
+    runner = CliRunner()
+    paths = [()] + list(_commands(main))
+    assert ("routing", "seed-localities") in paths and ("up",) in paths
+    for path in paths:
+        result = runner.invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage:" in result.output
+
+
+def test_the_routing_pages_of_localities_refuse_nonsense_paging(tmp_path):
+    trial = Trial(tmp_path)
+    trial.prepare()
+    client = Client(trial.wsgi_app())
+    try:
+        resp = client.get("/routing/api/v1/localities?page=0")
+        assert resp.status_code == 400 and resp.json["error"]["code"] == "invalid_paging"
+        page2 = client.get("/routing/api/v1/localities?province=44&page=2&per_page=50").json
+        assert page2["total"] == 78 and len(page2["items"]) == 28
+    finally:
+        trial.stop()
