@@ -91,3 +91,21 @@ def test_published_rows_can_be_purged(runtime, bus):
     relay = OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics)
     relay.relay_all()
     assert relay.purge_published(datetime.now(UTC) + timedelta(seconds=1)) == 1
+
+
+def test_the_worker_purges_published_rows_past_their_retention(runtime, bus):
+    from datetime import timedelta
+
+    emit(runtime, request_submitted())
+    worker = runtime.worker()
+    worker.relay.relay_all()
+    purge = next(job for job in worker.jobs if job.name == "outbox-purge")
+    purge.run()  # a 7-day retention keeps a fresh row
+    with runtime.storage.engine.connect() as conn:
+        assert conn.execute(runtime.storage.outbox.select()).first() is not None
+    worker2 = type(worker)(service="routing", bus=bus, storage=runtime.storage, metrics=runtime.metrics,
+                           consumer=None, topics_to_ensure=[], partitions=1,
+                           outbox_retention=timedelta(seconds=-1))
+    next(job for job in worker2.jobs if job.name == "outbox-purge").run()
+    with runtime.storage.engine.connect() as conn:
+        assert conn.execute(runtime.storage.outbox.select()).first() is None

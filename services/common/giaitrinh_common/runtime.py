@@ -7,6 +7,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import Flask
@@ -44,6 +45,10 @@ class ServiceRuntime:
         self.platform_metrics = metrics or PlatformMetrics()
         self.metrics = self.platform_metrics.for_service(self.service)
         self.clock = clock
+
+    def now(self) -> datetime:
+        """The injected clock as an aware UTC datetime."""
+        return datetime.fromtimestamp(self.clock(), UTC)
 
     # -- what each service provides --------------------------------------------------------
     def handlers(self) -> Mapping[str, Handler]:

@@ -11,12 +11,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from giaitrinh_common.bus import BusUnavailable, MessageBus
 from giaitrinh_common.consumer import IdempotentConsumer
 from giaitrinh_common.metrics import ServiceMetrics
 from giaitrinh_common.relay import OutboxRelay
-from giaitrinh_common.storage import Storage
+from giaitrinh_common.storage import Storage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,15 @@ class Worker:
                  metrics: ServiceMetrics, consumer: Callable[[], IdempotentConsumer] | None,
                  topics_to_ensure: list[str], partitions: int,
                  jobs: tuple[PeriodicJob, ...] = (), relay_idle_seconds: float = 0.2,
-                 max_backoff: float = 10.0):
+                 max_backoff: float = 10.0, outbox_retention: timedelta = timedelta(days=7)):
         self.service, self.bus, self.storage, self.metrics = service, bus, storage, metrics
         self._consumer_factory = consumer
         self.topics_to_ensure, self.partitions = topics_to_ensure, partitions
-        self.jobs = jobs
         self.relay = OutboxRelay(storage, bus.publisher(), metrics)
+        # Published rows are kept a while for inspection, then dropped: the topic has them.
+        purge = PeriodicJob("outbox-purge", 3600,
+                            lambda: self.relay.purge_published(utcnow() - outbox_retention))
+        self.jobs = (*jobs, purge)
         self.relay_idle_seconds = relay_idle_seconds
         self.max_backoff = max_backoff
         self.stop_event = threading.Event()

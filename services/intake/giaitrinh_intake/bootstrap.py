@@ -1,8 +1,6 @@
 """Intake's composition root."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_intake.adapters import orm
 from giaitrinh_intake.adapters.localities import ProvinceLocalities
@@ -20,9 +18,6 @@ class IntakeRuntime(ServiceRuntime):
     def __init__(self, settings: IntakeSettings, **kwargs):
         super().__init__(settings, **kwargs)
         self.localities = ProvinceLocalities(settings.provinces)
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), UTC)
 
     def handlers(self):
         return {

@@ -1,8 +1,6 @@
 """Notify's composition root."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_notify.adapters import orm
 from giaitrinh_notify.domain.messages import TEMPLATES
@@ -15,9 +13,6 @@ class NotifyRuntime(ServiceRuntime):
     service = "notify"
     metadata = orm.metadata
     unit_of_work_class = NotifyUnitOfWork
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), UTC)
 
     def handlers(self):
         return {event_type: lambda ev, uow: handlers.tell_requester(ev, uow, self.now())

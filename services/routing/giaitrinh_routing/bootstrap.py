@@ -1,8 +1,6 @@
 """Routing's composition root."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_routing.adapters import orm
 from giaitrinh_routing.service_layer import handlers
@@ -14,9 +12,6 @@ class RoutingRuntime(ServiceRuntime):
     service = "routing"
     metadata = orm.metadata
     unit_of_work_class = RoutingUnitOfWork
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock(), UTC)
 
     def handlers(self):
         return {"vn.giaitrinh.request.submitted.v1":

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -17,7 +16,7 @@ api = Blueprint("scoring_api", __name__, url_prefix="/api/v1")
 def indicators(code: str):
     """Public aggregate counts of one commune/ward for a period (default: this year)."""
     runtime: ScoringRuntime = current_app.extensions["giaitrinh_runtime"]
-    period = request.args.get("period") or period_of(datetime.fromtimestamp(runtime.clock(), UTC))
+    period = request.args.get("period") or period_of(runtime.now())
     if not re.fullmatch(r"\d{4}", period):
         raise ApiError(400, "invalid_period", "Kỳ đánh giá phải là một năm, ví dụ 2026.",
                        "The period must be a year, e.g. 2026.")
