@@ -154,3 +154,27 @@ def test_records_are_committed_so_a_restarted_consumer_does_not_see_them_again(b
     second = consumer_for(runtime, bus, handlers)
     assert second.run_once(timeout=0.1) == 0
     assert len(seen) == 1
+
+
+def test_a_database_outage_is_not_spent_as_retries_the_record_is_read_again(bus, runtime):
+    from sqlalchemy.exc import OperationalError
+
+    from giaitrinh_common.storage import StorageUnavailable
+
+    outage = {"on": True}
+    seen = []
+
+    def needs_the_database(ev, uow):
+        if outage["on"]:
+            raise OperationalError("UPDATE indicator_values", {}, Exception("server closed the connection"))
+        seen.append(ev.id)
+
+    consumer = consumer_for(runtime, bus, {"vn.giaitrinh.request.submitted.v1": needs_the_database})
+    event = request_submitted()
+    put(bus, event.to_json(), key=event.key)
+    with pytest.raises(StorageUnavailable):
+        consumer.run_once(timeout=0.1)
+    assert bus.records(topics.retry_topic(STREAM, "scoring")) == [] and bus.records(DLQ) == []
+    outage["on"] = False
+    consumer.run_once(timeout=0.1)
+    assert seen == [event.id]

@@ -18,11 +18,13 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
+from sqlalchemy.exc import OperationalError
+
 from giaitrinh_common import contracts, topics
 from giaitrinh_common.bus import BusUnavailable, Message, MessageBus
 from giaitrinh_common.envelope import CloudEvent, MalformedEvent
 from giaitrinh_common.metrics import ServiceMetrics
-from giaitrinh_common.storage import SqlUnitOfWork
+from giaitrinh_common.storage import SqlUnitOfWork, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ class IdempotentConsumer:
             try:
                 self.process(message)
                 self.subscription.commit(message)
-            except BusUnavailable:
+            except (BusUnavailable, StorageUnavailable):
                 self.subscription.redeliver_at(message, 0)
                 raise
             finished += 1
@@ -82,7 +84,8 @@ class IdempotentConsumer:
 
     def process(self, message: Message) -> str:
         """Apply one record; return the outcome. Never raises for bad input or a failing
-        handler; raises BusUnavailable if a retry or dead-letter publish was not acknowledged."""
+        handler; raises BusUnavailable if a retry or dead-letter publish was not acknowledged,
+        and StorageUnavailable if the database did not answer."""
         stream = topics.source_topic(message.topic)
         try:
             event = CloudEvent.from_json(message.value)
@@ -100,6 +103,10 @@ class IdempotentConsumer:
                 applied = self._apply(handler, event)
         except RejectedEvent as exc:
             return self._dead_letter(message, stream, event.type, "rejected", str(exc))
+        except OperationalError as exc:
+            # The database, not the event, failed: retrying it on a timer would only burn its
+            # attempts. The worker backs off and the same record is read again.
+            raise StorageUnavailable(str(exc.orig or exc)) from exc
         except Exception as exc:
             log.warning("handler for %s failed on %s: %s", event.type, event.id, exc, exc_info=True)
             return self._retry_or_dead_letter(message, stream, event, exc)

@@ -18,6 +18,11 @@ from giaitrinh_common.envelope import CloudEvent
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+class StorageUnavailable(RuntimeError):
+    """The service's database did not answer (down, locked, a deadlock victim): a condition of
+    the machine, not of the event. Callers back off and try the same work again."""
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -17,7 +17,7 @@ from giaitrinh_common.bus import BusUnavailable, MessageBus
 from giaitrinh_common.consumer import IdempotentConsumer
 from giaitrinh_common.metrics import ServiceMetrics
 from giaitrinh_common.relay import OutboxRelay
-from giaitrinh_common.storage import Storage, utcnow
+from giaitrinh_common.storage import Storage, StorageUnavailable, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,9 @@ class Worker:
             try:
                 wait = step()
                 backoff = 0.5
-            except BusUnavailable as exc:
-                log.warning("%s/%s: bus unavailable (%s); retrying in %.1fs",
-                            self.service, name, exc, backoff)
+            except (BusUnavailable, StorageUnavailable) as exc:
+                log.warning("%s/%s: %s (%s); retrying in %.1fs", self.service, name,
+                            type(exc).__name__, exc, backoff)
                 wait, backoff = backoff, min(backoff * 2, self.max_backoff)
             except Exception:
                 log.exception("%s/%s: unexpected failure; retrying in %.1fs", self.service, name, backoff)
