@@ -17,8 +17,12 @@ from pathlib import Path
 
 from giaitrinh_common import topics
 from giaitrinh_common.kafka_bus import KafkaBus
-from giaitrinh_platform.kafka_broker import LIB_RELATIVE, LocalKafkaBroker, ensure_kafka_jars, free_port
-
+from giaitrinh_platform.kafka_broker import (
+    LIB_RELATIVE,
+    LocalKafkaBroker,
+    ensure_kafka_jars,
+    free_port,
+)
 from tests.support.postgres import ThrowawayPostgres, find_postgres_bindir
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,7 +76,7 @@ def bus_with_topics(broker: LocalKafkaBroker) -> KafkaBus:
     return bus
 
 
-# -- machine facts -------------------------------------------------------------------------------
+# -- machine facts -----------------------------------------------------------------------------
 
 def _meminfo_kib(field: str) -> int:
     for line in Path("/proc/meminfo").read_text().splitlines():
@@ -121,7 +125,7 @@ def machine_facts(workdir: Path) -> dict[str, object]:
     }
 
 
-# -- resident memory ---------------------------------------------------------------------------------
+# -- resident memory ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class GroupMemory:

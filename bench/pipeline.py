@@ -9,9 +9,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import click
+from measure import Measurement, rate, timed
+from parts import BACKENDS, Parts, bus_with_topics
+
 from giaitrinh_common import topics
 from giaitrinh_common.consumer import IdempotentConsumer
 from giaitrinh_common.envelope import CloudEvent
@@ -19,9 +21,6 @@ from giaitrinh_common.kafka_bus import KafkaBus
 from giaitrinh_common.relay import OutboxRelay
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_scoring.domain.indicators import REQUESTS_RECEIVED, period_of
-from measure import Measurement, rate, timed
-from parts import BACKENDS, Parts, bus_with_topics
-
 from tests.support.factories import LOCALITY, migrated_runtime, request_submitted
 
 COMMIT_EVERY = 100
@@ -36,7 +35,7 @@ def make_events(n: int) -> list[CloudEvent]:
     return [request_submitted() for _ in range(n)]
 
 
-# -- relay ---------------------------------------------------------------------------------------
+# -- relay -------------------------------------------------------------------------------------
 
 def write_outbox(runtime: ServiceRuntime, events: list[CloudEvent]) -> None:
     """Emit every event to the requests topic through the unit of work, committing every 100."""
@@ -75,7 +74,7 @@ def bench_relay(parts: Parts, n: int) -> list[Measurement]:
         return [m for backend in BACKENDS for m in relay_on(backend, parts, bus, n)]
 
 
-# -- consume -------------------------------------------------------------------------------------
+# -- consume -----------------------------------------------------------------------------------
 
 def publish(bus: KafkaBus, events: list[CloudEvent], label: str) -> None:
     """Put the events on the requests topic as intake's relay would (same key and headers)."""
@@ -130,9 +129,12 @@ def requests_received(runtime: ServiceRuntime, event: CloudEvent) -> int:
     return values.get(REQUESTS_RECEIVED, 0)
 
 
-def check(condition: bool, what: Callable[[], str]) -> None:
-    if not condition:
-        raise click.ClickException(what())
+def verify(runtime: ServiceRuntime, event: CloudEvent, n: int, outcome: str) -> None:
+    """The consumer finished ``n`` records with ``outcome``, and the indicator still counts n."""
+    finished, counted = consumed(runtime, outcome), requests_received(runtime, event)
+    if finished != n or counted != n:
+        raise click.ClickException(f"expected {n} {outcome} records and an indicator of {n}; "
+                                   f"got {finished} and {counted}")
 
 
 def consume_on(backend: str, parts: Parts, bus: KafkaBus, n: int) -> list[Measurement]:
@@ -143,12 +145,10 @@ def consume_on(backend: str, parts: Parts, bus: KafkaBus, n: int) -> list[Measur
         events = make_events(n)
         _, publish_s = timed(lambda: publish(bus, events, "  publish"))
         _, apply_s = timed(lambda: drain(consumer, n, "  apply (new)"))
-        check(consumed(runtime, "applied") == n and requests_received(runtime, events[0]) == n,
-              lambda: f"expected {n} applied, got {consumed(runtime, 'applied')}")
+        verify(runtime, events[0], n, "applied")
         publish(bus, events, "  publish again")
         _, duplicate_s = timed(lambda: drain(consumer, n, "  apply (duplicates)"))
-        check(consumed(runtime, "duplicate") == n and requests_received(runtime, events[0]) == n,
-              lambda: f"expected {n} duplicates, got {consumed(runtime, 'duplicate')}")
+        verify(runtime, events[0], n, "duplicate")
         click.echo(f"  {backend}: applied {n / apply_s:,.0f} events/s, "
                    f"duplicates {n / duplicate_s:,.0f}/s")
         return [rate("consume", "publish to Kafka (producer, acks=all)", backend, n, publish_s),
