@@ -47,7 +47,7 @@ class BusContract:
         self.publish(bus, topic, [("k", b"a"), ("k", b"b"), ("k", b"c")])
         first = bus.subscribe("g-resume", [topic])
         got = _drain(first, 3)
-        first.commit(got[0])  # only "a" is done
+        first.commit([got[0]])  # only "a" is done
         first.close()
         second = bus.subscribe("g-resume", [topic])
         again = _drain(second, 2)
@@ -57,12 +57,25 @@ class BusContract:
     def test_another_group_reads_everything_from_the_beginning(self, bus, topic):
         self.publish(bus, topic, [("k", b"a"), ("k", b"b")])
         one = bus.subscribe("g-one", [topic])
-        for m in _drain(one, 2):
-            one.commit(m)
+        one.commit(_drain(one, 2))
         one.close()
         other = bus.subscribe("g-other", [topic])
         assert [m.value for m in _drain(other, 2)] == [b"a", b"b"]
         other.close()
+
+    def test_one_commit_covers_every_partition_and_the_highest_offset_of_each(self, bus, topic):
+        items = [(f"key-{i}", f"{i}".encode()) for i in range(30)]
+        self.publish(bus, topic, items)
+        first = bus.subscribe("g-many", [topic])
+        got = _drain(first, 30)
+        assert len({m.partition for m in got}) > 1
+        first.commit(reversed(got))  # order does not matter: the highest offset counts
+        first.close()
+        self.publish(bus, topic, [("key-0", b"after")])
+        second = bus.subscribe("g-many", [topic])
+        assert [m.value for m in _drain(second, 1)] == [b"after"]
+        assert second.poll(timeout=0.5) == []
+        second.close()
 
     def test_a_deferred_record_comes_back_only_after_its_time(self, bus, topic):
         self.publish(bus, topic, [("k", b"later")])

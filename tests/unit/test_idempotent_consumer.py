@@ -4,7 +4,7 @@ import json
 import pytest
 
 from giaitrinh_common import topics
-from giaitrinh_common.bus import InMemoryBus
+from giaitrinh_common.bus import InMemoryBus, partition_for
 from giaitrinh_common.consumer import IdempotentConsumer, RejectedEvent
 from giaitrinh_common.metrics import PlatformMetrics
 from tests.support.factories import migrated_runtime, request_submitted
@@ -178,3 +178,48 @@ def test_a_database_outage_is_not_spent_as_retries_the_record_is_read_again(bus,
     outage["on"] = False
     consumer.run_once(timeout=0.1)
     assert seen == [event.id]
+
+
+def test_records_of_other_partitions_polled_with_a_failed_one_are_not_passed_over(bus, runtime):
+    """An outage on one record stops the batch; every record polled after it, on any partition,
+    must be read again, not just the failed one (else a later commit would skip past them)."""
+    from sqlalchemy.exc import OperationalError
+
+    from giaitrinh_common.storage import StorageUnavailable
+
+    events = [request_submitted() for _ in range(12)]
+    assert len({partition_for(e.key, 6) for e in events}) > 1
+    for event in events:
+        put(bus, event.to_json(), key=event.key)
+    outage = {"on": True}
+    seen = []
+
+    def fails_on_the_second(ev, uow):
+        if outage["on"] and len(seen) == 1:
+            raise OperationalError("INSERT", {}, Exception("disk full"))
+        seen.append(ev.id)
+
+    consumer = consumer_for(runtime, bus, {"vn.giaitrinh.request.submitted.v1": fails_on_the_second})
+    with pytest.raises(StorageUnavailable):
+        consumer.run_once(timeout=0.1)
+    outage["on"] = False
+    while consumer.run_once(timeout=0.1):
+        pass
+    assert sorted(seen) == sorted(e.id for e in events)
+    assert sum(consumer.subscription.lag().values()) == 0
+
+
+def test_offsets_of_a_whole_poll_are_committed_together_after_the_records_are_done(bus, runtime):
+    commits = []
+    consumer = consumer_for(runtime, bus, runtime.handlers())
+    real_commit = consumer.subscription.commit
+    consumer.subscription.commit = lambda messages: (commits.append(list(messages)),
+                                                     real_commit(messages))
+    events = [request_submitted() for _ in range(10)]
+    for event in events:
+        put(bus, event.to_json(), key=event.key)
+    assert consumer.run_once(timeout=0.1) == 10
+    [batch] = commits
+    assert len(batch) == len({(m.topic, m.partition) for m in batch})  # one per partition
+    restarted = consumer_for(runtime, bus, runtime.handlers())
+    assert restarted.run_once(timeout=0.1) == 0

@@ -11,6 +11,7 @@ import time
 import zlib
 from abc import ABC, abstractmethod
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -59,8 +60,9 @@ class Subscription(ABC):
         """Records in order per partition; an empty list when none came within ``timeout``."""
 
     @abstractmethod
-    def commit(self, message: Message) -> None:
-        """Record that ``message`` and everything before it on its partition is done."""
+    def commit(self, messages: Iterable[Message]) -> None:
+        """Record, in one round trip, that each of ``messages`` and everything before it on
+        its partition is done (for several of one partition, the highest offset counts)."""
 
     @abstractmethod
     def redeliver_at(self, message: Message, not_before: float) -> None:
@@ -205,10 +207,11 @@ class _InMemorySubscription(Subscription):
                     return []
                 self._bus._cond.wait(min(remaining, 0.05))
 
-    def commit(self, message: Message) -> None:
+    def commit(self, messages: Iterable[Message]) -> None:
         with self._bus._cond:
-            key = (self._group, message.topic, message.partition)
-            self._bus._committed[key] = max(self._bus._committed[key], message.offset + 1)
+            for message in messages:
+                key = (self._group, message.topic, message.partition)
+                self._bus._committed[key] = max(self._bus._committed[key], message.offset + 1)
 
     def redeliver_at(self, message: Message, not_before: float) -> None:
         with self._bus._cond:

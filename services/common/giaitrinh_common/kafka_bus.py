@@ -10,6 +10,7 @@ import contextlib
 import logging
 import socket
 import time
+from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, TopicAlreadyExistsError
@@ -214,11 +215,16 @@ class KafkaSubscription(Subscription):
                 ))
         return out
 
-    def commit(self, message: Message) -> None:
+    def commit(self, messages: Iterable[Message]) -> None:
+        offsets: dict[TopicPartition, int] = {}
+        for message in messages:
+            tp = TopicPartition(message.topic, message.partition)
+            offsets[tp] = max(offsets.get(tp, 0), message.offset + 1)
+        if not offsets:
+            return
         consumer = self._ensure()
-        tp = TopicPartition(message.topic, message.partition)
         try:
-            consumer.commit({tp: OffsetAndMetadata(message.offset + 1, "", -1)})
+            consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
         except KafkaError as exc:
             raise BusUnavailable(f"commit: {exc}") from exc
 
