@@ -2,6 +2,7 @@
 services — on a real Kafka broker and real PostgreSQL, exercised over HTTP and the broker."""
 import json
 import os
+import signal
 import urllib.request
 
 import pytest
@@ -136,3 +137,44 @@ def test_workers_report_consumer_lag_per_partition(platform):
     partitions = {line.split('partition="')[1].split('"')[0] for line in lines
                   if 'topic="giaitrinh.requests.v1"' in line}
     assert partitions == {str(p) for p in range(6)}
+
+
+def _restart_after_kill(platform, name):
+    """SIGKILL a child process (no chance to finish anything), then start it again."""
+    [child] = [c for c in platform.children if c.name == name]
+    child.signal(signal.SIGKILL)
+    child.process.wait(10)
+    child.start()
+
+
+def test_workers_killed_mid_stream_lose_no_request_and_count_none_twice(platform):
+    scoring = f"{platform.web_url('scoring')}/api/v1/localities/{LOCALITY}/indicators"
+
+    def settled():
+        counts = get(scoring)["indicators"]
+        return counts.get("requests_received") == counts.get("cases_registered") and counts
+
+    before = eventually(settled, what="earlier requests settling")
+    intake = platform.web_url("intake")
+
+    def submit(i):
+        status, receipt = post(f"{intake}/api/v1/requests", {
+            "kind": "feedback", "field": "environment", "locality_code": LOCALITY,
+            "title": f"Rác thải số {i}", "content": "Rác thải để lâu ngày chưa thu gom."})
+        assert status == 201
+        return receipt["tracking_code"]
+
+    codes = [submit(i) for i in range(30)]
+    # The relay (intake's worker) and routing's consumer die while those events are in flight.
+    _restart_after_kill(platform, "intake-worker")
+    _restart_after_kill(platform, "routing-worker")
+    codes += [submit(i) for i in range(30, 40)]
+
+    def all_registered():
+        return all(get(f"{intake}/api/v1/requests/{c}")["status"] == "registered" for c in codes)
+
+    eventually(all_registered, timeout=120, what="every request registered after the restarts")
+    after = eventually(lambda: (c := settled()) and c["cases_registered"] >= before["cases_registered"] + 40
+                       and c, timeout=60, what="scoring counting the registrations")
+    assert after["requests_received"] == before["requests_received"] + 40
+    assert after["cases_registered"] == before["cases_registered"] + 40
