@@ -66,6 +66,12 @@ def test_each_problem_is_named_with_a_message_in_both_languages(changes, field, 
     assert problems[0].vi and problems[0].en and problems[0].vi != problems[0].en
 
 
+def test_a_missing_locality_is_asked_for_not_called_unknown():
+    [problem] = problems_with(_cmd(locality_code=" "), locality_known=False)
+    assert (problem.field, problem.code) == ("locality_code", "required")
+    assert "xã/phường" in problem.vi
+
+
 def test_a_locality_outside_the_served_provinces_is_refused():
     [problem] = problems_with(_cmd(), locality_known=False)
     assert problem.code == "unknown_locality"

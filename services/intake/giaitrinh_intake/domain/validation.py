@@ -44,7 +44,10 @@ def problems_with(cmd: SubmitRequest, locality_known: bool) -> list[Problem]:
     out += _choice("channel", cmd.channel, Channel, "Kênh tiếp nhận")
     out += _choice("field", cmd.field, Field, "Lĩnh vực")
     out += _choice("requester_type", cmd.requester_type, RequesterType, "Loại người yêu cầu")
-    if not locality_known:
+    if not cmd.locality_code.strip():
+        out.append(Problem("locality_code", "required", "Hãy chọn xã/phường nhận yêu cầu.",
+                           "Choose the commune or ward the request is for."))
+    elif not locality_known:
         out.append(Problem("locality_code", "unknown_locality",
                            "Mã xã/phường không thuộc địa bàn được phục vụ.",
                            "The commune/ward code is not one this platform serves."))
