@@ -1,0 +1,116 @@
+"""Scaling a service by adding worker processes to its consumer group, on a real broker and a
+real PostgreSQL: the group's members share the partitions, and when one leaves the others take
+its partitions over, with nothing lost and nothing applied twice."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import sqlalchemy as sa
+
+from giaitrinh_common import topics
+from giaitrinh_common.bus import BusUnavailable
+from giaitrinh_common.consumer import IdempotentConsumer
+from giaitrinh_common.kafka_bus import KafkaBus
+from tests.support import factories
+from tests.support.waiting import eventually
+
+
+class GroupMember:
+    """One worker of the group: its own runtime (as a separate process would have), polling in
+    a thread and backing off on a rebalance the way the worker loop does."""
+
+    def __init__(self, name: str, group: str, database_url: str, bootstrap: str):
+        self.name = name
+        self.runtime = factories.migrated_runtime("scoring", database_url, KafkaBus(bootstrap))
+        self.applied: list[str] = []
+        count = self.runtime.handlers()["vn.giaitrinh.request.submitted.v1"]
+
+        def counting(event, uow):
+            count(event, uow)
+            self.applied.append(event.id)
+
+        self.consumer = IdempotentConsumer(
+            group=group, streams=(topics.REQUESTS,),
+            handlers={"vn.giaitrinh.request.submitted.v1": counting},
+            unit_of_work=self.runtime.unit_of_work, bus=self.runtime.bus,
+            metrics=self.runtime.metrics)
+        self.held: frozenset[int] = frozenset()  # partitions of the stream it holds now
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        # Only this thread touches the consumer: kafka-python's consumer is not thread-safe.
+        while not self._stop.is_set():
+            try:
+                self.consumer.run_once(timeout=0.3)
+            except BusUnavailable:  # a commit refused during a rebalance: read again
+                self._stop.wait(0.2)
+            self.held = frozenset(p for (t, p) in self.consumer.subscription.lag()
+                                  if t == topics.REQUESTS)
+
+    def start(self) -> GroupMember:
+        self._thread.start()
+        return self
+
+    def leave(self) -> None:
+        """Stop polling and leave the group (safe to call twice)."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        self._thread.join(30)
+        self.consumer.close()
+        self.runtime.close()
+
+
+def publish(bootstrap: str, n: int) -> list[str]:
+    bus = KafkaBus(bootstrap)
+    events = [factories.request_submitted() for _ in range(n)]
+    publisher = bus.publisher()
+    for event in events:
+        publisher.publish(topics.REQUESTS, event.key, event.to_json())
+    publisher.flush()
+    publisher.close()
+    return [e.id for e in events]
+
+
+def applied_ids(database_url: str, group: str) -> set[str]:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return set(conn.execute(sa.text("SELECT event_id FROM inbox WHERE consumer_group = :g"),
+                                    {"g": group}).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_two_workers_share_the_partitions_and_one_takes_over_when_the_other_leaves(
+        kafka_broker, postgres_url):
+    bootstrap = kafka_broker.bootstrap_servers
+    KafkaBus(bootstrap).ensure_topics(topics.all_topics(), topics.DEFAULT_PARTITIONS)
+    group = f"scoring-scale-{uuid.uuid4().hex[:6]}"
+    first = GroupMember("first", group, postgres_url, bootstrap).start()
+    second = GroupMember("second", group, postgres_url, bootstrap).start()
+    try:
+        eventually(lambda: first.held and second.held and first.held | second.held == set(range(6))
+                   and not first.held & second.held,
+                   timeout=60, what="the two members splitting the six partitions")
+
+        shared = publish(bootstrap, 60)
+        eventually(lambda: set(shared) <= applied_ids(postgres_url, group), timeout=60,
+                   what="the group applying the first 60 events")
+        mine = set(shared)
+        assert mine & set(first.applied) and mine & set(second.applied)  # both did some
+
+        second.leave()
+        eventually(lambda: first.held == set(range(6)), timeout=60,
+                   what="the first member taking every partition over")
+        alone = publish(bootstrap, 30)
+        eventually(lambda: set(alone) <= applied_ids(postgres_url, group), timeout=60,
+                   what="the remaining member applying the next 30 events")
+        assert set(alone) <= set(first.applied)
+        ours = [i for i in first.applied + second.applied if i in mine | set(alone)]
+        assert sorted(ours) == sorted(shared + alone)  # each applied exactly once
+    finally:
+        first.leave()
+        second.leave()
