@@ -38,6 +38,9 @@ class RejectedEvent(Exception):
     """Raised by a handler for an event that can never be applied (its content breaks a
     domain rule): it goes straight to the dead-letter topic (reason ``rejected``), unretried."""
 
+# Why a record was parked on the dead-letter topic (header ``x-dlq-reason``).
+DEAD_LETTER_REASONS = ("malformed", "schema", "rejected", "handler")
+
 H_ATTEMPT = "x-attempt"
 H_NOT_BEFORE = "x-not-before"
 H_ORIGINAL_TOPIC = "x-original-topic"

@@ -186,6 +186,10 @@ class KafkaSubscription(Subscription):
                     enable_auto_commit=False,
                     auto_offset_reset="earliest",
                     max_poll_interval_ms=300000,
+                    # A worker that dies without leaving the group (SIGKILL, a lost machine)
+                    # holds its partitions until this runs out: 10 s, not kafka-python's 45 s.
+                    session_timeout_ms=10000,
+                    heartbeat_interval_ms=3000,
                 )
             except KafkaError as exc:
                 raise BusUnavailable(f"Kafka at {self._bus.bootstrap_servers}: {exc}") from exc

@@ -21,6 +21,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
                         default=Path("var"), show_default=True, envvar="GIAITRINH_DATA_DIR",
                         help="Where SQLite files, Kafka's data and logs live [env GIAITRINH_DATA_DIR].")
+KAFKA_BOOTSTRAP = click.option("--kafka-bootstrap", envvar="GIAITRINH_KAFKA_BOOTSTRAP",
+                               default="127.0.0.1:9092", show_default=True,
+                               help="Kafka bootstrap servers [env GIAITRINH_KAFKA_BOOTSTRAP].")
 
 
 def _step(n: int, total: int, text: str) -> None:
@@ -166,8 +169,7 @@ def down(data_dir: Path, timeout: int) -> None:
 
 @main.command()
 @DATA_DIR
-@click.option("--kafka-bootstrap", envvar="GIAITRINH_KAFKA_BOOTSTRAP", default="127.0.0.1:9092",
-              show_default=True)
+@KAFKA_BOOTSTRAP
 def status(data_dir: Path, kafka_bootstrap: str) -> None:
     """Readiness of each service and the topics on the broker."""
     from giaitrinh_common.bus import BusUnavailable
@@ -225,8 +227,7 @@ def topics_group() -> None:
 
 @topics_group.command("create")
 @click.option("--partitions", default=topics.DEFAULT_PARTITIONS, show_default=True)
-@click.option("--kafka-bootstrap", envvar="GIAITRINH_KAFKA_BOOTSTRAP", default="127.0.0.1:9092",
-              show_default=True)
+@KAFKA_BOOTSTRAP
 def topics_create(partitions: int, kafka_bootstrap: str) -> None:
     """Create every topic that does not exist yet (safe to run again)."""
     from giaitrinh_common.kafka_bus import KafkaBus
@@ -273,7 +274,90 @@ def _service_group(name: str) -> click.Group:
 
         run_worker_process(spec.bootstrap())
 
+    _dead_letter_commands(group, name)
     return group
+
+
+def _dead_letter_commands(group: click.Group, service: str) -> None:
+    """``dead-letters`` and ``replay-dead-letters`` for one service's consumer group."""
+    from giaitrinh_common.consumer import DEAD_LETTER_REASONS
+
+    streams = topics.SUBSCRIPTIONS[service]
+    stream_option = click.option(
+        "--stream", "stream_names", multiple=True, type=click.Choice(streams),
+        help=f"Only this stream (repeatable) [default: all that {service} reads].")
+    reason_option = click.option(
+        "--reason", "reasons", multiple=True, type=click.Choice(DEAD_LETTER_REASONS),
+        help="Only this reason (repeatable): malformed (not a CloudEvent), schema (breaks the "
+             "contract), rejected (a domain rule refused it), handler (failed every retry).")
+
+    def gather(kafka_bootstrap: str, stream_names, reasons):
+        from giaitrinh_common.bus import BusUnavailable
+        from giaitrinh_common.dead_letters import read_dead_letters
+        from giaitrinh_common.kafka_bus import KafkaBus
+
+        bus = KafkaBus(kafka_bootstrap, connect_timeout=10)
+        try:
+            letters = [letter for stream in (stream_names or streams)
+                       for letter in read_dead_letters(bus, service, stream)]
+        except BusUnavailable as exc:
+            raise click.ClickException(f"Kafka {kafka_bootstrap}: {exc}") from exc
+        return bus, [x for x in letters if not reasons or x.reason in reasons]
+
+    @group.command("dead-letters")
+    @stream_option
+    @reason_option
+    @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1),
+                  help="Show at most this many, newest first.")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    @KAFKA_BOOTSTRAP
+    def dead_letters(stream_names, reasons, limit: int, as_json: bool, kafka_bootstrap: str) -> None:
+        """Thư lỗi: the events this service's consumer parked, and why (newest first)."""
+        import json
+
+        _bus, letters = gather(kafka_bootstrap, stream_names, reasons)
+        newest = sorted(letters, key=lambda x: x.failed_at.timestamp() if x.failed_at else 0,
+                        reverse=True)
+        for letter in newest[:limit]:
+            when = letter.failed_at.isoformat(timespec="seconds") if letter.failed_at else "?"
+            event = letter.event
+            if as_json:
+                click.echo(json.dumps({"failed_at": when, "reason": letter.reason,
+                                       "detail": letter.detail, "where": letter.where,
+                                       "key": letter.key, **event}, ensure_ascii=False))
+            else:
+                click.echo(f"{when}  {letter.reason:<9} {letter.stream}  "
+                           f"{event.get('type', '-')}  {event.get('id', '-')}\n"
+                           f"    {letter.detail[:300]}")
+        if not as_json:
+            more = len(newest) - limit
+            click.echo(f"{len(newest)} dead letters" + (f" ({more} more: --limit)" if more > 0 else ""))
+
+    @group.command("replay-dead-letters")
+    @stream_option
+    @reason_option
+    @click.option("--yes", is_flag=True, help="Replay without asking.")
+    @KAFKA_BOOTSTRAP
+    def replay(stream_names, reasons, yes: bool, kafka_bootstrap: str) -> None:
+        """Send parked events back to this service's consumer, once the cause is fixed.
+
+        Each goes to the service's own retry topic with a fresh attempt count, so no other
+        service sees it again; an event that was applied meanwhile counts as a duplicate."""
+        from giaitrinh_common.bus import BusUnavailable
+        from giaitrinh_common.dead_letters import replay_dead_letters
+
+        bus, letters = gather(kafka_bootstrap, stream_names, reasons)
+        if not letters:
+            click.echo("no dead letters to replay / không có thư lỗi")
+            return
+        if not yes:
+            click.confirm(f"Replay {len(letters)} dead letters to {service}?", abort=True)
+        try:
+            with click.progressbar(length=len(letters), label="replaying") as bar:
+                sent = replay_dead_letters(bus, letters, bar.update)
+        except BusUnavailable as exc:
+            raise click.ClickException(f"not acknowledged, replay again: {exc}") from exc
+        click.echo(f"{sent} sent back to {service} / đã gửi lại")
 
 
 for _name in SERVICES:
