@@ -1,6 +1,7 @@
 """The bus contract against a real Apache Kafka broker (KRaft, single node)."""
 import pytest
 
+from giaitrinh_common import topics
 from giaitrinh_common.kafka_bus import KafkaBus
 from tests.contracts.bus_contract import BusContract
 
@@ -18,6 +19,27 @@ def test_topics_are_created_once_with_the_partitions_asked_for(kafka_broker):
     bus.ensure_topics(["created.once"], 6)
     bus.ensure_topics(["created.once"], 3)  # already there: left as it is
     assert bus.list_topics()["created.once"] == 6
+
+
+def test_streams_and_dead_letters_are_kept_forever_and_retries_for_a_week(kafka_broker):
+    bus = KafkaBus(kafka_broker.bootstrap_servers)
+    names = topics.all_topics()
+    bus.ensure_topics(names, topics.DEFAULT_PARTITIONS, topics.configs_of(names))
+    week_ms = str(7 * 24 * 3600 * 1000)
+    assert bus.topic_configs(topics.REQUESTS)["retention.ms"] == "-1"
+    assert bus.topic_configs(topics.dead_letter_topic(topics.CASES, "scoring"))["retention.ms"] == "-1"
+    assert bus.topic_configs(topics.retry_topic(topics.CASES, "scoring"))["retention.ms"] == week_ms
+
+
+def test_an_existing_topic_is_brought_to_the_settings_asked_for_and_keeps_its_partitions(kafka_broker):
+    bus = KafkaBus(kafka_broker.bootstrap_servers)
+    bus.ensure_topics(["older.stream"], 2, {"older.stream": {"retention.ms": "3600000"}})
+    assert bus.topic_configs("older.stream")["retention.ms"] == "3600000"
+    bus.ensure_topics(["older.stream"], 6, {"older.stream": {"retention.ms": "-1"}})
+    settings = bus.topic_configs("older.stream")
+    assert settings["retention.ms"] == "-1"
+    assert settings["cleanup.policy"] == "delete"  # what was not named is left alone
+    assert bus.list_topics()["older.stream"] == 2
 
 
 def test_an_unreachable_broker_is_reported_unavailable_not_raised():

@@ -79,6 +79,16 @@ def test_the_asyncapi_document_names_every_stream_and_every_schema():
         assert resources.files("giaitrinh_common.contracts").joinpath(message["payload"]["$ref"]).is_file()
 
 
+def test_the_asyncapi_document_states_the_partitions_and_retention_the_platform_creates():
+    from importlib import resources
+    doc = yaml.safe_load(resources.files("giaitrinh_common.contracts").joinpath("asyncapi.yaml").read_text("utf-8"))
+    for channel in doc["channels"].values():
+        kafka = channel["bindings"]["kafka"]
+        assert kafka["partitions"] == topics.DEFAULT_PARTITIONS
+        stated = {k: str(v) for k, v in kafka["topicConfiguration"].items()}
+        assert stated == topics.config_of(channel["address"])
+
+
 def test_every_consumer_group_has_a_retry_and_a_dead_letter_topic_per_stream():
     names = topics.all_topics()
     for group, streams in topics.SUBSCRIPTIONS.items():

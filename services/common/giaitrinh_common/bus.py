@@ -11,7 +11,7 @@ import time
 import zlib
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -86,8 +86,11 @@ class MessageBus(ABC):
     def subscribe(self, group: str, topics: list[str]) -> Subscription: ...
 
     @abstractmethod
-    def ensure_topics(self, topics: list[str], partitions: int) -> None:
-        """Create the topics that do not exist yet; existing ones are left as they are."""
+    def ensure_topics(self, topics: list[str], partitions: int,
+                      configs: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        """Create the topics that do not exist yet, with ``partitions`` and their entry in
+        ``configs`` (topic → setting → value). An existing topic keeps its partitions; a
+        setting named in ``configs`` that differs is changed to the value given."""
 
     @abstractmethod
     def is_available(self, timeout: float = 2.0) -> bool:
@@ -114,7 +117,9 @@ class InMemoryBus(MessageBus):
         self.available = True
 
     # -- administration -------------------------------------------------------------------
-    def ensure_topics(self, topics: list[str], partitions: int) -> None:
+    def ensure_topics(self, topics: list[str], partitions: int,
+                      configs: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        # Retention and the like mean nothing in memory: nothing is ever deleted here.
         with self._cond:
             for topic in topics:
                 self._logs.setdefault(topic, [[] for _ in range(partitions)])

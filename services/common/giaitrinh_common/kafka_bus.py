@@ -10,9 +10,10 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import ConfigResource, ConfigResourceType
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
@@ -66,18 +67,50 @@ class KafkaBus(MessageBus):
     def subscribe(self, group: str, topics: list[str]) -> Subscription:
         return KafkaSubscription(self, group, topics)
 
-    def ensure_topics(self, topics: list[str], partitions: int) -> None:
+    def ensure_topics(self, topics: list[str], partitions: int,
+                      configs: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        configs = configs or {}
         admin = self._admin()
         try:
             existing = set(admin.list_topics())
             missing = [t for t in topics if t not in existing]
             if missing:
-                new = {t: {"num_partitions": partitions, "replication_factor": 1} for t in missing}
+                new = {t: {"num_partitions": partitions, "replication_factor": 1,
+                           "configs": dict(configs.get(t, {}))} for t in missing}
                 with contextlib.suppress(TopicAlreadyExistsError):  # another process won the race
                     admin.create_topics(new, raise_errors=False, wait_for_metadata=True)
                 log.info("created topics %s", ", ".join(missing))
+            self._converge_configs(admin, {t: configs[t] for t in topics
+                                           if t in existing and configs.get(t)})
         except KafkaError as exc:
             raise BusUnavailable(f"creating topics: {exc}") from exc
+        finally:
+            admin.close()
+
+    @staticmethod
+    def _converge_configs(admin: KafkaAdminClient, wanted: Mapping[str, Mapping[str, str]]) -> None:
+        """Set the settings of existing topics that differ from ``wanted`` (others untouched)."""
+        if not wanted:
+            return
+        current = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in wanted],
+                                         config_filter="all").get("topic", {})
+        changes = [ConfigResource(ConfigResourceType.TOPIC, topic, configs=dict(differing))
+                   for topic, settings in wanted.items()
+                   if (differing := {k: v for k, v in settings.items()
+                                     if (current.get(topic, {}).get(k) or {}).get("value") != v})]
+        if changes:
+            admin.alter_configs(changes)
+            log.info("changed settings of topics %s", ", ".join(c.name for c in changes))
+
+    def topic_configs(self, topic: str) -> dict[str, str]:
+        """Every setting of a topic as the broker reports it (name → value)."""
+        admin = self._admin()
+        try:
+            found = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)],
+                                           config_filter="all")
+            return {k: v.get("value") for k, v in found.get("topic", {}).get(topic, {}).items()}
+        except KafkaError as exc:
+            raise BusUnavailable(str(exc)) from exc
         finally:
             admin.close()
 

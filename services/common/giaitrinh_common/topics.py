@@ -15,6 +15,9 @@ STREAMS = (INBOUND, REQUESTS, CASES, SCORES, DELIVERIES)
 
 DEFAULT_PARTITIONS = 6
 
+KEEP_FOREVER_MS = "-1"
+RETRY_RETENTION_MS = str(7 * 24 * 3600 * 1000)
+
 # Which service's worker reads which stream. The one table of who-consumes-what; the worker
 # entry points and the topic creation both use it.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
@@ -55,3 +58,18 @@ def all_topics() -> list[str]:
     for group, streams in SUBSCRIPTIONS.items():
         names += [t for t in group_topics(group, streams) if t not in names]
     return names
+
+
+def config_of(topic: str) -> dict[str, str]:
+    """The Kafka settings a topic of the platform is created (and kept) with.
+
+    Streams are kept forever: they are the record of what happened, and scoring rebuilds its
+    numbers from offset 0. Dead-letter topics too: a parked event is never dropped silently.
+    A retry topic holds a record for minutes; a week is plenty."""
+    if topic.endswith(".retry"):
+        return {"retention.ms": RETRY_RETENTION_MS}
+    return {"retention.ms": KEEP_FOREVER_MS}
+
+
+def configs_of(names: list[str]) -> dict[str, dict[str, str]]:
+    return {name: config_of(name) for name in names}

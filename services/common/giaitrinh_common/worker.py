@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from giaitrinh_common import topics
 from giaitrinh_common.bus import BusUnavailable, MessageBus
 from giaitrinh_common.consumer import IdempotentConsumer
 from giaitrinh_common.metrics import ServiceMetrics
@@ -69,7 +70,8 @@ class Worker:
 
     def _ensure_topics(self) -> None:
         if not self._topics_ready.is_set():
-            self.bus.ensure_topics(self.topics_to_ensure, self.partitions)
+            self.bus.ensure_topics(self.topics_to_ensure, self.partitions,
+                                   topics.configs_of(self.topics_to_ensure))
             self._topics_ready.set()
 
     def _relay_step(self) -> float:

@@ -229,10 +229,12 @@ def topics_group() -> None:
 @click.option("--partitions", default=topics.DEFAULT_PARTITIONS, show_default=True)
 @KAFKA_BOOTSTRAP
 def topics_create(partitions: int, kafka_bootstrap: str) -> None:
-    """Create every topic that does not exist yet (safe to run again)."""
+    """Create every topic that does not exist yet, and bring the settings of existing ones
+    (retention) to what the platform needs (safe to run again)."""
     from giaitrinh_common.kafka_bus import KafkaBus
 
-    KafkaBus(kafka_bootstrap, connect_timeout=30).ensure_topics(topics.all_topics(), partitions)
+    names = topics.all_topics()
+    KafkaBus(kafka_bootstrap, connect_timeout=30).ensure_topics(names, partitions, topics.configs_of(names))
     click.echo(f"{len(topics.all_topics())} topics present")
 
 

@@ -86,7 +86,7 @@ class Platform:
         from giaitrinh_common.kafka_bus import KafkaBus
 
         bus = KafkaBus(self.kafka_bootstrap, client_id="giaitrinh-platform", connect_timeout=30)
-        bus.ensure_topics(topics.all_topics(), partitions)
+        bus.ensure_topics(topics.all_topics(), partitions, topics.configs_of(topics.all_topics()))
 
     def migrate(self) -> None:
         for name, spec in SERVICES.items():
