@@ -69,9 +69,10 @@ class IdempotentConsumer:
         """Poll once, process what came, and commit the offsets of the finished records in one
         round trip; return how many records were finished.
 
-        Raises BusUnavailable or StorageUnavailable when the broker or the database fails; the
-        records finished before the failure are committed if the broker still answers, and
-        every record polled but not finished, on every partition, is read again later."""
+        Raises BusUnavailable or StorageUnavailable when the broker or the database fails (and
+        passes on anything unexpected); the records finished before the failure are committed
+        if the broker still answers, and every record polled but not finished, on every
+        partition, is read again later."""
         polled = self.subscription.poll(timeout=timeout)
         finished: dict[tuple[str, int], Message] = {}
         held: set[tuple[str, int]] = set()  # partitions whose rest comes again later
@@ -89,7 +90,7 @@ class IdempotentConsumer:
                 self.process(message)
                 finished[tp] = message
                 count += 1
-        except (BusUnavailable, StorageUnavailable):
+        except Exception:  # the broker, the database, or a bug: nothing polled is passed over
             self._rewind_unfinished(polled, finished, held)
             with contextlib.suppress(BusUnavailable):
                 self._commit(finished)
