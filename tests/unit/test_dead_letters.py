@@ -2,7 +2,6 @@
 import pytest
 
 from giaitrinh_common import topics
-from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_common.consumer import IdempotentConsumer
 from giaitrinh_common.dead_letters import read_dead_letters, replay_dead_letters
 from giaitrinh_common.metrics import PlatformMetrics
@@ -10,13 +9,6 @@ from tests.support.factories import migrated_runtime, request_submitted
 
 STREAM = topics.REQUESTS
 SUBMITTED = "vn.giaitrinh.request.submitted.v1"
-
-
-@pytest.fixture
-def bus():
-    bus = InMemoryBus()
-    bus.ensure_topics(topics.all_topics(), 6)
-    return bus
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from giaitrinh_common import topics
-from giaitrinh_common.bus import InMemoryBus, partition_for
+from giaitrinh_common.bus import partition_for
 from giaitrinh_common.consumer import IdempotentConsumer, RejectedEvent
 from giaitrinh_common.metrics import PlatformMetrics
 from tests.support.factories import migrated_runtime, request_submitted
@@ -19,13 +19,6 @@ class Clock:
 
     def __call__(self):
         return self.now
-
-
-@pytest.fixture
-def bus():
-    bus = InMemoryBus()
-    bus.ensure_topics(topics.all_topics(), 6)
-    return bus
 
 
 @pytest.fixture

@@ -4,17 +4,9 @@ from datetime import timedelta
 import pytest
 
 from giaitrinh_common import topics
-from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_common.envelope import CloudEvent
 from tests.support.factories import case_registered, inbound_feedback, migrated_runtime
 from tests.support.waiting import consume_until
-
-
-@pytest.fixture
-def bus():
-    bus = InMemoryBus()
-    bus.ensure_topics(topics.all_topics(), 6)
-    return bus
 
 
 @pytest.fixture
