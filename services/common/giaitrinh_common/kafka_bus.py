@@ -88,16 +88,23 @@ class KafkaBus(MessageBus):
             admin.close()
 
     @staticmethod
-    def _converge_configs(admin: KafkaAdminClient, wanted: Mapping[str, Mapping[str, str]]) -> None:
+    def _settings(admin: KafkaAdminClient, names: Iterable[str]) -> dict[str, dict[str, str]]:
+        """Topic → every setting the broker reports for it (name → value)."""
+        found = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in names],
+                                       config_filter="all").get("topic", {})
+        return {topic: {k: (v or {}).get("value") for k, v in entries.items()}
+                for topic, entries in found.items()}
+
+    def _converge_configs(self, admin: KafkaAdminClient, wanted: Mapping[str, Mapping[str, str]]) -> None:
         """Set the settings of existing topics that differ from ``wanted`` (others untouched)."""
         if not wanted:
             return
-        current = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in wanted],
-                                         config_filter="all").get("topic", {})
-        changes = [ConfigResource(ConfigResourceType.TOPIC, topic, configs=dict(differing))
-                   for topic, settings in wanted.items()
-                   if (differing := {k: v for k, v in settings.items()
-                                     if (current.get(topic, {}).get(k) or {}).get("value") != v})]
+        current = self._settings(admin, wanted)
+        changes = []
+        for topic, settings in wanted.items():
+            differing = {k: v for k, v in settings.items() if current.get(topic, {}).get(k) != v}
+            if differing:
+                changes.append(ConfigResource(ConfigResourceType.TOPIC, topic, configs=differing))
         if changes:
             admin.alter_configs(changes)
             log.info("changed settings of topics %s", ", ".join(c.name for c in changes))
@@ -106,9 +113,7 @@ class KafkaBus(MessageBus):
         """Every setting of a topic as the broker reports it (name → value)."""
         admin = self._admin()
         try:
-            found = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)],
-                                           config_filter="all")
-            return {k: v.get("value") for k, v in found.get("topic", {}).get(topic, {}).items()}
+            return self._settings(admin, [topic]).get(topic, {})
         except KafkaError as exc:
             raise BusUnavailable(str(exc)) from exc
         finally:
