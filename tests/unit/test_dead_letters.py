@@ -3,7 +3,7 @@ import pytest
 
 from giaitrinh_common import topics
 from giaitrinh_common.consumer import IdempotentConsumer
-from giaitrinh_common.dead_letters import read_dead_letters, replay_dead_letters
+from giaitrinh_common.dead_letters import read_dead_letters, replay_dead_letters, replayable
 from giaitrinh_common.metrics import PlatformMetrics
 from tests.support.factories import migrated_runtime, request_submitted
 
@@ -108,3 +108,14 @@ def test_a_replay_goes_to_the_group_that_parked_it_and_no_other(bus, runtime):
     assert len(bus.records(topics.retry_topic(STREAM, "scoring"))) == 1
     assert bus.records(topics.retry_topic(STREAM, "routing")) == []
     assert len(bus.records(STREAM)) == 1  # the stream itself is not written again
+
+
+def test_a_replay_without_reasons_leaves_malformed_bytes_alone(bus, runtime):
+    handler = Handler(runtime)
+    consumer = consumer_for(runtime, bus, handler)
+    put(bus, b"{not json")
+    put(bus, request_submitted().to_json())
+    drain(consumer)
+    letters = read_dead_letters(bus, "scoring", STREAM, timeout=2)
+    assert [x.reason for x in replayable(letters)] == ["handler"]
+    assert [x.reason for x in replayable(letters, ["malformed"])] == ["malformed"]

@@ -90,6 +90,13 @@ def read_dead_letters(bus: MessageBus, group: str, stream: str, *,
     return [DeadLetter.from_message(m, stream, group) for m in got]
 
 
+def replayable(letters: Iterable[DeadLetter], reasons: Iterable[str] = ()) -> list[DeadLetter]:
+    """The letters to send back: those with one of ``reasons``, or, when none are named, all
+    but ``malformed`` ones (bytes that are not a CloudEvent never parse, however often sent)."""
+    wanted = set(reasons)
+    return [x for x in letters if (x.reason in wanted if wanted else x.reason != "malformed")]
+
+
 def replay_dead_letters(bus: MessageBus, letters: Iterable[DeadLetter],
                         progress: Callable[[int], None] = lambda n: None) -> int:
     """Send each letter back to its group's retry topic with a fresh attempt count; return how

@@ -293,7 +293,7 @@ def _dead_letter_commands(group: click.Group, service: str) -> None:
         help="Only this reason (repeatable): malformed (not a CloudEvent), schema (breaks the "
              "contract), rejected (a domain rule refused it), handler (failed every retry).")
 
-    def gather(kafka_bootstrap: str, stream_names, reasons):
+    def gather(kafka_bootstrap: str, stream_names):
         from giaitrinh_common.bus import BusUnavailable
         from giaitrinh_common.dead_letters import read_dead_letters
         from giaitrinh_common.kafka_bus import KafkaBus
@@ -304,7 +304,7 @@ def _dead_letter_commands(group: click.Group, service: str) -> None:
                        for letter in read_dead_letters(bus, service, stream)]
         except BusUnavailable as exc:
             raise click.ClickException(f"Kafka {kafka_bootstrap}: {exc}") from exc
-        return bus, [x for x in letters if not reasons or x.reason in reasons]
+        return bus, letters
 
     @group.command("dead-letters")
     @stream_option
@@ -317,7 +317,8 @@ def _dead_letter_commands(group: click.Group, service: str) -> None:
         """Thư lỗi: the events this service's consumer parked, and why (newest first)."""
         import json
 
-        _bus, letters = gather(kafka_bootstrap, stream_names, reasons)
+        _bus, letters = gather(kafka_bootstrap, stream_names)
+        letters = [x for x in letters if not reasons or x.reason in reasons]
         newest = sorted(letters, key=lambda x: x.failed_at.timestamp() if x.failed_at else 0,
                         reverse=True)
         for letter in newest[:limit]:
@@ -344,11 +345,13 @@ def _dead_letter_commands(group: click.Group, service: str) -> None:
         """Send parked events back to this service's consumer, once the cause is fixed.
 
         Each goes to the service's own retry topic with a fresh attempt count, so no other
-        service sees it again; an event that was applied meanwhile counts as a duplicate."""
+        service sees it again; an event that was applied meanwhile counts as a duplicate.
+        Without --reason, every reason but `malformed` (bytes that will never parse)."""
         from giaitrinh_common.bus import BusUnavailable
-        from giaitrinh_common.dead_letters import replay_dead_letters
+        from giaitrinh_common.dead_letters import replay_dead_letters, replayable
 
-        bus, letters = gather(kafka_bootstrap, stream_names, reasons)
+        bus, letters = gather(kafka_bootstrap, stream_names)
+        letters = replayable(letters, reasons)
         if not letters:
             click.echo("no dead letters to replay / không có thư lỗi")
             return
