@@ -2,12 +2,12 @@
 # Prepare this checkout for running the platform (and, with --test, its test suite).
 #
 #   bash deploy/scripts/bootstrap.sh          # .venv + Kafka broker jars
-#   bash deploy/scripts/bootstrap.sh --test   # ... + PostgreSQL server binaries for the tests
+#   bash deploy/scripts/bootstrap.sh --test   # ... + PostgreSQL and Prometheus for the tests
 #
 # Idempotent: every step checks a stamp or the thing itself first, so a second run does nothing
 # and prints nothing. Progress and errors go to stderr, one short line each. Works from any
 # directory. Needs: python3.11, java (OpenJDK 17), mvn; with --test, apt-get (as root or via
-# passwordless sudo) unless PostgreSQL is already installed.
+# passwordless sudo) unless PostgreSQL and Prometheus are already installed.
 set -euo pipefail
 
 cd -P "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -92,27 +92,33 @@ setup_kafka_jars() {
   mv "$staging" "$KAFKA_LIB"
 }
 
-# --- (c) PostgreSQL server binaries, for the test suite only -----------------------------------
-# tests/support/postgres.py runs a throwaway cluster from /usr/lib/postgresql/<major>/bin.
+# --- (c) Debian packages the test suite runs for real -------------------------------------------
+# PostgreSQL's server binaries: tests/support/postgres.py runs a throwaway cluster from
+# /usr/lib/postgresql/<major>/bin. Prometheus: promtool checks the configs and unit-tests the
+# alert rules, and the end-to-end tests scrape the running platform with a real Prometheus.
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then
     "$@"
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     sudo -n "$@"
   else
-    die "need root to run '$*': run this script as root or give this user passwordless sudo, or install PostgreSQL yourself (apt-get install postgresql)"
+    die "need root to run '$*': run this script as root or give this user passwordless sudo, or install postgresql and prometheus yourself (Debian: apt-get install postgresql prometheus)"
   fi
 }
 
-setup_postgres() {
-  if ! compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null; then
+setup_test_packages() {
+  local missing=()
+  compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
+  { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
+  if (( ${#missing[@]} )); then
     command -v apt-get >/dev/null 2>&1 ||
-      die "PostgreSQL server binaries not found and apt-get is missing; install PostgreSQL so that /usr/lib/postgresql/<major>/bin/pg_ctl exists"
-    say "installing PostgreSQL from Debian's packages"
+      die "missing ${missing[*]} and there is no apt-get; install them so that pg_ctl, prometheus and promtool exist"
+    say "installing ${missing[*]} from Debian's packages"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null ||
-      die "installed the postgresql package but found no /usr/lib/postgresql/*/bin/pg_ctl"
+      die "installed postgresql but found no /usr/lib/postgresql/*/bin/pg_ctl"
+    command -v promtool >/dev/null 2>&1 || die "installed prometheus but found no promtool"
   fi
   # The tests run PostgreSQL as this user when they run as root (it refuses to run as root).
   # The Debian package creates it; make sure anyway, since nothing works without it.
@@ -124,11 +130,11 @@ setup_postgres() {
 
 # --- Chromium (later) -------------------------------------------------------------------------
 # >>> CHROMIUM: the e2e tests will need a headless Chromium from Debian's packages; its install
-# >>> step goes here, under --test, in the same check-first style as setup_postgres.
+# >>> step goes here, under --test: one more name in setup_test_packages.
 
 setup_venv
 check_java_maven
 setup_kafka_jars
 if [[ $WITH_TEST -eq 1 ]]; then
-  setup_postgres
+  setup_test_packages
 fi

@@ -3,6 +3,7 @@ services — on a real Kafka broker and real PostgreSQL, exercised over HTTP and
 import json
 import os
 import signal
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -178,3 +179,52 @@ def test_workers_killed_mid_stream_lose_no_request_and_count_none_twice(platform
                        and c, timeout=60, what="scoring counting the registrations")
     assert after["requests_received"] == before["requests_received"] + 40
     assert after["cases_registered"] == before["cases_registered"] + 40
+
+
+def test_a_real_prometheus_scrapes_every_process_and_loads_the_alerts(platform, tmp_path):
+    """deploy/prometheus/local.yml, pointed at this platform's ports, run by Prometheus."""
+    import shutil
+    import subprocess
+
+    import yaml
+
+    config = yaml.safe_load((PROJECT_ROOT / "deploy/prometheus/local.yml").read_text("utf-8"))
+    config["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
+    config["rule_files"] = [str(PROJECT_ROOT / "deploy/prometheus/alerts.yml")]
+    for job in config["scrape_configs"]:
+        service, process = job["job_name"].split("-")
+        port = platform.web_ports[service] if process == "web" else platform.metrics_ports[service]
+        job["static_configs"][0]["targets"] = [f"127.0.0.1:{port}"]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config), "utf-8")
+    binary = shutil.which("prometheus")
+    assert binary, "prometheus not found: `make test` installs Debian's prometheus package"
+    address = f"127.0.0.1:{free_port()}"
+    with open(tmp_path / "prometheus.log", "wb") as log:
+        prometheus = subprocess.Popen(
+            [binary, f"--config.file={tmp_path / 'prometheus.yml'}", f"--web.listen-address={address}",
+             f"--storage.tsdb.path={tmp_path / 'data'}"], stdout=log, stderr=subprocess.STDOUT)
+    api = f"http://{address}/api/v1"
+    try:
+        def targets_up():
+            if prometheus.poll() is not None:
+                raise AssertionError((tmp_path / "prometheus.log").read_text(errors="replace")[-2000:])
+            try:
+                active = get(f"{api}/targets")["data"]["activeTargets"]
+            except OSError:
+                return None
+            return len(active) == 8 and all(t["health"] == "up" for t in active) and active
+
+        active = eventually(targets_up, timeout=60, what="Prometheus scraping all eight processes")
+        assert {t["labels"]["job"] for t in active} == {f"{s}-{p}" for s in SERVICES for p in ("web", "worker")}
+
+        def consumed_by_service():
+            query = "sum by (service) (giaitrinh_events_consumed_total)"
+            result = get(f"{api}/query?query={urllib.parse.quote(query)}")["data"]["result"]
+            return {r["metric"]["service"] for r in result} >= {"routing", "scoring", "notify"} and result
+
+        eventually(consumed_by_service, timeout=30, what="the workers' counters in Prometheus")
+        rules = [r["name"] for g in get(f"{api}/rules")["data"]["groups"] for r in g["rules"]]
+        assert "GiaiTrinhEventsDeadLettered" in rules and len(rules) == 6
+    finally:
+        prometheus.terminate()
+        prometheus.wait(20)

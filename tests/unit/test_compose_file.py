@@ -383,6 +383,16 @@ def test_every_web_and_worker_is_scraped_every_15s_under_its_own_job_and_service
             assert labels["service"] == svc
 
 
+def test_every_rule_file_of_the_prometheus_config_is_mounted_beside_it(services, prometheus):
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in services["prometheus"]["volumes"]
+              if volume.startswith("./")}
+    assert prometheus["rule_files"]
+    for rule_file in prometheus["rule_files"]:
+        source = mounts.get(f"/etc/prometheus/{rule_file}")
+        assert source, f"{rule_file} is named by prometheus.yml but not mounted into the container"
+        assert (ROOT / source).resolve() == (PROMETHEUS_FILE.parent / rule_file).resolve()
+
+
 def test_the_local_prometheus_config_scrapes_the_same_jobs_on_loopback(prometheus):
     local = load_yaml(PROMETHEUS_LOCAL_FILE)
     expected = {}
@@ -393,6 +403,7 @@ def test_the_local_prometheus_config_scrapes_the_same_jobs_on_loopback(prometheu
     compose_labels = {job: labels for job, _, labels in scrape_targets(prometheus)}
     assert {job: labels for job, _, labels in scrape_targets(local)} == compose_labels
     assert local["global"]["scrape_interval"] == prometheus["global"]["scrape_interval"]
+    assert local["rule_files"] == prometheus["rule_files"]
 
 
 # --- Grafana ---------------------------------------------------------------------------
