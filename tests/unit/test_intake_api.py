@@ -43,6 +43,25 @@ def test_the_submitted_event_waits_in_the_outbox_in_the_same_transaction(client,
     assert event.type == "vn.giaitrinh.request.submitted.v1" and event.locality == "18880"
 
 
+def test_the_callers_trace_id_travels_in_the_event_and_comes_back_in_the_response(client, runtime):
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    resp = client.post("/api/v1/requests", json=VALID,
+                       headers={"traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+    assert resp.headers["X-Trace-Id"] == trace
+    runtime.worker().relay.relay_all()
+    [record] = runtime.bus.records(topics.REQUESTS)
+    assert CloudEvent.from_json(record.value).traceid == trace
+
+
+def test_without_a_trace_id_one_is_made_and_given_back(client, runtime):
+    resp = client.post("/api/v1/requests", json=VALID, headers={"X-Trace-Id": "bad id!"})
+    runtime.worker().relay.relay_all()
+    [record] = runtime.bus.records(topics.REQUESTS)
+    made = CloudEvent.from_json(record.value).traceid
+    assert resp.headers["X-Trace-Id"] == made and len(made) == 32 and made != "bad id!"
+    assert client.get("/healthz").headers["X-Trace-Id"]  # every answer carries one
+
+
 def test_personal_data_stays_out_of_the_public_view_and_the_event_unless_allowed(client, runtime):
     body = {**VALID, "kind": "accountability_request", "full_name": "Trần Thị B",
             "address": "12 Lý Thường Kiệt", "email": "b@example.vn"}

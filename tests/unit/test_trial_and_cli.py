@@ -3,6 +3,8 @@ import click
 from click.testing import CliRunner
 from werkzeug.test import Client
 
+from giaitrinh_common import topics
+from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_platform.cli import main
 from giaitrinh_platform.trial import Trial
 from tests.support.waiting import eventually
@@ -14,9 +16,11 @@ def test_in_the_trial_a_request_travels_through_all_four_services(tmp_path):
     trial.start_workers()
     client = Client(trial.wsgi_app())
     try:
+        trace = "0af7651916cd43dd8448eb211c80319c"
         resp = client.post("/intake/api/v1/requests", json={
             "kind": "feedback", "field": "health", "locality_code": "18880",
-            "title": "Trạm y tế", "content": "Trạm y tế phường đóng cửa sớm."})
+            "title": "Trạm y tế", "content": "Trạm y tế phường đóng cửa sớm."},
+            headers={"traceparent": f"00-{trace}-b7ad6b7169203331-01"})
         assert resp.status_code == 201
         code = resp.json["tracking_code"]
         eventually(lambda: client.get(f"/intake/api/v1/requests/{code}").json["status"] == "registered",
@@ -28,6 +32,11 @@ def test_in_the_trial_a_request_travels_through_all_four_services(tmp_path):
         counts = client.get("/scoring/api/v1/localities/18880/indicators").json["indicators"]
         assert counts == {"requests_received": 1, "cases_registered": 1}
         assert client.get("/routing/api/v1/localities?per_page=1").json["total"] == 78
+        # The caller's trace id followed the request from intake through routing's event.
+        traced = [CloudEvent.from_json(m.value) for t in (topics.REQUESTS, topics.CASES)
+                  for m in trial.bus.records(t)]
+        assert [(e.type, e.traceid) for e in traced] == [
+            ("vn.giaitrinh.request.submitted.v1", trace), ("vn.giaitrinh.case.registered.v1", trace)]
         assert "Giải Trình" in client.get("/").get_data(as_text=True)
     finally:
         trial.stop()

@@ -5,7 +5,9 @@ first, English beside it — with a status a client can act on.
 """
 from __future__ import annotations
 
+import re
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -59,6 +61,27 @@ def json_body() -> dict[str, Any]:
     return body
 
 
+_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
+_TRACE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+TRACE_HEADER = "X-Trace-Id"
+
+
+def trace_id_from(headers: Mapping[str, str]) -> str:
+    """The trace id a caller sent — W3C ``traceparent``'s trace id, else ``X-Trace-Id`` —
+    or a new one. It travels in every event the request causes (the envelope's ``traceid``),
+    so one citizen request can be followed across the four services' logs and topics."""
+    match = _TRACEPARENT.match(headers.get("traceparent", "").strip().lower())
+    if match and match.group(1) != "0" * 32:
+        return match.group(1)
+    given = headers.get(TRACE_HEADER, "").strip()
+    return given if _TRACE_ID.match(given) else uuid.uuid4().hex
+
+
+def current_trace_id() -> str:
+    """The trace id of the request being served (see :func:`trace_id_from`)."""
+    return g.get("trace_id") or trace_id_from(request.headers)
+
+
 def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetrics,
                             readiness: Mapping[str, Callable[[], bool]]) -> None:
     """``/healthz`` (the process answers), ``/readyz`` (each named dependency answers),
@@ -84,6 +107,7 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
     @app.before_request
     def _start_timer():
         g._started = time.perf_counter()
+        g.trace_id = trace_id_from(request.headers)
 
     @app.after_request
     def _record(response: Response):
@@ -91,6 +115,7 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
         started = g.get("_started", time.perf_counter())
         service_metrics.http(request.method, route, response.status_code,
                              time.perf_counter() - started)
+        response.headers[TRACE_HEADER] = current_trace_id()
         return response
 
     @app.errorhandler(ApiError)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, url_for
 
-from giaitrinh_common.web import ApiError, json_body
+from giaitrinh_common.web import ApiError, current_trace_id, json_body
 from giaitrinh_intake.bootstrap import IntakeRuntime, bootstrap
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.domain.tracking import is_valid_tracking_code, normalise
@@ -33,7 +33,7 @@ def _command(body: dict) -> SubmitRequest:
         content=body.get("content", ""), requester_type=body.get("requester_type", "citizen"),
         full_name=body.get("full_name", ""), address=body.get("address", ""),
         email=body.get("email", ""), phone=body.get("phone", ""),
-        wants_notifications=body.get("wants_notifications", False))
+        wants_notifications=body.get("wants_notifications", False), trace_id=current_trace_id())
 
 
 @api.post("/requests")
