@@ -124,8 +124,13 @@ def test_every_process_serves_prometheus_metrics(platform):
         assert "giaitrinh_http_requests_total" in web
         worker = get(f"http://127.0.0.1:{platform.metrics_ports[name]}/metrics")
         assert "giaitrinh_outbox_backlog" in worker and "giaitrinh_events_consumed_total" in worker
+    status, _ = post(f"{platform.web_url('intake')}/api/v1/requests", {
+        "kind": "feedback", "field": "other", "locality_code": LOCALITY,
+        "title": "Biển báo", "content": "Biển báo giao thông bị đổ."})
+    assert status == 201
     produced = 'giaitrinh_events_produced_total{service="intake",topic="giaitrinh.requests.v1"'
-    assert worker_metric(platform, "intake", produced) >= 1
+    eventually(lambda: worker_metric(platform, "intake", produced) >= 1,
+               what="intake's worker counting what its relay published")
 
 
 def test_workers_report_consumer_lag_per_partition(platform):
