@@ -118,6 +118,17 @@ def test_the_same_event_delivered_twice_is_applied_once_by_every_service(platfor
     assert sorted(m["topic"] for m in inbox) == ["received", "registered"]
 
 
+def test_the_access_log_names_the_trace_id_the_caller_sent(platform):
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    request = urllib.request.Request(f"{platform.web_url('intake')}/healthz",
+                                     headers={"traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.headers["X-Trace-Id"] == trace
+    log = platform.data_dir / "logs" / "intake-web.log"
+    eventually(lambda: '"GET /healthz HTTP/1.1" 200' in log.read_text() and f"trace={trace}" in log.read_text(),
+               what="gunicorn's access log line with the trace id")
+
+
 def test_every_process_serves_prometheus_metrics(platform):
     for name in SERVICES:
         web = get(f"{platform.web_url(name)}/metrics")

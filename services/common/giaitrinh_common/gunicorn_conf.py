@@ -11,3 +11,8 @@ def child_exit(server, worker):  # gunicorn hook
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# The combined log format plus the request's trace id (the X-Trace-Id every answer carries),
+# so an access log line leads to the events the request caused.
+access_log_format = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" trace=%({x-trace-id}o)s %(M)sms'
