@@ -235,7 +235,7 @@ def topics_create(partitions: int, kafka_bootstrap: str) -> None:
 
     names = topics.all_topics()
     KafkaBus(kafka_bootstrap, connect_timeout=30).ensure_topics(names, partitions, topics.configs_of(names))
-    click.echo(f"{len(topics.all_topics())} topics present")
+    click.echo(f"{len(names)} topics present")
 
 
 @topics_group.command("list")
