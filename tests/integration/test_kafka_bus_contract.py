@@ -46,3 +46,17 @@ def test_an_unreachable_broker_is_reported_unavailable_not_raised():
     from giaitrinh_platform.kafka_broker import free_port
 
     assert KafkaBus(f"127.0.0.1:{free_port()}", connect_timeout=1).is_available(timeout=1) is False
+
+
+def test_the_topics_create_command_makes_every_topic_with_its_settings(kafka_broker):
+    from click.testing import CliRunner
+
+    from giaitrinh_platform.cli import main
+
+    result = CliRunner().invoke(main, ["topics", "create", "--kafka-bootstrap", kafka_broker.bootstrap_servers])
+    assert result.exit_code == 0, result.output
+    assert f"{len(topics.all_topics())} topics present" in result.output
+    bus = KafkaBus(kafka_broker.bootstrap_servers)
+    present = bus.list_topics()
+    assert all(present[name] == topics.DEFAULT_PARTITIONS for name in topics.all_topics())
+    assert bus.topic_configs(topics.SCORES)["retention.ms"] == "-1"
