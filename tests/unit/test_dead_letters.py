@@ -66,12 +66,18 @@ def test_dead_letters_are_read_with_their_reason_and_event_and_reading_changes_n
     assert read_dead_letters(bus, "scoring", STREAM, timeout=2) == first
 
 
-def test_a_replayed_dead_letter_is_applied_once_the_cause_is_fixed(bus, runtime):
+def park_one_event(bus, runtime):
+    """A broken handler parks one event; returns the handler, its consumer and the event."""
     handler = Handler(runtime)
     consumer = consumer_for(runtime, bus, handler)
     event = request_submitted()
     put(bus, event.to_json(), key=event.key)
     drain(consumer)
+    return handler, consumer, event
+
+
+def test_a_replayed_dead_letter_is_applied_once_the_cause_is_fixed(bus, runtime):
+    handler, consumer, event = park_one_event(bus, runtime)
     assert handler.applied == []
     handler.broken = False  # the fix is released
     letters = read_dead_letters(bus, "scoring", STREAM, timeout=2)
@@ -86,11 +92,7 @@ def test_a_replayed_dead_letter_is_applied_once_the_cause_is_fixed(bus, runtime)
 
 
 def test_replaying_twice_applies_the_event_once(bus, runtime):
-    handler = Handler(runtime)
-    consumer = consumer_for(runtime, bus, handler)
-    event = request_submitted()
-    put(bus, event.to_json(), key=event.key)
-    drain(consumer)
+    handler, consumer, event = park_one_event(bus, runtime)
     handler.broken = False
     letters = read_dead_letters(bus, "scoring", STREAM, timeout=2)
     replay_dead_letters(bus, letters)
