@@ -8,9 +8,13 @@ a metric nobody exports fails in the unit tier rather than on a province's serve
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import shutil
 import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,6 +25,7 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
 PROMETHEUS_FILE = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 PROMETHEUS_LOCAL_FILE = ROOT / "deploy" / "prometheus" / "local.yml"
 POSTGRES_INIT_SQL = ROOT / "deploy" / "postgres" / "init" / "01-databases.sql"
@@ -89,6 +94,14 @@ def dockerfile_of(service: dict) -> Path | None:
     return context / build.get("dockerfile", "Dockerfile")
 
 
+def build_args(service: dict) -> dict[str, str]:
+    build = service.get("build")
+    args = (build.get("args") if isinstance(build, dict) else None) or {}
+    if isinstance(args, list):
+        args = dict(item.split("=", 1) if "=" in item else (item, "") for item in args)
+    return {key: "" if value is None else str(value) for key, value in args.items()}
+
+
 def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) pairs, continuation lines joined, comments dropped."""
     lines = [line for line in path.read_text(encoding="utf-8").splitlines()
@@ -109,11 +122,53 @@ def dockerfile_cmd(path: Path) -> list[str]:
     return json.loads(last) if last.startswith("[") else last.split()
 
 
+def expand(value: str, scope: dict[str, str]) -> str:
+    """$VAR and ${VAR} as the Dockerfile expands them (unset -> '')."""
+    return re.sub(r"\$(?:\{(\w+)\}|(\w+))", lambda m: scope.get(m.group(1) or m.group(2), ""), value)
+
+
+def image_env(path: Path, args: dict[str, str]) -> dict[str, str]:
+    """The ENV of the image built from `path` with build `args` (ARG defaults applied)."""
+    scope: dict[str, str] = {}
+    env: dict[str, str] = {}
+    for keyword, rest in dockerfile_instructions(path):
+        if keyword == "ARG":
+            name, _, default = rest.partition("=")
+            scope[name] = args.get(name, default)
+        elif keyword == "ENV":
+            for pair in shlex.split(rest):
+                name, _, value = pair.partition("=")
+                env[name] = scope[name] = expand(value, scope)
+    return env
+
+
+_ARGV_PRINTER = "import json, sys, pathlib; print(json.dumps([pathlib.Path(sys.argv[0]).name, *sys.argv[1:]]))"
+
+
+def shell_argv(argv: list[str], env: dict[str, str]) -> list[str]:
+    """What `sh -c '...'` finally executes: the real shell runs the script, with `env` and
+    `gunicorn` replaced by stand-ins that print the arguments they were given."""
+    with tempfile.TemporaryDirectory() as fakes:
+        for name in ("env", "gunicorn"):
+            fake = Path(fakes) / name
+            fake.write_text(f"#!{sys.executable}\n{_ARGV_PRINTER}\n", encoding="utf-8")
+            fake.chmod(0o755)
+        result = subprocess.run(argv, env={**env, "PATH": f"{fakes}{os.pathsep}{os.environ['PATH']}"},
+                                capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 0 and result.stdout, f"{argv} did not run: {result.stderr}"
+    return json.loads(result.stdout)
+
+
 def effective_command(service: dict) -> list[str]:
     if "command" in service:
         return as_argv(service["command"])
     dockerfile = dockerfile_of(service)
-    return dockerfile_cmd(dockerfile) if dockerfile else []
+    if dockerfile is None:
+        return []
+    cmd = dockerfile_cmd(dockerfile)
+    if cmd[:2] == ["sh", "-c"]:
+        return shell_argv(cmd, image_env(dockerfile, build_args(service)))
+    return cmd
 
 
 def listening_ports(service: dict) -> set[int]:
@@ -213,10 +268,6 @@ def prometheus() -> dict:
 @pytest.fixture(scope="module")
 def dashboard() -> dict:
     return json.loads(PLATFORM_HEALTH_DASHBOARD.read_text(encoding="utf-8"))
-
-
-def service_dockerfiles() -> list[Path]:
-    return [ROOT / "services" / svc / "Dockerfile" for svc in SERVICES]
 
 
 # --- compose: services and processes ---------------------------------------------------
@@ -471,12 +522,10 @@ def test_the_metric_name_check_notices_a_name_the_platform_does_not_export():
                                      "giaitrinh_handler_latency_ms"}
 
 
-# --- Dockerfiles -----------------------------------------------------------------------
+# --- Dockerfile ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("dockerfile", service_dockerfiles(), ids=SERVICES)
-def test_every_dockerfile_installs_the_lock_and_checks_its_health_as_a_non_root_user(
-        dockerfile):
-    instructions = dockerfile_instructions(dockerfile)
+def test_the_dockerfile_installs_the_lock_and_checks_its_health_as_a_non_root_user():
+    instructions = dockerfile_instructions(DOCKERFILE)
     args = {keyword: [rest for k, rest in instructions if k == keyword]
             for keyword, _ in instructions}
     assert args["FROM"] == ["python:3.11-slim"]
@@ -488,14 +537,55 @@ def test_every_dockerfile_installs_the_lock_and_checks_its_health_as_a_non_root_
     assert args["USER"] and args["USER"][-1] not in ("root", "0")
 
 
-def test_the_four_dockerfiles_differ_only_in_their_service_name():
-    texts = {svc: (ROOT / "services" / svc / "Dockerfile").read_text(encoding="utf-8")
-             for svc in SERVICES}
-    generic = {re.sub(rf"(?<![a-z]){svc}(?![a-z])|{svc.upper()}", "<svc>", text)
-               for svc, text in texts.items()}
-    # Labels also describe each service in words; compare everything else.
-    assert len({re.sub(r'(?m)^\s*org\.opencontainers\.image\.description=.*$', "", g)
-                for g in generic}) == 1
+def test_the_four_services_are_built_from_the_one_dockerfile_each_with_its_service_argument(services):
+    assert not list(ROOT.glob("services/*/Dockerfile")), "a copy of the Dockerfile is back"
+    built = {}
+    for name, service in services.items():
+        if dockerfile_of(service) is None:
+            continue
+        assert dockerfile_of(service).resolve() == DOCKERFILE, f"{name} builds from another Dockerfile"
+        svc = build_args(service).get("SERVICE")
+        assert svc in SERVICES, f"{name} builds with SERVICE={svc!r}"
+        assert service["image"].startswith(f"giaitrinh/{svc}:"), f"{name}: {service['image']} is not {svc}"
+        assert owner_of(name, service) in (svc, None), f"{name} runs another service's image"
+        built[svc] = service["image"]
+    assert set(built) == set(SERVICES)
+
+
+def test_each_image_serves_the_web_process_of_its_own_service(services):
+    for svc in SERVICES:
+        service = services[f"{svc}-web"]
+        assert "command" not in service  # the image's CMD, as a province would run it
+        argv = effective_command(service)
+        assert argv[argv.index("gunicorn"):][-1] == f"giaitrinh_{svc}.entrypoints.web:create_app()"
+        assert "PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus" in argv[:argv.index("gunicorn")]
+
+
+def guard_of_the_service_argument() -> str:
+    runs = [rest for keyword, rest in dockerfile_instructions(DOCKERFILE) if keyword == "RUN"]
+    guards = [run for run in runs if "SERVICE" in run]
+    assert len(guards) == 1, guards
+    return guards[0]
+
+
+@pytest.mark.parametrize("value", [*SERVICES, "common", "platform", "", "intake/../routing", "Intake"])
+def test_the_build_stops_unless_the_service_argument_names_one_of_the_four(value):
+    # The RUN line itself, by the shell the image uses, against the tree the build copies.
+    result = subprocess.run(["sh", "-c", guard_of_the_service_argument()], cwd=ROOT,
+                            env={"SERVICE": value, "PATH": os.environ["PATH"]},
+                            capture_output=True, text=True, timeout=30, check=False)
+    if value in SERVICES:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0 and "SERVICE must be" in result.stderr
+
+
+def test_every_layer_before_the_service_argument_is_shared_by_the_four_images():
+    instructions = dockerfile_instructions(DOCKERFILE)
+    position = instructions.index(("ARG", "SERVICE"))  # no default: the build must name one
+    before = instructions[:position]
+    assert not any("SERVICE" in rest for _, rest in before)
+    assert sum("pip install" in rest for keyword, rest in before if keyword == "RUN") == 2
 
 
 def test_the_docker_build_context_leaves_out_local_state():
