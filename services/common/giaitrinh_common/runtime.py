@@ -18,7 +18,7 @@ from giaitrinh_common.consumer import Handler, IdempotentConsumer
 from giaitrinh_common.metrics import PlatformMetrics
 from giaitrinh_common.settings import ServiceSettings
 from giaitrinh_common.storage import SqlUnitOfWork, Storage, make_engine
-from giaitrinh_common.web import install_platform_routes
+from giaitrinh_common.web import Readiness, install_platform_routes
 from giaitrinh_common.worker import PeriodicJob, Worker
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,11 @@ class ServiceRuntime:
                       topics_to_ensure=topics.all_topics(), partitions=self.settings.partitions,
                       jobs=self.jobs())
 
-    def readiness(self) -> dict[str, Callable[[], bool]]:
-        return {"database": self.storage.ping, "broker": self.bus.is_available}
+    def readiness(self) -> Readiness:
+        """What the web process needs to serve: its database. The broker is only reported:
+        the web process never talks to it (events wait in the outbox for the worker)."""
+        return Readiness(needs={"database": self.storage.ping},
+                         reports={"broker": self.bus.is_available})
 
     def web_app(self, import_name: str, blueprints=()) -> Flask:
         """A Flask app with the platform routes and the service's blueprints."""

@@ -9,6 +9,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -82,10 +83,23 @@ def current_trace_id() -> str:
     return g.get("trace_id") or trace_id_from(request.headers)
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """What ``/readyz`` asks, by name. ``needs``: what the process cannot serve without; one
+    that fails makes it not ready (503), and an orchestrator stops sending it traffic.
+    ``reports``: what it only tells about, under ``detail`` (a web process never talks to
+    Kafka, so a broker outage must not take intake offline while its outbox carries the
+    requests)."""
+
+    needs: Mapping[str, Callable[[], bool]]
+    reports: Mapping[str, Callable[[], bool]] = field(default_factory=dict)
+
+
 def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetrics,
-                            readiness: Mapping[str, Callable[[], bool]]) -> None:
-    """``/healthz`` (the process answers), ``/readyz`` (each named dependency answers),
-    ``/metrics``, HTTP metrics on every request, and bilingual JSON errors."""
+                            readiness: Readiness) -> None:
+    """``/healthz`` (the process answers), ``/readyz`` (200 when everything the process needs
+    answers, 503 otherwise; ``checks`` names those, ``detail`` the rest), ``/metrics``, HTTP
+    metrics on every request, and bilingual JSON errors."""
     service_metrics = metrics.for_service(service)
 
     @app.get("/healthz")
@@ -94,9 +108,13 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
 
     @app.get("/readyz")
     def readyz():
-        checks = {name: ("ok" if check() else "unavailable") for name, check in readiness.items()}
+        def ask(checks: Mapping[str, Callable[[], bool]]) -> dict[str, str]:
+            return {name: ("ok" if check() else "unavailable") for name, check in checks.items()}
+
+        checks = ask(readiness.needs)
         ready = all(v == "ok" for v in checks.values())
-        resp = jsonify(status="ready" if ready else "not_ready", service=service, checks=checks)
+        resp = jsonify(status="ready" if ready else "not_ready", service=service, checks=checks,
+                       detail=ask(readiness.reports))
         resp.status_code = 200 if ready else 503
         return resp
 
