@@ -20,13 +20,17 @@ class GroupMember:
     """One worker of the group: its own runtime (as a separate process would have), polling in
     a thread and backing off on a rebalance the way the worker loop does."""
 
-    def __init__(self, name: str, group: str, database_url: str, bootstrap: str):
+    def __init__(self, name: str, group: str, database_url: str, bootstrap: str,
+                 fails_once: set[str] | None = None, retry_backoff: float = 1.0):
         self.name = name
         self.runtime = factories.migrated_runtime("scoring", database_url, KafkaBus(bootstrap))
         self.applied: list[str] = []
         count = self.runtime.handlers()["vn.giaitrinh.request.submitted.v1"]
 
         def counting(event, uow):
+            if fails_once is not None and event.id in fails_once:
+                fails_once.discard(event.id)
+                raise RuntimeError("a passing fault")
             count(event, uow)
             self.applied.append(event.id)
 
@@ -34,7 +38,7 @@ class GroupMember:
             group=group, streams=(topics.REQUESTS,),
             handlers={"vn.giaitrinh.request.submitted.v1": counting},
             unit_of_work=self.runtime.unit_of_work, bus=self.runtime.bus,
-            metrics=self.runtime.metrics)
+            metrics=self.runtime.metrics, retry_backoff=retry_backoff)
         self.held: frozenset[int] = frozenset()  # partitions of the stream it holds now
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -46,8 +50,9 @@ class GroupMember:
                 self.consumer.run_once(timeout=0.3)
             except BusUnavailable:  # a commit refused during a rebalance: read again
                 self._stop.wait(0.2)
-            self.held = frozenset(p for (t, p) in self.consumer.subscription.lag()
+            self.held = frozenset(p for (t, p) in self.consumer.subscription.assigned()
                                   if t == topics.REQUESTS)
+            self.consumer.report_lag()
 
     def start(self) -> GroupMember:
         self._thread.start()
@@ -63,9 +68,16 @@ class GroupMember:
         self.runtime.close()
 
 
-def publish(bootstrap: str, n: int) -> list[str]:
+    def lag_partitions(self) -> set[int]:
+        """The partitions of the stream whose lag this member's metrics report."""
+        registry = self.runtime.platform_metrics.registry
+        return {int(s.labels["partition"]) for m in registry.collect() for s in m.samples
+                if s.name == "giaitrinh_consumer_lag" and s.labels["topic"] == topics.REQUESTS}
+
+
+def publish(bootstrap: str, n: int, events=None) -> list[str]:
     bus = KafkaBus(bootstrap)
-    events = [factories.request_submitted() for _ in range(n)]
+    events = events or [factories.request_submitted() for _ in range(n)]
     publisher = bus.publisher()
     for event in events:
         publisher.publish(topics.REQUESTS, event.key, event.to_json())
@@ -114,3 +126,41 @@ def test_two_workers_share_the_partitions_and_one_takes_over_when_the_other_leav
     finally:
         first.leave()
         second.leave()
+
+
+def test_a_retry_waiting_when_its_worker_leaves_is_applied_by_the_member_that_takes_over(
+        kafka_broker, postgres_url):
+    """A deferred retry, then a rebalance: nothing raises in a loop, the retry is not lost, and
+    lag is reported only for the partitions a member reads now."""
+    bootstrap = kafka_broker.bootstrap_servers
+    KafkaBus(bootstrap).ensure_topics(topics.all_topics(), topics.DEFAULT_PARTITIONS)
+    group = f"scoring-handover-{uuid.uuid4().hex[:6]}"
+    event = factories.request_submitted()
+    fails_once = {event.id}
+    first = GroupMember("first", group, postgres_url, bootstrap, fails_once, retry_backoff=4).start()
+    eventually(lambda: first.held == set(range(6)), timeout=60, what="the first member holding all")
+    second = GroupMember("second", group, postgres_url, bootstrap, fails_once, retry_backoff=4).start()
+    try:
+        eventually(lambda: first.held and second.held and first.held | second.held == set(range(6))
+                   and not first.held & second.held,
+                   timeout=60, what="the two members splitting the six partitions")
+        eventually(lambda: first.lag_partitions() == first.held, timeout=30,
+                   what="the first member dropping the lag of partitions it gave away")
+        publish(bootstrap, 1, [event])
+        eventually(lambda: not fails_once, timeout=30, what="the first attempt failing")
+        owner, other = (first, second) if _partition_of(event) in first.held else (second, first)
+        owner.leave()  # before the retry is due (4 s)
+        eventually(lambda: event.id in other.applied, timeout=60,
+                   what="the remaining member applying the waiting retry")
+        assert event.id not in owner.applied
+        assert applied_ids(postgres_url, group) >= {event.id}
+        assert other._thread.is_alive()
+    finally:
+        first.leave()
+        second.leave()
+
+
+def _partition_of(event) -> int:
+    from kafka.partitioner.default import murmur2
+
+    return (murmur2(event.key.encode()) & 0x7FFFFFFF) % topics.DEFAULT_PARTITIONS

@@ -95,3 +95,46 @@ def test_every_consumer_group_has_a_retry_and_a_dead_letter_topic_per_stream():
         for stream in streams:
             assert f"{stream}.{group}.retry" in names and f"{stream}.{group}.dlq" in names
     assert topics.source_topic("giaitrinh.requests.v1.routing.retry") == "giaitrinh.requests.v1"
+
+
+def _body(**changes):
+    return {**json.loads(request_submitted().to_json()), **changes}
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "nested too deeply"),
+    (json.dumps(_body(subject="C\ud800")).encode(), "lone surrogate"),
+    (json.dumps(_body(data={**_body()["data"], "title": "\udfff"})).encode(), "lone surrogate"),
+    (json.dumps(_body(id="x" * 65)).encode(), "'id' is longer than 64"),
+    (json.dumps(_body(subject="r" * 201)).encode(), "'subject' is longer than 200"),
+    (json.dumps(_body(follows="some-id")).encode(), "go together"),
+], ids=["deep", "surrogate-attribute", "surrogate-data", "long-id", "long-subject", "half-follows"])
+def test_hostile_envelopes_are_malformed_with_a_reason_not_a_crash(raw, reason):
+    with pytest.raises(MalformedEvent, match=reason):
+        CloudEvent.from_json(raw)
+
+
+def test_a_pair_of_surrogates_spelled_in_json_is_an_ordinary_character():
+    body = _body(data={**_body()["data"], "title": "\\ud83d\\ude00"})
+    raw = json.dumps(body).replace("\\\\ud83d\\\\ude00", "\\ud83d\\ude00").encode()
+    assert CloudEvent.from_json(raw).data["title"] == "😀"
+
+
+def test_an_event_that_follows_another_says_so_and_survives_the_round_trip():
+    submitted = request_submitted()
+    registered = CloudEvent.new(type="vn.giaitrinh.case.registered.v1", source="/t",
+                                subject=submitted.subject, locality="18880",
+                                data=case_registered(submitted.subject).data,
+                                time=datetime(2026, 11, 23, 8, 5, tzinfo=UTC), follows=submitted)
+    body = json.loads(registered.to_json())
+    assert (body["follows"], body["followstype"]) == (submitted.id, submitted.type)
+    assert CloudEvent.from_json(registered.to_json()) == registered
+
+
+@pytest.mark.parametrize("field, value", [
+    ("registered_at", "not a date"), ("registered_at", "2026-13-45T99:00:00Z"),
+    ("case_id", "not-a-uuid"),
+])
+def test_schema_formats_are_checked(field, value):
+    with pytest.raises(contracts.SchemaViolation, match=field):
+        contracts.validate(case_registered("r-1", **{field: value}))

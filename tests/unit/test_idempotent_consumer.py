@@ -98,20 +98,24 @@ def test_a_failing_handler_is_retried_later_then_dead_lettered_after_the_last_at
     consumer = consumer_for(runtime, bus, {"vn.giaitrinh.request.submitted.v1": flaky}, clock, 3)
     event = request_submitted()
     put(bus, event.to_json(), key=event.key)
-    consumer.run_once(timeout=0.1)  # attempt 1 → retry topic, not before now+10
-    retry = topics.retry_topic(STREAM, "scoring")
-    assert [m.header("x-attempt") for m in bus.records(retry)] == ["2"]
-    consumer.run_once(timeout=0.1)  # the retry is not due: deferred, handler not called
+    consumer.run_once(timeout=0.1)  # attempt 1 → the waiting room, not before now+10
+    [waiting] = consumer.waiting.listing()
+    assert (waiting.event_id, waiting.attempts, waiting.not_before) == (event.id, 1, clock.now + 10)
+    assert "database of another era" in waiting.last_error
+    consumer.run_once(timeout=0.1)  # not due yet: the handler is not called
     assert len(calls) == 1
     clock.now += 10
-    consumer.run_once(timeout=0.2)  # attempt 2 → retry again, after 20 s
+    consumer.run_once(timeout=0.1)  # attempt 2 → waits again, 20 s this time
     clock.now += 20
-    consumer.run_once(timeout=0.2)  # attempt 3 = last → dead-letter
-    assert len(calls) == 3
+    consumer.run_once(timeout=0.1)  # attempt 3 = last → dead-letter, parked
+    assert calls == [1_000_000.0, 1_000_010.0, 1_000_030.0]
     [dead] = bus.records(DLQ)
     assert dead.header("x-dlq-reason") == "handler"
     assert "failed after 3 attempts" in dead.header("x-dlq-detail")
     assert json.loads(dead.value)["id"] == event.id
+    [parked] = consumer.waiting.listing()
+    assert parked.parked and parked.attempts == 3
+    assert bus.records(topics.retry_topic(STREAM, "scoring")) == []  # retries never touch a topic
 
 
 def test_a_rejected_event_is_dead_lettered_at_once_without_retries(bus, runtime):

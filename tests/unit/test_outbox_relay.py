@@ -1,4 +1,6 @@
 """The transactional outbox and its relay, on the in-memory bus and SQLite."""
+import threading
+import time
 from datetime import UTC
 
 import pytest
@@ -79,7 +81,9 @@ def test_a_relay_that_dies_after_publishing_publishes_again_on_restart(runtime, 
     with pytest.raises(SimulatedCrash):
         OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics, after_publish=die).relay_once()
     assert runtime.storage.outbox_backlog() == 1  # not marked: a restart must send it again
-    OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics).relay_once()
+    # The dead relay's lease runs out before another relay may publish.
+    after_the_lease = lambda: time.time() + 31  # noqa: E731
+    OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics, clock=after_the_lease).relay_once()
     records = bus.records(topics.REQUESTS)
     assert len(records) == 2 and records[0].value == records[1].value  # at least once...
 
@@ -109,3 +113,82 @@ def test_the_worker_purges_published_rows_past_their_retention(runtime, bus):
     next(job for job in worker2.jobs if job.name == "outbox-purge").run()
     with runtime.storage.engine.connect() as conn:
         assert conn.execute(runtime.storage.outbox.select()).first() is None
+
+
+class BlockingPublisher:
+    """A publisher whose flush waits until the test lets it go (a slow broker)."""
+
+    def __init__(self, bus):
+        self.inner = bus.publisher()
+        self.flushing, self.go_on = threading.Event(), threading.Event()
+
+    def publish(self, *args, **kwargs):
+        self.inner.publish(*args, **kwargs)
+
+    def flush(self, timeout=30.0):
+        self.flushing.set()
+        self.go_on.wait(10)
+        self.inner.flush(timeout)
+
+    def close(self):
+        self.inner.close()
+
+
+def test_a_second_relay_of_the_service_publishes_nothing_while_the_first_holds_the_lease(runtime, bus):
+    emit(runtime, request_submitted())
+    slow = BlockingPublisher(bus)
+    first = OutboxRelay(runtime.storage, slow, runtime.metrics)
+    second = OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics)
+    worker = threading.Thread(target=first.relay_once)
+    worker.start()
+    assert slow.flushing.wait(5)
+    # The first is waiting for the broker: the second neither waits on it nor publishes.
+    started = time.monotonic()
+    assert second.relay_once() == 0
+    assert time.monotonic() - started < 5
+    slow.go_on.set()
+    worker.join(10)
+    assert len(bus.records(topics.REQUESTS)) == 1
+    assert runtime.storage.outbox_backlog() == 0
+
+
+def test_two_relays_racing_over_many_rows_publish_each_row_once(runtime, bus):
+    for _ in range(60):
+        emit(runtime, request_submitted())
+    relays = [OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics, batch_size=7)
+              for _ in range(2)]
+
+    def run(relay):
+        deadline = time.monotonic() + 20
+        while runtime.storage.outbox_backlog() and time.monotonic() < deadline:
+            relay.relay_once()
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in relays]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    ids = [m.header("ce_id") for m in bus.records(topics.REQUESTS)]
+    assert len(ids) == 60 and len(set(ids)) == 60
+
+
+def test_a_relay_that_stops_cleanly_hands_the_lease_over_at_once(runtime, bus):
+    first = OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics)
+    assert first.acquire_lease()
+    second = OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics)
+    assert not second.acquire_lease()
+    first.release_lease()
+    assert second.acquire_lease()
+
+
+def test_the_lease_of_a_relay_process_that_died_on_this_machine_is_taken_over(runtime, bus):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)
+    first = OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics)
+    first.holder = f"{first.holder.split('|')[0]}|{pid}|gone"
+    assert first.acquire_lease()
+    assert OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics).acquire_lease()

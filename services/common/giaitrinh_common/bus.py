@@ -2,7 +2,8 @@
 
 The Kafka adapter (:mod:`giaitrinh_common.kafka_bus`) and :class:`InMemoryBus` pass the same
 contract tests (``tests/contracts/bus_contract.py``): per-key order, committed offsets per
-consumer group, redelivery of what was not committed, and deferred redelivery for retries.
+consumer group, redelivery of what was not committed, rewinding, and lag counted from the
+committed offsets.
 """
 from __future__ import annotations
 
@@ -65,14 +66,21 @@ class Subscription(ABC):
         its partition is done (for several of one partition, the highest offset counts)."""
 
     @abstractmethod
-    def redeliver_at(self, message: Message, not_before: float) -> None:
-        """Deliver ``message`` (and the rest of its partition after it) again, no earlier than
-        the wall-clock time ``not_before``. Later records of that partition already returned by
-        the current poll must be ignored by the caller."""
+    def rewind(self, message: Message) -> None:
+        """Deliver ``message`` and the rest of its partition after it again from the next poll.
+        Later records of that partition already returned by the current poll must be ignored by
+        the caller. A partition no longer assigned to this member is left alone (its new owner
+        reads from the committed offset)."""
+
+    @abstractmethod
+    def assigned(self) -> set[tuple[str, int]]:
+        """The (topic, partition) pairs this member reads now."""
 
     @abstractmethod
     def lag(self) -> dict[tuple[str, int], int]:
-        """Records not yet consumed, per (topic, partition) assigned to this member."""
+        """Records not yet committed, per (topic, partition) assigned to this member: what is
+        waiting, however far this member has read. Raises BusUnavailable if the broker does
+        not answer."""
 
     @abstractmethod
     def close(self) -> None: ...
@@ -87,10 +95,11 @@ class MessageBus(ABC):
 
     @abstractmethod
     def ensure_topics(self, topics: list[str], partitions: int,
-                      configs: Mapping[str, Mapping[str, str]] | None = None) -> None:
-        """Create the topics that do not exist yet, with ``partitions`` and their entry in
-        ``configs`` (topic → setting → value). An existing topic keeps its partitions; a
-        setting named in ``configs`` that differs is changed to the value given."""
+                      configs: Mapping[str, Mapping[str, str]] | None = None, *,
+                      replication_factor: int = 1) -> None:
+        """Create the topics that do not exist yet, with ``partitions``, ``replication_factor``
+        copies and their entry in ``configs`` (topic → setting → value). An existing topic keeps
+        its partitions and replicas; a setting named in ``configs`` that differs is changed."""
 
     @abstractmethod
     def is_available(self, timeout: float = 2.0) -> bool:
@@ -118,7 +127,8 @@ class InMemoryBus(MessageBus):
 
     # -- administration -------------------------------------------------------------------
     def ensure_topics(self, topics: list[str], partitions: int,
-                      configs: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                      configs: Mapping[str, Mapping[str, str]] | None = None, *,
+                      replication_factor: int = 1) -> None:
         # Retention and the like mean nothing in memory: nothing is ever deleted here.
         with self._cond:
             for topic in topics:
@@ -170,7 +180,6 @@ class _InMemorySubscription(Subscription):
     def __init__(self, bus: InMemoryBus, group: str, topics: list[str]):
         self._bus, self._group, self._topics = bus, group, list(topics)
         self._position: dict[tuple[str, int], int] = {}
-        self._paused_until: dict[tuple[str, int], float] = {}
         bus.ensure_topics(self._topics, bus._default_partitions)
 
     def _partitions(self):
@@ -184,12 +193,8 @@ class _InMemorySubscription(Subscription):
         return self._position[tp]
 
     def _take(self, max_records: int) -> list[Message]:
-        now = self._bus._clock()
         out: list[Message] = []
         for tp in self._partitions():
-            if self._paused_until.get(tp, 0) > now:
-                continue
-            self._paused_until.pop(tp, None)
             log = self._bus._logs[tp[0]][tp[1]]
             start = self._pos(tp)
             batch = log[start : start + max_records - len(out)]
@@ -218,15 +223,20 @@ class _InMemorySubscription(Subscription):
                 key = (self._group, message.topic, message.partition)
                 self._bus._committed[key] = max(self._bus._committed[key], message.offset + 1)
 
-    def redeliver_at(self, message: Message, not_before: float) -> None:
+    def rewind(self, message: Message) -> None:
         with self._bus._cond:
-            tp = (message.topic, message.partition)
-            self._position[tp] = message.offset
-            self._paused_until[tp] = not_before
+            self._position[(message.topic, message.partition)] = message.offset
+
+    def assigned(self) -> set[tuple[str, int]]:
+        with self._bus._cond:
+            return set(self._partitions())
 
     def lag(self) -> dict[tuple[str, int], int]:
+        if not self._bus.available:
+            raise BusUnavailable("in-memory bus switched off")
         with self._bus._cond:
-            return {tp: len(self._bus._logs[tp[0]][tp[1]]) - self._pos(tp) for tp in self._partitions()}
+            return {tp: len(self._bus._logs[tp[0]][tp[1]]) - self._bus._committed[(self._group, *tp)]
+                    for tp in self._partitions()}
 
     def close(self) -> None:
         pass

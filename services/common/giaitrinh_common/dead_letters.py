@@ -3,9 +3,11 @@
 The consumer (:mod:`giaitrinh_common.consumer`) parks a record it cannot apply on
 ``<stream>.<group>.dlq`` with the original bytes and headers saying why. Operators read them
 here and, once the cause is fixed (a handler bug, a missing locality), **replay** them: each
-goes to the group's own retry topic ``<stream>.<group>.retry`` with a fresh attempt count, so
-only that group sees it again, and its inbox makes a replay of an already applied event a
-harmless duplicate. Reading never commits offsets, so it changes nothing.
+goes to the group's own retry topic ``<stream>.<group>.retry``, so only that group sees it
+again. A replayed event that is parked in the group's waiting room gets a fresh start there, at
+the head of its request's queue; any other is applied like a new arrival, and the inbox makes a
+replay of an already applied event a harmless duplicate. Reading never commits offsets, so it
+changes nothing.
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ from giaitrinh_common.bus import Message, MessageBus
 
 # Headers the consumer adds when it parks or retries a record; a replay starts without them.
 _PARKING_HEADERS = ("x-dlq-reason", "x-dlq-detail", "x-original-topic", "x-original-partition",
-                    "x-original-offset", "x-consumer-group", "x-failed-at", "x-attempt",
-                    "x-not-before", "x-last-error")
+                    "x-original-offset", "x-consumer-group", "x-failed-at", "x-attempts",
+                    "x-parked")
 H_REPLAYED_FROM = "x-replayed-from"
 
 
@@ -99,7 +101,7 @@ def replayable(letters: Iterable[DeadLetter], reasons: Iterable[str] = ()) -> li
 
 def replay_dead_letters(bus: MessageBus, letters: Iterable[DeadLetter],
                         progress: Callable[[int], None] = lambda n: None) -> int:
-    """Send each letter back to its group's retry topic with a fresh attempt count; return how
+    """Send each letter back to its group's retry topic; return how
     many were sent. Raises BusUnavailable if the broker did not acknowledge them all (then
     none may be assumed sent; replaying again is harmless)."""
     publisher = bus.publisher()

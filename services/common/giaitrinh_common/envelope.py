@@ -1,8 +1,12 @@
 """The one envelope every message travels in: CloudEvents 1.0, structured JSON mode.
 
-Extension attributes: ``locality`` (the tenant: the commune/ward code the event belongs to)
-and ``traceid`` (follows one citizen request across services). ``subject`` is the request id,
-which is also the Kafka key, so every event of one request stays on one partition in order.
+Extension attributes: ``locality`` (the tenant: the commune/ward code the event belongs to),
+``traceid`` (follows one citizen request across services), and ``follows`` / ``followstype``:
+the id and type of the event this one comes after in its request's history, when that event
+is on another stream (``case.registered`` follows ``request.submitted``). ``subject`` is the
+request id, which is also the Kafka key, so every event of one request stays on one partition
+in order on each stream; ``follows`` orders it across streams: a consumer that handles the
+followed type applies this event only after that one (see :mod:`giaitrinh_common.waiting_room`).
 """
 from __future__ import annotations
 
@@ -16,6 +20,10 @@ SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 TYPE_PREFIX = "vn.giaitrinh."
 _REQUIRED = ("specversion", "id", "source", "type", "subject", "time", "data", "locality")
+# Longest value each attribute may have: the sizes of the columns that store them (inbox,
+# waiting room, outbox), so that no event is accepted here and refused by a database later.
+MAX_LENGTH = {"id": 64, "source": 200, "type": 200, "subject": 200, "locality": 20,
+              "traceid": 64, "follows": 64, "followstype": 200}
 
 
 class MalformedEvent(ValueError):
@@ -36,6 +44,8 @@ class CloudEvent:
     locality: str
     data: dict[str, Any]
     traceid: str = ""
+    follows: str = ""
+    followstype: str = ""
     datacontenttype: str = CONTENT_TYPE
     extensions: dict[str, str] = field(default_factory=dict)
 
@@ -51,8 +61,10 @@ class CloudEvent:
         time: datetime,
         traceid: str | None = None,
         id: str | None = None,
+        follows: CloudEvent | None = None,
     ) -> CloudEvent:
-        """A fresh event with a random id; ``traceid`` defaults to a new one."""
+        """A fresh event with a random id; ``traceid`` defaults to a new one. ``follows`` is the
+        event of another stream this one comes after in its request's history."""
         if time.tzinfo is None:
             raise ValueError("event time must be timezone-aware")
         return cls(
@@ -64,6 +76,8 @@ class CloudEvent:
             locality=locality,
             data=data,
             traceid=traceid or uuid.uuid4().hex,
+            follows=follows.id if follows is not None else "",
+            followstype=follows.type if follows is not None else "",
         )
 
     @property
@@ -82,6 +96,7 @@ class CloudEvent:
             "datacontenttype": self.datacontenttype,
             "locality": self.locality,
             "traceid": self.traceid,
+            **({"follows": self.follows, "followstype": self.followstype} if self.follows else {}),
             **self.extensions,
             "data": self.data,
         }
@@ -97,8 +112,11 @@ class CloudEvent:
             body = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise MalformedEvent(f"not JSON: {exc}") from None
+        except RecursionError:
+            raise MalformedEvent("not JSON we accept: nested too deeply") from None
         if not isinstance(body, dict):
             raise MalformedEvent("not a JSON object")
+        _refuse_lone_surrogates(raw, body)
         missing = [name for name in _REQUIRED if name not in body]
         if missing:
             raise MalformedEvent(f"missing attributes: {', '.join(missing)}")
@@ -107,6 +125,11 @@ class CloudEvent:
         for name in ("id", "source", "type", "subject", "locality"):
             if not isinstance(body[name], str) or not body[name]:
                 raise MalformedEvent(f"attribute {name!r} must be a non-empty string")
+        for name, longest in MAX_LENGTH.items():
+            if len(str(body.get(name) or "")) > longest:
+                raise MalformedEvent(f"attribute {name!r} is longer than {longest} characters")
+        if bool(body.get("follows")) != bool(body.get("followstype")):
+            raise MalformedEvent("attributes 'follows' and 'followstype' go together")
         if not body["type"].startswith(TYPE_PREFIX):
             raise MalformedEvent(f"type {body['type']!r} is not one of ours ({TYPE_PREFIX}*)")
         if not isinstance(body["data"], dict):
@@ -117,7 +140,7 @@ class CloudEvent:
             raise MalformedEvent(f"time {body['time']!r} is not RFC 3339") from None
         if time.tzinfo is None:
             raise MalformedEvent("time must carry a UTC offset")
-        known = set(_REQUIRED) | {"datacontenttype", "traceid"}
+        known = set(_REQUIRED) | {"datacontenttype", "traceid", "follows", "followstype"}
         extensions = {k: str(v) for k, v in body.items() if k not in known}
         return cls(
             id=body["id"],
@@ -128,6 +151,20 @@ class CloudEvent:
             locality=body["locality"],
             data=body["data"],
             traceid=str(body.get("traceid") or ""),
+            follows=str(body.get("follows") or ""),
+            followstype=str(body.get("followstype") or ""),
             datacontenttype=str(body.get("datacontenttype") or CONTENT_TYPE),
             extensions=extensions,
         )
+
+
+def _refuse_lone_surrogates(raw: bytes | str, body: dict[str, Any]) -> None:
+    """JSON may spell half a UTF-16 pair (``"\\ud800"``); no database or mail server can store
+    it, so such an event is refused here rather than failing in a handler on every retry."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    if "\\u" not in text.lower().replace("\\\\", ""):
+        return
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedEvent("text with a lone surrogate (half a UTF-16 pair) is not valid") from None

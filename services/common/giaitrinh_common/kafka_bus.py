@@ -68,14 +68,15 @@ class KafkaBus(MessageBus):
         return KafkaSubscription(self, group, topics)
 
     def ensure_topics(self, topics: list[str], partitions: int,
-                      configs: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                      configs: Mapping[str, Mapping[str, str]] | None = None, *,
+                      replication_factor: int = 1) -> None:
         configs = configs or {}
         admin = self._admin()
         try:
             existing = set(admin.list_topics())
             missing = [t for t in topics if t not in existing]
             if missing:
-                new = {t: {"num_partitions": partitions, "replication_factor": 1,
+                new = {t: {"num_partitions": partitions, "replication_factor": replication_factor,
                            "configs": dict(configs.get(t, {}))} for t in missing}
                 with contextlib.suppress(TopicAlreadyExistsError):  # another process won the race
                     admin.create_topics(new, raise_errors=False, wait_for_metadata=True)
@@ -211,7 +212,6 @@ class KafkaSubscription(Subscription):
     def __init__(self, bus: KafkaBus, group: str, topics: list[str]):
         self._bus, self._group, self._topics = bus, group, list(topics)
         self._consumer: KafkaConsumer | None = None
-        self._paused: dict[TopicPartition, float] = {}
 
     def _ensure(self) -> KafkaConsumer:
         if self._consumer is None:
@@ -235,12 +235,6 @@ class KafkaSubscription(Subscription):
 
     def poll(self, timeout: float = 1.0, max_records: int = 100) -> list[Message]:
         consumer = self._ensure()
-        now = time.time()
-        due = [tp for tp, at in self._paused.items() if at <= now]
-        if due:
-            consumer.resume(*due)
-            for tp in due:
-                del self._paused[tp]
         try:
             batches = consumer.poll(timeout_ms=int(timeout * 1000), max_records=max_records)
         except KafkaError as exc:
@@ -270,13 +264,18 @@ class KafkaSubscription(Subscription):
         except KafkaError as exc:
             raise BusUnavailable(f"commit: {exc}") from exc
 
-    def redeliver_at(self, message: Message, not_before: float) -> None:
+    def rewind(self, message: Message) -> None:
         consumer = self._ensure()
         tp = TopicPartition(message.topic, message.partition)
-        consumer.seek(tp, message.offset)
-        if not_before > time.time():
-            consumer.pause(tp)
-            self._paused[tp] = not_before
+        # Seeking a partition taken away by a rebalance raises inside kafka-python; its new
+        # owner starts from the committed offset anyway.
+        if tp in consumer.assignment():
+            consumer.seek(tp, message.offset)
+
+    def assigned(self) -> set[tuple[str, int]]:
+        if self._consumer is None:
+            return set()
+        return {(tp.topic, tp.partition) for tp in self._consumer.assignment()}
 
     def lag(self) -> dict[tuple[str, int], int]:
         if self._consumer is None:
@@ -286,10 +285,15 @@ class KafkaSubscription(Subscription):
             return {}
         try:
             ends = self._consumer.end_offsets(assigned)
-            return {(tp.topic, tp.partition): max(0, ends[tp] - self._consumer.position(tp))
-                    for tp in assigned}
-        except KafkaError:
-            return {}
+            starts = self._consumer.beginning_offsets(assigned)
+            out = {}
+            for tp in assigned:
+                committed = self._consumer.committed(tp)
+                done = committed if committed is not None else starts[tp]
+                out[(tp.topic, tp.partition)] = max(0, ends[tp] - done)
+            return out
+        except KafkaError as exc:
+            raise BusUnavailable(f"lag: {exc}") from exc
 
     def close(self) -> None:
         if self._consumer is not None:

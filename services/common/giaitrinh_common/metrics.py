@@ -33,6 +33,18 @@ class PlatformMetrics:
         self.consumer_lag = Gauge("giaitrinh_consumer_lag", "Records behind the partition end",
                                   ["service", "group", "topic", "partition"], registry=r,
                                   multiprocess_mode="max")
+        self.waiting_events = Gauge("giaitrinh_consumer_waiting_events",
+                                    "Events in a consumer group's waiting room, by state "
+                                    "(waiting: to be tried or behind another; parked: failed "
+                                    "for good, holding up its request)",
+                                    ["service", "group", "state"], registry=r,
+                                    multiprocess_mode="max")
+        self.parked_keys = Gauge("giaitrinh_consumer_parked_requests",
+                                 "Requests whose events wait behind a parked event",
+                                 ["service", "group"], registry=r, multiprocess_mode="max")
+        self.oldest_waiting = Gauge("giaitrinh_consumer_oldest_waiting_seconds",
+                                    "Age of the oldest event in the waiting room (0 when empty)",
+                                    ["service", "group"], registry=r, multiprocess_mode="max")
         self.handler_seconds = Histogram("giaitrinh_handler_seconds", "Event handler latency",
                                          ["service", "type"], registry=r)
         self.http_requests = Counter("giaitrinh_http_requests", "HTTP requests",
@@ -58,6 +70,7 @@ class ServiceMetrics:
 
     def __init__(self, platform: PlatformMetrics, service: str):
         self.platform, self.service = platform, service
+        self._lag_labels: set[tuple[str, str, str, str]] = set()
 
     def produced(self, topic: str, type_: str) -> None:
         self.platform.produced.labels(self.service, topic, type_).inc()
@@ -72,8 +85,22 @@ class ServiceMetrics:
         self.platform.outbox_backlog.labels(self.service).set(rows)
 
     def consumer_lag(self, group: str, lag: dict[tuple[str, int], int]) -> None:
+        """Set the lag of the partitions this member reads, and drop those it no longer reads
+        (after a rebalance their new owner reports them)."""
+        now = {(self.service, group, topic, str(partition)) for topic, partition in lag}
+        for gone in self._lag_labels - now:
+            self.platform.consumer_lag.remove(*gone)
         for (topic, partition), behind in lag.items():
             self.platform.consumer_lag.labels(self.service, group, topic, str(partition)).set(behind)
+        self._lag_labels = now
+
+    def waiting_room(self, group: str, summary, now: float) -> None:
+        """Gauges of a group's waiting room (a :class:`~giaitrinh_common.waiting_room.WaitingSummary`)."""
+        self.platform.waiting_events.labels(self.service, group, "waiting").set(summary.waiting)
+        self.platform.waiting_events.labels(self.service, group, "parked").set(summary.parked)
+        self.platform.parked_keys.labels(self.service, group).set(summary.parked_keys)
+        oldest = 0.0 if summary.oldest_created_at is None else max(0.0, now - summary.oldest_created_at)
+        self.platform.oldest_waiting.labels(self.service, group).set(oldest)
 
     def handler_timer(self, type_: str):
         return self.platform.handler_seconds.labels(self.service, type_).time()

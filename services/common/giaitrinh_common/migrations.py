@@ -100,3 +100,43 @@ def drop_outbox_and_inbox_v1(op) -> None:
     op.drop_index("ix_outbox_unpublished", table_name="outbox")
     op.drop_table("outbox")
     op.drop_table("inbox")
+
+
+def create_waiting_room_and_relay_lease_v1(op) -> None:
+    """The waiting room (consumer's durable retries and per-request order) and the relay lease
+    (one active outbox relay per service)."""
+    op.create_table(
+        "waiting_events",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True,
+                  autoincrement=True),
+        sa.Column("consumer_group", sa.String(100), nullable=False),
+        sa.Column("stream", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.Column("event_id", sa.String(64), nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("not_before", sa.Float(), nullable=True),
+        sa.Column("waiting_for", sa.String(64), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.UniqueConstraint("consumer_group", "event_id", name="uq_waiting_events_group_event"),
+    )
+    op.create_index("ix_waiting_events_queue", "waiting_events",
+                    ["consumer_group", "stream", "key", "id"])
+    op.create_table(
+        "relay_lease",
+        sa.Column("name", sa.String(50), primary_key=True),
+        sa.Column("holder", sa.String(200), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+    )
+
+
+def drop_waiting_room_and_relay_lease_v1(op) -> None:
+    op.drop_table("relay_lease")
+    op.drop_index("ix_waiting_events_queue", table_name="waiting_events")
+    op.drop_table("waiting_events")

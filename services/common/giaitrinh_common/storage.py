@@ -76,14 +76,63 @@ def define_inbox(metadata: sa.MetaData) -> sa.Table:
     )
 
 
+def define_waiting_room(metadata: sa.MetaData) -> sa.Table:
+    """Hàng chờ — events a consumer group has taken off its topics but not applied yet: those
+    whose handler failed and waits for its next attempt, those queued behind an earlier event of
+    the same request and stream, those waiting for an event they follow, and those parked after
+    their last attempt. Rows are the durable form of "later"; nothing here expires.
+    Times are epoch seconds (the consumer's clock), not datetimes: compared, never shown."""
+    return sa.Table(
+        "waiting_events", metadata,
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),  # arrival order
+        sa.Column("consumer_group", sa.String(100), nullable=False),
+        sa.Column("stream", sa.String(200), nullable=False),
+        sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("offset", sa.BigInteger(), nullable=False),
+        sa.Column("event_id", sa.String(64), nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("state", sa.String(20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("not_before", sa.Float(), nullable=True),
+        sa.Column("waiting_for", sa.String(64), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.Float(), nullable=False),
+        sa.UniqueConstraint("consumer_group", "event_id", name="uq_waiting_events_group_event"),
+        sa.Index("ix_waiting_events_queue", "consumer_group", "stream", "key", "id"),
+    )
+
+
+def define_relay_lease(metadata: sa.MetaData) -> sa.Table:
+    """Who may relay the outbox now: one row, held for a while by one relay at a time."""
+    return sa.Table(
+        "relay_lease", metadata,
+        sa.Column("name", sa.String(50), primary_key=True),
+        sa.Column("holder", sa.String(200), nullable=False),
+        sa.Column("expires_at", sa.Float(), nullable=False),
+    )
+
+
+def define_plumbing(metadata: sa.MetaData) -> None:
+    """The tables every service has for its events: outbox, inbox, waiting room, relay lease."""
+    define_outbox(metadata)
+    define_inbox(metadata)
+    define_waiting_room(metadata)
+    define_relay_lease(metadata)
+
+
 class Storage:
-    """A service's database: engine, session factory, and its outbox and inbox tables."""
+    """A service's database: engine, session factory, and its event plumbing tables."""
 
     def __init__(self, engine: Engine, metadata: sa.MetaData):
         self.engine = engine
         self.metadata = metadata
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
+        self.waiting = metadata.tables["waiting_events"]
+        self.relay_lease = metadata.tables["relay_lease"]
         self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
 
     def ping(self) -> bool:
@@ -93,6 +142,14 @@ class Storage:
             return True
         except Exception:
             return False
+
+    def has_applied(self, group: str, event_id: str) -> bool:
+        """Whether ``group``'s inbox holds ``event_id`` (the event was applied)."""
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(sa.literal(1)).select_from(self.inbox)
+                .where(self.inbox.c.consumer_group == group, self.inbox.c.event_id == event_id)
+            ).first() is not None
 
     def outbox_backlog(self) -> int:
         with self.engine.connect() as conn:
@@ -143,6 +200,12 @@ class SqlUnitOfWork:
         except IntegrityError:
             self.session.rollback()
             return False
+
+    def execute(self, statement) -> None:
+        """Run a statement of the plumbing (e.g. taking an event out of the waiting room) in
+        this transaction."""
+        assert self.session is not None
+        self.session.execute(statement)
 
     def commit(self) -> None:
         assert self.session is not None

@@ -60,16 +60,23 @@ def all_topics() -> list[str]:
     return names
 
 
-def config_of(topic: str) -> dict[str, str]:
+def min_insync_replicas(replication_factor: int) -> int:
+    """How many replicas must hold a record before it counts as written: all but one (at least
+    one), so a cluster of three keeps accepting writes with one broker down and never loses an
+    acknowledged record to a single failure."""
+    return max(1, replication_factor - 1)
+
+
+def config_of(topic: str, replication_factor: int = 1) -> dict[str, str]:
     """The Kafka settings a topic of the platform is created (and kept) with.
 
     Streams are kept forever: they are the record of what happened, and scoring rebuilds its
     numbers from offset 0. Dead-letter topics too: a parked event is never dropped silently.
-    A retry topic holds a record for minutes; a week is plenty."""
-    if topic.endswith(".retry"):
-        return {"retention.ms": RETRY_RETENTION_MS}
-    return {"retention.ms": KEEP_FOREVER_MS}
+    A retry topic holds operators' replays until the group reads them: a group may be down
+    longer than any retention, so it is kept forever as well (it stays small)."""
+    return {"retention.ms": KEEP_FOREVER_MS,
+            "min.insync.replicas": str(min_insync_replicas(replication_factor))}
 
 
-def configs_of(names: list[str]) -> dict[str, dict[str, str]]:
-    return {name: config_of(name) for name in names}
+def configs_of(names: list[str], replication_factor: int = 1) -> dict[str, dict[str, str]]:
+    return {name: config_of(name, replication_factor) for name in names}

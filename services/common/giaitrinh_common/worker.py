@@ -6,6 +6,7 @@ keeps what is waiting to be published, and uncommitted offsets are read again.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -75,9 +76,11 @@ class Worker:
             self._topics_ready.set()
 
     def _relay_step(self) -> float:
+        # Measured before anything that needs the broker: the backlog matters most when the
+        # broker is down and everything after this line fails.
+        self.metrics.outbox_backlog(self.storage.outbox_backlog())
         self._ensure_topics()
         published = self.relay.relay_once()
-        self.metrics.outbox_backlog(self.storage.outbox_backlog())
         return 0 if published else self.relay_idle_seconds
 
     def _consume(self) -> None:
@@ -90,10 +93,12 @@ class Worker:
             if consumer is None:
                 assert self._consumer_factory is not None
                 consumer = self._consumer_factory()
-            consumer.run_once(timeout=0.5)
-            if time.monotonic() - last_lag > 5:
-                consumer.report_lag()
-                last_lag = time.monotonic()
+            try:
+                consumer.run_once(timeout=0.5)
+            finally:  # a consumer that keeps failing still reports what waits
+                if time.monotonic() - last_lag > 5:
+                    consumer.report_lag()
+                    last_lag = time.monotonic()
             return 0
 
         try:
@@ -125,6 +130,8 @@ class Worker:
         self.stop_event.set()
         for thread in self._threads:
             thread.join(timeout)
+        with contextlib.suppress(Exception):
+            self.relay.release_lease()
         self.relay.publisher.close()
 
     def run_forever(self) -> None:

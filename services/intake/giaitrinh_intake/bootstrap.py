@@ -28,7 +28,9 @@ class IntakeRuntime(ServiceRuntime):
 
     def submit(self, cmd) -> handlers.Receipt:
         with self.unit_of_work() as uow:
-            return handlers.submit_request(cmd, uow, self.localities, self.now())
+            receipt = handlers.submit_request(cmd, uow, self.localities, self.now())
+            uow.commit()
+            return receipt
 
 
 def bootstrap(settings: IntakeSettings | None = None, **kwargs) -> IntakeRuntime:

@@ -14,4 +14,5 @@ def seed_province(runtime: RoutingRuntime, province_code: str,
     wards = wards_of(province_code)
     with runtime.unit_of_work() as uow:
         added = seed_localities(uow, wards, progress)
+        uow.commit()
     return added, len(wards)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from giaitrinh_common.storage import BigId, define_inbox, define_outbox
+from giaitrinh_common.storage import BigId, define_plumbing
 
 metadata = sa.MetaData()
 
@@ -41,5 +41,4 @@ timeline_entries = sa.Table(
     sa.Column("label_en", sa.String(200), nullable=False),
 )
 
-outbox = define_outbox(metadata)
-inbox = define_inbox(metadata)
+define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

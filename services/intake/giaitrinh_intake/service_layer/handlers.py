@@ -1,5 +1,6 @@
-"""Intake's handlers: each takes a command or an event, loads through the unit of work,
-asks the domain, and commits the change together with its outgoing events."""
+"""Intake's handlers: each takes a command or an event, loads through the unit of work, asks
+the domain, and records the change with its outgoing events. Handlers never commit: their
+caller does, once (the consumer, with the inbox claim; the runtime, for a command)."""
 from __future__ import annotations
 
 import uuid
@@ -45,7 +46,7 @@ class Receipt:
 
 def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: LocalityDirectory,
                    now: datetime) -> Receipt:
-    """Validate, store, and emit ``request.submitted`` in one transaction."""
+    """Validate, store, and emit ``request.submitted`` (committed by the caller)."""
     locality = localities.get(cmd.locality_code)
     problems = problems_with(cmd, locality_known=locality is not None)
     if problems:
@@ -67,7 +68,6 @@ def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: Locali
         submitted_at=now, external_ref=ref)
     uow.requests.add(request)
     uow.emit(topics.REQUESTS, events_out.request_submitted(request, cmd.trace_id))
-    uow.commit()
     return Receipt(request.id, request.tracking_code, request.submitted_at)
 
 
@@ -96,4 +96,3 @@ def on_case_registered(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
                           "Đã vào sổ, chuyển bộ phận xử lý", "Registered and sent for handling")
     if entry not in request.timeline:
         uow.requests.append_step(request.id, entry)
-    uow.commit()

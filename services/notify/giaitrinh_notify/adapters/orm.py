@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from giaitrinh_common.storage import BigId, define_inbox, define_outbox
+from giaitrinh_common.storage import BigId, define_plumbing
 
 metadata = sa.MetaData()
 
@@ -20,5 +20,4 @@ notifications = sa.Table(
     sa.UniqueConstraint("request_id", "topic", name="uq_notifications_request_topic"),
 )
 
-outbox = define_outbox(metadata)
-inbox = define_inbox(metadata)
+define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -13,4 +13,3 @@ def tell_requester(event: CloudEvent, uow: NotifyUnitOfWork, now: datetime) -> N
     if note is None or uow.inbox_messages.has(note.request_id, note.topic):
         return
     uow.inbox_messages.add(note)
-    uow.commit()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from giaitrinh_common.storage import define_inbox, define_outbox
+from giaitrinh_common.storage import define_plumbing
 
 metadata = sa.MetaData()
 
@@ -27,5 +27,4 @@ cases = sa.Table(
     sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-outbox = define_outbox(metadata)
-inbox = define_inbox(metadata)
+define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

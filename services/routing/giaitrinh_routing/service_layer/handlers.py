@@ -1,4 +1,5 @@
-"""Routing's handlers."""
+"""Routing's handlers. They never commit: their caller does, once (the consumer, with the
+inbox claim; the CLI, for a command)."""
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,7 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
                          tracking_code=d["tracking_code"], kind=d["kind"], field=d["field"],
                          locality_code=d["locality_code"], now=now)
     uow.cases.add(case)
-    uow.emit(topics.CASES, events_out.case_registered(case, event.traceid))
-    uow.commit()
+    uow.emit(topics.CASES, events_out.case_registered(case, event))
 
 
 def seed_localities(uow: RoutingUnitOfWork, localities: Iterable[Locality],
@@ -35,5 +35,4 @@ def seed_localities(uow: RoutingUnitOfWork, localities: Iterable[Locality],
             uow.localities.add(locality)
             added += 1
         progress(1)
-    uow.commit()
     return added

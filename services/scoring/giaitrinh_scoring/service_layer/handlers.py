@@ -8,4 +8,3 @@ from giaitrinh_scoring.service_layer.unit_of_work import ScoringUnitOfWork
 
 def count_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
     uow.indicators.add(event.locality, period_of(event.time), COUNTED_BY_EVENT[event.type])
-    uow.commit()
