@@ -1,7 +1,12 @@
 """The local KRaft broker really is a Kafka broker: kafka-python 3 clients create topics, produce
-and consume through it, and its data survives a stop and a restart on the same directory."""
+and consume through it, and its data survives a stop and a restart on the same directory, and
+`giaitrinh up`'s supervisor brings it back after a SIGKILL."""
 from __future__ import annotations
 
+import functools
+import logging
+import os
+import signal
 import time
 import uuid
 from collections.abc import Iterator
@@ -11,7 +16,9 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars
+from giaitrinh_platform.supervisor import BrokerProcess, RestartPolicy, Supervisor
 from tests.support.fixtures import PROJECT_ROOT
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -165,3 +172,55 @@ def test_a_second_start_on_the_same_data_dir_does_not_reformat_it(
     )
     twin.ensure_formatted()
     assert meta.read_text() == before  # same cluster id: the data was kept
+
+
+def _ended_but_not_reaped(pid: int) -> bool:
+    """Our child ``pid`` has ended and nobody has collected its exit status: a zombie.
+    (WNOWAIT: asking does not reap it.)"""
+    return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
+
+def _exists(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+def test_a_broker_killed_with_sigkill_is_reaped_logged_and_started_again_by_the_supervisor(
+    kafka_broker: LocalKafkaBroker, admin: KafkaAdminClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    topic = _unique("supervised")
+    _create_topic(admin, topic)
+    _produce(kafka_broker, topic, [(b"k", b"before the kill")])
+    admin.close()  # its connection would only see the broker vanish
+    # The supervision `giaitrinh up` runs, with a short first back-off.
+    supervisor = Supervisor(restart_policy=functools.partial(RestartPolicy, first_delay=0.5))
+    supervisor.watch(BrokerProcess(kafka_broker))
+    killed = kafka_broker.pid
+    assert killed is not None
+
+    def started_again() -> bool:
+        supervisor.check()
+        return kafka_broker.pid != killed
+
+    try:
+        with caplog.at_level(logging.INFO, logger="giaitrinh_platform.supervisor"):
+            os.kill(killed, signal.SIGKILL)
+            # Dead but not reaped: what the platform used to leave behind for as long as it ran.
+            eventually(lambda: _ended_but_not_reaped(killed), timeout=10, every=0.05,
+                       what="the killed JVM ending")
+            assert _exists(killed)
+            supervisor.check()
+            assert not _exists(killed)  # reaped
+            eventually(started_again, timeout=10, every=0.1, what="the supervisor starting the broker")
+        kafka_broker.wait_ready(timeout=90)  # asks the broker for its metadata
+    finally:
+        # The broker is shared by the session: never leave it down for the tests after this one.
+        if not kafka_broker.is_running():
+            kafka_broker.start()
+            kafka_broker.wait_ready(timeout=90)
+
+    exit_line = next(m for m in caplog.messages if "exited" in m)
+    assert exit_line.startswith("kafka-broker exited (code -9 (SIGKILL)); starting it again in 0.5s")
+    assert str(kafka_broker.log_file) in exit_line
+    assert "kafka-broker started again" in caplog.messages
+    received, _ = _consume(kafka_broker, topic, _unique("group"), 1)
+    assert received == [(b"k", b"before the kill")]

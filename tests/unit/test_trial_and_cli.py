@@ -6,6 +6,7 @@ from werkzeug.test import Client
 from giaitrinh_common import topics
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_platform.cli import main
+from giaitrinh_platform.supervisor import RestartPolicy
 from giaitrinh_platform.trial import Trial
 from tests.support.waiting import eventually
 
@@ -57,6 +58,17 @@ def test_every_command_explains_itself_with_help():
         result = runner.invoke(main, [*path, "--help"])
         assert result.exit_code == 0, (path, result.output)
         assert "Usage:" in result.output
+
+
+def test_up_states_the_restart_policy_it_applies_and_its_port_settings():
+    text = " ".join(CliRunner().invoke(main, ["up", "--help"]).output.split())
+    policy = RestartPolicy()  # what `giaitrinh up` gives each child
+    assert f"started again after {policy.first_delay:g} s, then 2, 4" in text
+    assert f"up to {policy.max_delay:g} s" in text
+    assert f"back to {policy.first_delay:g} s once it has run for {policy.quiet_period:g} s" in text
+    assert (f"After {policy.max_restarts} restarts of one process within {policy.window / 60:g} "
+            "minutes, its next exit stops the whole platform") in text
+    assert "<SVC>_WEB_PORT" in text and "<SVC>_METRICS_PORT" in text
 
 
 def test_the_routing_pages_of_localities_refuse_nonsense_paging(tmp_path):

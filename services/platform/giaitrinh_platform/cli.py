@@ -69,11 +69,21 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
     """Run the platform here: Kafka, topics, migrations, localities, the four services.
 
     Each service's database is a SQLite file in DATA_DIR unless <SVC>_DATABASE_URL is set
-    (e.g. INTAKE_DATABASE_URL=postgresql+psycopg://user@host/intake). Ctrl-C stops it all;
-    so does `giaitrinh down` from another terminal. A second `up` reuses the data.
+    (e.g. INTAKE_DATABASE_URL=postgresql+psycopg://user@host/intake). Ports: <SVC>_WEB_PORT
+    (8001-8004) for the web processes, <SVC>_METRICS_PORT (9101-9104) for the workers'
+    metrics. Each web process's gunicorn control socket is DATA_DIR/run/<svc>-web.ctl.
+
+    Supervision: a process that exits (the local Kafka broker, a web process, a worker) is
+    logged with its exit code and log file and started again after 1 s, then 2, 4, ... up
+    to 30 s while it keeps exiting (back to 1 s once it has run for 60 s). After 5 restarts
+    of one process within 5 minutes, its next exit stops the whole platform (exit code 1):
+    it is broken, and the platform does not run on without it.
+
+    Ctrl-C stops it all; so does `giaitrinh down` from another terminal. A second `up`
+    reuses the data.
     """
     from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars
-    from giaitrinh_platform.supervisor import Platform
+    from giaitrinh_platform.supervisor import BrokerProcess, GaveUp, Platform, Supervisor
 
     data_dir = data_dir.resolve()
     if (pid := _running_pid(data_dir)) is not None:
@@ -92,6 +102,9 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
     signal.signal(signal.SIGINT, _stop)
     broker = None
     platform = None
+    gave_up: GaveUp | None = None
+    supervisor = Supervisor()
+    _echo_supervisor_log()
     total = 6
     try:
         if kafka_bootstrap:
@@ -131,14 +144,18 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
         click.echo(f"  kafka    {kafka_bootstrap}")
         click.echo(f"  logs     {data_dir / 'logs'}")
         click.echo("Ctrl-C or `giaitrinh down` stops everything.")
+        if broker is not None:
+            supervisor.watch(BrokerProcess(broker))
+        for child in platform.children:
+            supervisor.watch(child)
         while True:
-            time.sleep(1)
-            for child in platform.exited():
-                click.echo(click.style(f"{child.name} exited (code {child.process.returncode}); "
-                                       f"restarting — see {child.log_path}", fg="yellow"), err=True)
-                child.start()
+            time.sleep(0.5)
+            supervisor.check()
     except KeyboardInterrupt:
         click.echo("\nstopping / đang dừng ...")
+    except GaveUp as exc:
+        gave_up = exc
+        click.echo(click.style("\nstopping the platform / đang dừng ...", fg="red"), err=True)
     finally:
         if platform is not None:
             platform.stop_services()
@@ -147,6 +164,24 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
         _pidfile(data_dir).unlink(missing_ok=True)
         if stopping or platform is not None:
             click.echo("stopped / đã dừng")
+    if gave_up is not None:
+        raise click.ClickException(str(gave_up))
+
+
+def _echo_supervisor_log() -> None:
+    """The supervisor's log (exits, restarts, giving up) on this terminal, with the time."""
+    import logging
+
+    colours = {logging.WARNING: "yellow", logging.ERROR: "red"}
+
+    class Echo(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            line = f"{time.strftime('%H:%M:%S')} {record.getMessage()}"
+            click.echo(click.style(line, fg=colours.get(record.levelno)), err=True)
+
+    logger = logging.getLogger("giaitrinh_platform.supervisor")
+    logger.addHandler(Echo(logging.INFO))
+    logger.setLevel(logging.INFO)
 
 
 @main.command()
@@ -171,17 +206,19 @@ def down(data_dir: Path, timeout: int) -> None:
 @DATA_DIR
 @KAFKA_BOOTSTRAP
 def status(data_dir: Path, kafka_bootstrap: str) -> None:
-    """Readiness of each service and the topics on the broker."""
+    """Readiness of each service (at <SVC>_WEB_PORT) and the topics on the broker."""
     from giaitrinh_common.bus import BusUnavailable
     from giaitrinh_common.kafka_bus import KafkaBus
     from giaitrinh_platform.supervisor import Platform
 
-    platform = Platform(data_dir=data_dir.resolve(), kafka_bootstrap=kafka_bootstrap, base_env={})
+    platform = Platform(data_dir=data_dir.resolve(), kafka_bootstrap=kafka_bootstrap,
+                        base_env=dict(os.environ))
     healthy = True
     for name in SERVICES:
         code, body = platform.readiness(name)
         healthy &= code == 200
-        click.echo(f"{name:<8} {platform.web_url(name)}/readyz  {code or 'down'}  {body.get('checks', '')}")
+        click.echo(f"{name:<8} {platform.web_url(name)}/readyz  {code or 'down'}  "
+                   f"{body.get('checks', '')}  {body.get('detail', '')}".rstrip())
     try:
         found = KafkaBus(kafka_bootstrap, connect_timeout=5).list_topics()
         click.echo(f"topics on {kafka_bootstrap}:")

@@ -361,6 +361,17 @@ class LocalKafkaBroker:
         """True while the JVM started by :meth:`start` has not exited."""
         return self._process is not None and self._process.poll() is None
 
+    def exit_code(self) -> int | None:
+        """The JVM's exit code once it has ended (negative: the signal that killed it); None
+        while it runs or before :meth:`start`. Asking reaps an ended JVM: a parent that never
+        asks keeps a zombie for as long as it runs."""
+        return None if self._process is None else self._process.poll()
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the JVM of the current (or last) run."""
+        return None if self._process is None else self._process.pid
+
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
         """The last ``lines`` lines the current run wrote to its console log (the JVM's own output
         plus log4j's warnings and errors; INFO goes only to ``<data_dir>/logs/server.log``)."""

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from giaitrinh_common.runtime import ServiceRuntime
+from giaitrinh_common.settings import env_int
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
     web_port: int  # default port of the web process on this machine
-    metrics_port: int  # default Prometheus port of the worker process
 
     @property
     def package(self) -> str:
@@ -24,6 +25,12 @@ class ServiceSpec:
     @property
     def env_prefix(self) -> str:
         return self.name.upper()
+
+    def web_port_in(self, env: Mapping[str, str]) -> int:
+        """``<SVC>_WEB_PORT``: where ``giaitrinh up`` binds the service's web process. Only the
+        local platform reads it; in compose gunicorn's ``--bind`` says it. (The worker's port,
+        ``<SVC>_METRICS_PORT``, is one of the service's own settings.)"""
+        return env_int(env, f"{self.env_prefix}_WEB_PORT", self.web_port)
 
     def bootstrap(self, **kwargs) -> ServiceRuntime:
         """Build the service's runtime from its settings (the environment) and ``kwargs``."""
@@ -41,8 +48,8 @@ class ServiceSpec:
 
 
 SERVICES: dict[str, ServiceSpec] = {
-    "intake": ServiceSpec("intake", 8001, 9101),
-    "routing": ServiceSpec("routing", 8002, 9102),
-    "scoring": ServiceSpec("scoring", 8003, 9103),
-    "notify": ServiceSpec("notify", 8004, 9104),
+    "intake": ServiceSpec("intake", 8001),
+    "routing": ServiceSpec("routing", 8002),
+    "scoring": ServiceSpec("scoring", 8003),
+    "notify": ServiceSpec("notify", 8004),
 }

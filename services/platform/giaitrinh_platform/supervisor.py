@@ -2,9 +2,12 @@
 
 Order: Kafka broker (real, KRaft, from Maven's jars) → topics → each service's migrations
 (a release step) → the locality seed → per service a gunicorn web process and a worker
-process → wait until every web process answers ``/readyz``. Ctrl-C or ``giaitrinh down``
-(SIGTERM to the supervisor) stops the children, then the broker. A second ``up`` reuses the
-data directory: the broker's log, the SQLite files, the committed offsets.
+process → wait until every web process answers ``/readyz``. Then :class:`Supervisor` watches
+every child, the broker included: it reaps one that exits, logs its exit code and log file,
+and starts it again after an exponential back-off (:class:`RestartPolicy`); a child that keeps
+dying is given up on, and the platform stops rather than run without it. Ctrl-C or
+``giaitrinh down`` (SIGTERM to the supervisor) stops the children, then the broker. A second
+``up`` reuses the data directory: the broker's log, the SQLite files, the committed offsets.
 """
 from __future__ import annotations
 
@@ -21,11 +24,180 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from giaitrinh_common import migrations, topics
+from giaitrinh_platform.kafka_broker import LocalKafkaBroker
 from giaitrinh_platform.services import SERVICES
 
 log = logging.getLogger(__name__)
+
+
+# A Unix socket's path must fit in sockaddr_un.sun_path (108 bytes on Linux, NUL included).
+_UNIX_SOCKET_PATH_MAX = 107
+
+
+class RestartPolicy:
+    """When to start a child again after it exits.
+
+    The first restart waits ``first_delay`` seconds; each restart that follows a short run
+    waits twice as long as the one before, up to ``max_delay``. A child that ran for
+    ``quiet_period`` seconds before exiting counts as healthy again: its next wait is
+    ``first_delay``. A child that already needed ``max_restarts`` restarts within the last
+    ``window`` seconds is not restarted (:meth:`after_exit` answers None): it is broken, not
+    unlucky. Time comes from ``clock`` (monotonic seconds), so tests drive it without sleeping.
+    """
+
+    def __init__(self, *, first_delay: float = 1.0, max_delay: float = 30.0,
+                 max_restarts: int = 5, window: float = 300.0, quiet_period: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic):
+        if first_delay <= 0 or max_delay < first_delay or max_restarts < 1 or window <= 0:
+            raise ValueError("need 0 < first_delay <= max_delay, max_restarts >= 1, window > 0")
+        self.first_delay, self.max_delay = first_delay, max_delay
+        self.max_restarts, self.window, self.quiet_period = max_restarts, window, quiet_period
+        self.clock = clock
+        self._started_at: float | None = None
+        self._streak = 0  # restarts since the child last ran for a quiet period
+        self._restarts: list[float] = []  # when each restart was granted
+
+    def started(self) -> None:
+        """The child has just been started (the first time or again)."""
+        self._started_at = self.clock()
+
+    def after_exit(self) -> float | None:
+        """The child has just exited: seconds to wait before starting it again, or None to
+        give up on it."""
+        now = self.clock()
+        self._restarts = [t for t in self._restarts if now - t < self.window]
+        if len(self._restarts) >= self.max_restarts:
+            return None
+        if self._started_at is not None and now - self._started_at >= self.quiet_period:
+            self._streak = 0
+        delay = min(self.max_delay, self.first_delay * 2 ** self._streak)
+        self._streak += 1
+        self._restarts.append(now)
+        return delay
+
+    def describe(self) -> str:
+        return (f"back-off {self.first_delay:g}s doubling to {self.max_delay:g}s, at most "
+                f"{self.max_restarts} restarts within {self.window:g}s")
+
+
+class Supervised(Protocol):
+    """A child process the supervisor can start again."""
+
+    name: str
+
+    @property
+    def log_path(self) -> Path: ...
+
+    def start(self) -> None: ...
+
+    def exit_code(self) -> int | None:
+        """None while running (or never started); the exit code once it ended. Asking reaps
+        an ended process, so it does not linger as a zombie."""
+
+
+class GaveUp(RuntimeError):
+    """A child kept exiting: restarted too often within the restart policy's window."""
+
+    def __init__(self, child: Supervised, code: int | None, policy: RestartPolicy):
+        super().__init__(f"{child.name} keeps exiting (last: {describe_exit(code)}; "
+                         f"{policy.describe()}); see {child.log_path}")
+        self.child = child
+
+
+def describe_exit(code: int | None) -> str:
+    """``code 3``, or ``code -9 (SIGKILL)`` for a process killed by a signal."""
+    if code is None:
+        return "failed to start"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"code {code} ({signal.Signals(-code).name})"
+    return f"code {code}"
+
+
+@dataclass
+class _Watched:
+    child: Supervised
+    policy: RestartPolicy
+    restart_at: float | None = None  # set while the child is dead and waiting out its back-off
+
+
+class Supervisor:
+    """Keeps children running: :meth:`check`, called every half second or so, reaps each
+    child that exited, logs it (name, exit code, log file) and starts it again once its
+    :class:`RestartPolicy` back-off has passed. Raises :class:`GaveUp` for a child its policy
+    gives up on; the caller decides what that means (``giaitrinh up`` stops the platform).
+    Each child gets its own policy, ``restart_policy(clock=clock)`` (e.g. a
+    ``functools.partial`` of :class:`RestartPolicy` with other limits)."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic,
+                 restart_policy: Callable[..., RestartPolicy] = RestartPolicy):
+        self.clock = clock
+        self.restart_policy = restart_policy
+        self._watched: list[_Watched] = []
+
+    def watch(self, child: Supervised) -> None:
+        """Supervise a child that has just been started."""
+        policy = self.restart_policy(clock=self.clock)
+        policy.started()
+        self._watched.append(_Watched(child, policy))
+
+    def start(self, child: Supervised) -> None:
+        """Start a child and supervise it."""
+        child.start()
+        self.watch(child)
+
+    def check(self) -> None:
+        for watched in self._watched:
+            if watched.restart_at is None:
+                code = watched.child.exit_code()
+                if code is not None:
+                    self._schedule_restart(watched, code)
+            elif self.clock() >= watched.restart_at:
+                self._restart(watched)
+
+    def _schedule_restart(self, watched: _Watched, code: int | None) -> None:
+        child, policy = watched.child, watched.policy
+        delay = policy.after_exit()
+        if delay is None:
+            log.error("%s exited (%s) and is not restarted again: %s reached; see %s",
+                      child.name, describe_exit(code), policy.describe(), child.log_path)
+            raise GaveUp(child, code, policy)
+        watched.restart_at = self.clock() + delay
+        log.warning("%s exited (%s); starting it again in %gs; see %s",
+                    child.name, describe_exit(code), delay, child.log_path)
+
+    def _restart(self, watched: _Watched) -> None:
+        watched.restart_at = None
+        try:
+            watched.child.start()
+        except Exception as exc:  # e.g. java gone, or the log directory unwritable
+            log.error("%s could not be started: %s", watched.child.name, exc)
+            self._schedule_restart(watched, None)
+            return
+        watched.policy.started()
+        log.warning("%s started again", watched.child.name)
+
+
+@dataclass
+class BrokerProcess:
+    """The local Kafka broker as a supervised child: the supervisor starts the same
+    :class:`LocalKafkaBroker` again on the same data directory and ports."""
+
+    broker: LocalKafkaBroker
+    name: str = "kafka-broker"
+
+    @property
+    def log_path(self) -> Path:
+        return self.broker.log_file
+
+    def start(self) -> None:
+        self.broker.start()
+
+    def exit_code(self) -> int | None:
+        return self.broker.exit_code()
 
 
 @dataclass
@@ -45,6 +217,9 @@ class ChildProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def exit_code(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
     def signal(self, sig: int) -> None:
         if self.alive():
             assert self.process is not None
@@ -54,20 +229,31 @@ class ChildProcess:
 
 @dataclass
 class Platform:
-    """The four services' processes against one Kafka bootstrap address."""
+    """The four services' processes against one Kafka bootstrap address.
+
+    Ports not given here come from ``base_env``, the environment the services will see:
+    ``<SVC>_WEB_PORT`` (read by :meth:`ServiceSpec.web_port_in`) and ``<SVC>_METRICS_PORT``
+    (read by the service's own settings), else their defaults (8001..8004, 9101..9104)."""
 
     data_dir: Path
     kafka_bootstrap: str
     base_env: Mapping[str, str]
-    web_ports: dict[str, int] = field(default_factory=lambda: {s: v.web_port for s, v in SERVICES.items()})
-    metrics_ports: dict[str, int] = field(default_factory=lambda: {s: v.metrics_port for s, v in SERVICES.items()})
+    web_ports: dict[str, int] = field(default_factory=dict)
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     province: str = "44"
     web_threads: int = 4
     children: list[ChildProcess] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.web_ports = {name: spec.web_port_in(self.base_env) for name, spec in SERVICES.items()
+                          } | self.web_ports
+        self.metrics_ports = {name: spec.settings(self.base_env).metrics_port
+                              for name, spec in SERVICES.items()} | self.metrics_ports
+
     def service_env(self, service: str) -> dict[str, str]:
         """The environment of a service's processes: its own database URL (the caller's
-        ``<SVC>_DATABASE_URL`` if given, else a SQLite file in the data dir)."""
+        ``<SVC>_DATABASE_URL`` if given, else a SQLite file in the data dir) and the metrics
+        port this platform gave its worker."""
         env = dict(self.base_env)
         prefix = SERVICES[service].env_prefix
         env.setdefault("GIAITRINH_DATA_DIR", str(self.data_dir))
@@ -104,17 +290,36 @@ class Platform:
             runtime.close()
 
     # -- processes ---------------------------------------------------------------------------
+    def control_socket(self, service: str) -> Path | None:
+        """Where a web process's gunicorn master listens for ``gunicornc -s <path>``: its own
+        socket in the data dir. Gunicorn's default (``$XDG_RUNTIME_DIR/gunicorn.ctl`` or
+        ``~/.gunicorn/gunicorn.ctl``) is one path for every master of the user, so each master
+        that starts takes it from the one before and unlinks it when it stops. None (no
+        control socket) when the data dir's path is too long for a Unix socket."""
+        path = self.data_dir / "run" / f"{service}-web.ctl"
+        return path if len(os.fsencode(path)) <= _UNIX_SOCKET_PATH_MAX else None
+
+    def web_argv(self, service: str) -> list[str]:
+        """The command of a service's web process: gunicorn on its port, its own control socket."""
+        socket_path = self.control_socket(service)
+        control = ["--control-socket", str(socket_path)] if socket_path else ["--no-control-socket"]
+        return [sys.executable, "-m", "gunicorn", "-c", "python:giaitrinh_common.gunicorn_conf",
+                "--bind", f"127.0.0.1:{self.web_ports[service]}", *control,
+                "--workers", "1", "--threads", str(self.web_threads),
+                "--graceful-timeout", "10", "--access-logfile", "-", SERVICES[service].wsgi_target]
+
+    def web_process(self, service: str) -> ChildProcess:
+        return ChildProcess(f"{service}-web", self.web_argv(service), self.service_env(service),
+                            self.data_dir / "logs" / f"{service}-web.log")
+
+    def worker_process(self, service: str) -> ChildProcess:
+        argv = [sys.executable, "-m", "giaitrinh_platform.cli", service, "worker"]
+        return ChildProcess(f"{service}-worker", argv, self.service_env(service),
+                            self.data_dir / "logs" / f"{service}-worker.log")
+
     def start_services(self) -> None:
-        logs = self.data_dir / "logs"
-        for name, spec in SERVICES.items():
-            env = self.service_env(name)
-            web = [sys.executable, "-m", "gunicorn", "-c", "python:giaitrinh_common.gunicorn_conf",
-                   "--bind", f"127.0.0.1:{self.web_ports[name]}",
-                   "--workers", "1", "--threads", str(self.web_threads), "--worker-class", "gthread",
-                   "--graceful-timeout", "10", "--access-logfile", "-", spec.wsgi_target]
-            worker = [sys.executable, "-m", "giaitrinh_platform.cli", name, "worker"]
-            for child in (ChildProcess(f"{name}-web", web, env, logs / f"{name}-web.log"),
-                          ChildProcess(f"{name}-worker", worker, env, logs / f"{name}-worker.log")):
+        for name in SERVICES:
+            for child in (self.web_process(name), self.worker_process(name)):
                 child.start()
                 self.children.append(child)
 
@@ -158,6 +363,3 @@ class Platform:
                 child.signal(signal.SIGKILL)
                 child.process.wait(5)
         self.children.clear()
-
-    def exited(self) -> list[ChildProcess]:
-        return [c for c in self.children if not c.alive()]
