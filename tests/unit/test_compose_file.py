@@ -7,6 +7,7 @@ a metric nobody exports fails in the unit tier rather than on a province's serve
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -20,6 +21,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
+from giaitrinh_common import topics
+from giaitrinh_platform.services import SERVICES as SERVICE_SPECS
 
 pytestmark = pytest.mark.unit
 
@@ -40,6 +44,7 @@ HOST_WEB_PORTS = {"intake": 8001, "routing": 8002, "scoring": 8003, "notify": 80
 LOCAL_WORKER_METRICS_PORTS = {"intake": 9101, "routing": 9102, "scoring": 9103, "notify": 9104}
 WEB_PORT = 8000
 WORKER_METRICS_PORT = 9100
+KAFKA_NODES = ("kafka-1", "kafka-2", "kafka-3")
 ONE_SHOTS = frozenset({"topics", "seed-localities", *(f"{s}-migrate" for s in SERVICES)})
 
 # Every metric the services export (names as exposed; histograms as their base name).
@@ -338,7 +343,8 @@ def test_every_web_and_worker_starts_after_its_migration_and_the_infrastructure(
             depends_on = services[f"{svc}-{process}"]["depends_on"]
             assert depends_on[f"{svc}-migrate"]["condition"] == "service_completed_successfully"
             assert depends_on["postgres"]["condition"] == "service_healthy"
-            assert depends_on["kafka"]["condition"] == "service_healthy"
+            for broker in KAFKA_NODES:
+                assert depends_on[broker]["condition"] == "service_healthy"
         worker_deps = services[f"{svc}-worker"]["depends_on"]
         assert worker_deps["topics"]["condition"] == "service_completed_successfully"
 
@@ -376,15 +382,6 @@ def test_no_service_is_given_another_services_database_url(services):
             assert urlsplit(url).path == f"/{owner}", f"{name} ({owner}) points at {url}"
 
 
-def test_the_broker_address_is_the_listener_kafka_advertises(services):
-    advertised = environment_of(services["kafka"])["KAFKA_ADVERTISED_LISTENERS"]
-    addresses = {listener.split("://", 1)[1] for listener in advertised.split(",")}
-    for name, service in services.items():
-        bootstrap = environment_of(service).get("GIAITRINH_KAFKA_BOOTSTRAP")
-        if bootstrap is not None:
-            assert set(bootstrap.split(",")) <= addresses, f"{name} dials {bootstrap}"
-
-
 def test_workers_serve_their_metrics_on_their_own_metrics_port_variable(services):
     for svc in SERVICES:
         env = environment_of(services[f"{svc}-worker"])
@@ -408,6 +405,135 @@ def test_every_relative_path_mounted_by_compose_exists_in_the_repo(services):
     for name, service in services.items():
         for source, _ in bind_mounts(service):
             assert (ROOT / source).exists(), f"{name} mounts missing {source}"
+
+
+# --- compose: the Kafka cluster ---------------------------------------------------------
+
+def listeners(value: str) -> dict[str, tuple[str, int]]:
+    """'NAME://host:port,...' -> {NAME: (host, port)} (host '' when the listener binds all)."""
+    found = {}
+    for listener in value.split(","):
+        name, _, address = listener.partition("://")
+        host, _, port = address.rpartition(":")
+        found[name] = (host, int(port))
+    return found
+
+
+def voters(value: str) -> dict[int, tuple[str, int]]:
+    """'1@host:port,...' -> {1: (host, port)}."""
+    found = {}
+    for voter in value.split(","):
+        node_id, _, address = voter.partition("@")
+        host, _, port = address.rpartition(":")
+        assert int(node_id) not in found, f"voter {node_id} twice in {value}"
+        found[int(node_id)] = (host, int(port))
+    return found
+
+
+@pytest.fixture(scope="module")
+def brokers(services) -> dict[str, dict[str, str]]:
+    """Compose service name -> environment, for every Kafka node."""
+    return {name: environment_of(service) for name, service in services.items()
+            if str(service.get("image", "")).startswith("apache/kafka:")}
+
+
+@pytest.fixture(scope="module")
+def replication_factor(services) -> int:
+    """The one setting, as the services read it from their compose environment."""
+    env = {key: interpolate_defaults(value) for key, value in environment_of(services["topics"]).items()}
+    return SERVICE_SPECS["intake"].settings(env).replication_factor
+
+
+def test_kafka_is_three_combined_broker_and_controller_nodes(brokers):
+    assert sorted(brokers) == list(KAFKA_NODES)
+    for env in brokers.values():
+        assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+
+
+def test_node_ids_are_unique_and_are_the_voters_named_by_their_compose_services(brokers):
+    node_ids = {name: int(env["KAFKA_NODE_ID"]) for name, env in brokers.items()}
+    assert len(set(node_ids.values())) == len(node_ids), node_ids
+    for name, env in brokers.items():
+        quorum = voters(env["KAFKA_CONTROLLER_QUORUM_VOTERS"])
+        assert set(quorum) == set(node_ids.values()), f"{name}'s voters are not the nodes"
+        for other, node_id in node_ids.items():
+            host, port = quorum[node_id]
+            assert host == other, f"{name} looks for node {node_id} at {host}, compose runs it as {other}"
+            controller = brokers[other]["KAFKA_CONTROLLER_LISTENER_NAMES"]
+            assert listeners(brokers[other]["KAFKA_LISTENERS"])[controller][1] == port
+
+
+def test_every_node_belongs_to_the_same_cluster_under_a_valid_cluster_id(brokers):
+    ids = {env["CLUSTER_ID"] for env in brokers.values()}
+    assert len(ids) == 1, ids
+    (cluster_id,) = ids
+    # Kafka's cluster id is a UUID in URL-safe base64 without padding: 22 characters, 16 bytes.
+    assert len(cluster_id) == 22 and len(base64.urlsafe_b64decode(cluster_id + "==")) == 16
+
+
+def test_each_node_advertises_its_own_compose_name_on_a_listener_it_opens(brokers):
+    for name, env in brokers.items():
+        opened = listeners(env["KAFKA_LISTENERS"])
+        advertised = listeners(env["KAFKA_ADVERTISED_LISTENERS"])
+        protocols = dict(pair.split(":") for pair in env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+        assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] in opened
+        assert env["KAFKA_INTER_BROKER_LISTENER_NAME"] in advertised
+        assert set(opened) <= set(protocols)
+        for listener, (host, port) in advertised.items():
+            assert host == name, f"{name} advertises {host}, which no compose service is called"
+            assert opened[listener][1] == port, f"{name} advertises {listener} on a port it does not open"
+
+
+def test_each_node_keeps_its_log_on_a_volume_of_its_own(compose, brokers, services):
+    volumes = {}
+    for name, env in brokers.items():
+        mounts = {target: source for source, target, *_ in
+                  (volume.split(":") for volume in services[name]["volumes"])}
+        source = mounts.get(env["KAFKA_LOG_DIRS"])
+        assert source in compose["volumes"], f"{name} keeps its log outside a named volume"
+        volumes[name] = source
+    assert len(set(volumes.values())) == len(volumes), volumes
+
+
+def test_the_node_health_checks_ask_the_node_itself(brokers, services):
+    for name in brokers:
+        assert f"--bootstrap-server {name}:9092" in " ".join(services[name]["healthcheck"]["test"])
+
+
+def test_replication_is_three_with_two_in_sync_wherever_it_is_stated(brokers, replication_factor):
+    assert replication_factor == len(brokers) == 3
+    min_in_sync = topics.min_insync_replicas(replication_factor)
+    assert min_in_sync == 2
+    required = {"KAFKA_DEFAULT_REPLICATION_FACTOR", "KAFKA_MIN_INSYNC_REPLICAS",
+                "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+                "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"}
+    for name, env in brokers.items():
+        assert required <= env.keys(), f"{name} leaves {sorted(required - env.keys())} to Kafka's default of 1"
+        for key, value in env.items():
+            if key.endswith("REPLICATION_FACTOR"):
+                assert int(value) == replication_factor, f"{name}: {key}={value}"
+            if key.endswith(("MIN_ISR", "MIN_INSYNC_REPLICAS")):
+                assert int(value) == min_in_sync, f"{name}: {key}={value}"
+        assert env.get("KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE", "false") == "false"
+
+
+def test_every_process_that_uses_kafka_dials_all_three_nodes_and_shares_the_replication_setting(
+        services, brokers, replication_factor):
+    addresses = {f"{host}:{port}" for env in brokers.values()
+                 for host, port in listeners(env["KAFKA_ADVERTISED_LISTENERS"]).values()}
+    users = [name for name, service in services.items() if owner_of(name, service) or name == "topics"]
+    assert "topics" in users and "intake-worker" in users
+    for name in users:
+        env = {key: interpolate_defaults(value) for key, value in environment_of(services[name]).items()}
+        assert set(env.get("GIAITRINH_KAFKA_BOOTSTRAP", "").split(",")) == addresses, (
+            f"{name} dials {env.get('GIAITRINH_KAFKA_BOOTSTRAP')}")
+        owner = owner_of(name, services[name]) or "intake"
+        assert SERVICE_SPECS[owner].settings(env).replication_factor == replication_factor, name
+
+
+def test_topics_are_created_only_once_every_node_is_healthy(services, brokers):
+    assert {name: spec["condition"] for name, spec in services["topics"]["depends_on"].items()} == {
+        name: "service_healthy" for name in brokers}
 
 
 # --- Prometheus ------------------------------------------------------------------------

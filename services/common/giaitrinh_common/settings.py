@@ -47,6 +47,17 @@ def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise SettingError(f"{name} must be true or false, got {raw!r}")
 
 
+def replication_factor_in(env: Mapping[str, str]) -> int:
+    """GIAITRINH_REPLICATION_FACTOR: how many brokers hold a copy of every partition of the
+    platform's topics (default 1, the single local broker). The shared deployment's three-node
+    cluster sets 3. ``topics.min_insync_replicas`` derives the copies a write must reach from
+    it, so this one number decides both."""
+    factor = env_int(env, "GIAITRINH_REPLICATION_FACTOR", 1)
+    if factor < 1:
+        raise SettingError(f"GIAITRINH_REPLICATION_FACTOR must be 1 or more, got {factor}")
+    return factor
+
+
 @dataclass(frozen=True)
 class ServiceSettings:
     """What every service process needs; services extend it with their own settings.
@@ -57,6 +68,10 @@ class ServiceSettings:
                                 (default sqlite:///<data dir>/<svc>.db)
       GIAITRINH_KAFKA_BOOTSTRAP Kafka bootstrap servers (127.0.0.1:9092)
       GIAITRINH_TOPIC_PARTITIONS partitions for topics the service creates (6)
+      GIAITRINH_REPLICATION_FACTOR copies of each partition on the brokers (1); topics are
+                                written to at least ``topics.min_insync_replicas`` of them
+                                (replication factor - 1, at least 1: 1 locally, 2 of 3 in the
+                                shared deployment), see :func:`replication_factor_in`
       <SVC>_METRICS_PORT        the worker's Prometheus port (9101..9104)
       GIAITRINH_LOG_LEVEL       DEBUG, INFO, WARNING (INFO)
       GIAITRINH_MAX_ATTEMPTS    handler attempts before dead-lettering (4)
@@ -67,6 +82,7 @@ class ServiceSettings:
     database_url: str
     kafka_bootstrap: str
     partitions: int
+    replication_factor: int
     metrics_port: int
     log_level: str
     max_attempts: int
@@ -81,6 +97,7 @@ class ServiceSettings:
             database_url=env_str(env, f"{prefix}_DATABASE_URL", f"sqlite:///{data_dir / service}.db"),
             kafka_bootstrap=env_str(env, "GIAITRINH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
             partitions=env_int(env, "GIAITRINH_TOPIC_PARTITIONS", 6),
+            replication_factor=replication_factor_in(env),
             metrics_port=env_int(env, f"{prefix}_METRICS_PORT", default_metrics_port),
             log_level=env_str(env, "GIAITRINH_LOG_LEVEL", "INFO").upper(),
             max_attempts=env_int(env, "GIAITRINH_MAX_ATTEMPTS", 4),

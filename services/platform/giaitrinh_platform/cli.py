@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from giaitrinh_common import migrations, topics
+from giaitrinh_common.settings import SettingError, replication_factor_in
 from giaitrinh_platform.services import SERVICES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
@@ -24,6 +25,13 @@ DATA_DIR = click.option("--data-dir", type=click.Path(file_okay=False, path_type
 KAFKA_BOOTSTRAP = click.option("--kafka-bootstrap", envvar="GIAITRINH_KAFKA_BOOTSTRAP",
                                default="127.0.0.1:9092", show_default=True,
                                help="Kafka bootstrap servers [env GIAITRINH_KAFKA_BOOTSTRAP].")
+
+
+def _replication_factor() -> int:
+    try:
+        return replication_factor_in(os.environ)
+    except SettingError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _step(n: int, total: int, text: str) -> None:
@@ -86,6 +94,10 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
     from giaitrinh_platform.supervisor import BrokerProcess, GaveUp, Platform, Supervisor
 
     data_dir = data_dir.resolve()
+    if (factor := _replication_factor()) > 1 and not kafka_bootstrap:
+        raise click.ClickException(
+            f"GIAITRINH_REPLICATION_FACTOR={factor} needs a cluster of {factor} brokers; the broker "
+            "`up` starts is one. Point --kafka-bootstrap at a cluster, or leave the factor at 1.")
     if (pid := _running_pid(data_dir)) is not None:
         raise click.ClickException(f"already running (pid {pid}); stop it with `giaitrinh down`")
     _pidfile(data_dir).parent.mkdir(parents=True, exist_ok=True)
@@ -264,15 +276,23 @@ def topics_group() -> None:
 
 @topics_group.command("create")
 @click.option("--partitions", default=topics.DEFAULT_PARTITIONS, show_default=True)
+@click.option("--replication-factor", type=click.IntRange(min=1), default=None,
+              help="Copies of each partition [env GIAITRINH_REPLICATION_FACTOR; default 1]; "
+                   "min.insync.replicas follows it (one less, at least 1).")
 @KAFKA_BOOTSTRAP
-def topics_create(partitions: int, kafka_bootstrap: str) -> None:
+def topics_create(partitions: int, replication_factor: int | None, kafka_bootstrap: str) -> None:
     """Create every topic that does not exist yet, and bring the settings of existing ones
-    (retention) to what the platform needs (safe to run again)."""
-    from giaitrinh_common.kafka_bus import KafkaBus
+    (retention, min.insync.replicas) to what the platform needs (safe to run again). Fails
+    if the cluster does not create them all (e.g. fewer brokers than the replication factor)."""
+    from giaitrinh_platform.supervisor import TopicsMissing, create_topics
 
-    names = topics.all_topics()
-    KafkaBus(kafka_bootstrap, connect_timeout=30).ensure_topics(names, partitions, topics.configs_of(names))
-    click.echo(f"{len(names)} topics present")
+    factor = replication_factor or _replication_factor()
+    try:
+        names = create_topics(kafka_bootstrap, partitions, factor)
+    except TopicsMissing as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{len(names)} topics present (replication factor {factor}, "
+               f"min.insync.replicas {topics.min_insync_replicas(factor)})")
 
 
 @topics_group.command("list")

@@ -27,10 +27,47 @@ from pathlib import Path
 from typing import Protocol
 
 from giaitrinh_common import migrations, topics
+from giaitrinh_common.settings import replication_factor_in
 from giaitrinh_platform.kafka_broker import LocalKafkaBroker
 from giaitrinh_platform.services import SERVICES
 
 log = logging.getLogger(__name__)
+
+class TopicsMissing(RuntimeError):
+    """The cluster did not create some of the platform's topics."""
+
+
+def create_topics(kafka_bootstrap: str, partitions: int, replication_factor: int,
+                  names: list[str] | None = None) -> list[str]:
+    """Make every topic of the platform (or ``names``) exist on the cluster at
+    ``kafka_bootstrap`` with ``partitions`` and ``replication_factor`` copies, and bring the
+    settings of all of them, ``min.insync.replicas`` included, to what the platform needs.
+    Raises :class:`TopicsMissing` when the cluster did not create some (say, a replication
+    factor above its number of brokers): the platform never starts on half its topics."""
+    from giaitrinh_common.bus import BusUnavailable
+    from giaitrinh_common.kafka_bus import KafkaBus
+
+    names = list(names or topics.all_topics())
+    bus = KafkaBus(kafka_bootstrap, client_id="giaitrinh-platform", connect_timeout=30)
+    failure: BusUnavailable | None = None
+    try:
+        try:
+            bus.ensure_topics(names, partitions, topics.configs_of(names, replication_factor),
+                              replication_factor=replication_factor)
+        except BusUnavailable as exc:
+            # A topic the cluster refused ends here too (its metadata never came); asking which
+            # topics exist tells that apart from a cluster that is really down.
+            failure = exc
+        missing = sorted(set(names) - set(bus.list_topics()))
+    finally:
+        bus.close()
+    if missing:
+        raise TopicsMissing(f"{len(missing)} of {len(names)} topics were not created on {kafka_bootstrap} "
+                            f"with replication factor {replication_factor} (GIAITRINH_REPLICATION_FACTOR; "
+                            f"no more than the cluster's brokers): {', '.join(missing)}") from failure
+    if failure is not None:
+        raise failure
+    return names
 
 
 # A Unix socket's path must fit in sockaddr_un.sun_path (108 bytes on Linux, NUL included).
@@ -269,10 +306,7 @@ class Platform:
 
     # -- release steps -----------------------------------------------------------------------
     def create_topics(self, partitions: int = topics.DEFAULT_PARTITIONS) -> None:
-        from giaitrinh_common.kafka_bus import KafkaBus
-
-        bus = KafkaBus(self.kafka_bootstrap, client_id="giaitrinh-platform", connect_timeout=30)
-        bus.ensure_topics(topics.all_topics(), partitions, topics.configs_of(topics.all_topics()))
+        create_topics(self.kafka_bootstrap, partitions, replication_factor_in(self.base_env))
 
     def migrate(self) -> None:
         for name, spec in SERVICES.items():
