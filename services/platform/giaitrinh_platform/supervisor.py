@@ -33,6 +33,7 @@ from giaitrinh_platform.services import SERVICES
 
 log = logging.getLogger(__name__)
 
+
 class TopicsMissing(RuntimeError):
     """The cluster did not create some of the platform's topics."""
 
