@@ -87,13 +87,6 @@ class TimelineEntry:
     label_en: str
 
 
-@dataclass(frozen=True)
-class RequestSubmitted:
-    """Domain event: the request was stored and has a tracking code."""
-
-    request_id: str
-
-
 @dataclass
 class AccountabilityRequest:
     """Yêu cầu giải trình or phản ánh, kiến nghị, as received."""
@@ -110,19 +103,13 @@ class AccountabilityRequest:
     submitted_at: datetime
     external_ref: ExternalRef | None = None
     timeline: list[TimelineEntry] = dataclasses.field(default_factory=list)
-    events: list[object] = dataclasses.field(default_factory=list, repr=False)
 
     @classmethod
     def receive(cls, **values) -> AccountabilityRequest:
         request = cls(**values)
         request.timeline.append(TimelineEntry(
             request.submitted_at, "submitted", "Đã tiếp nhận yêu cầu", "Request received"))
-        request.events.append(RequestSubmitted(request.id))
         return request
-
-    def record_step(self, entry: TimelineEntry) -> None:
-        if entry not in self.timeline:
-            self.timeline.append(entry)
 
     @property
     def status(self) -> str:

@@ -1,7 +1,6 @@
 """Cases (hồ sơ) and the localities that own them."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,13 +20,6 @@ class Locality:
     division_type: str  # "xã", "phường", "đặc khu"
 
 
-@dataclass(frozen=True)
-class CaseRegistered:
-    """Domain event: the case was opened for a request."""
-
-    case_id: str
-
-
 @dataclass
 class Case:
     """Hồ sơ giải trình / phản ánh: one request as the handling side tracks it."""
@@ -40,12 +32,8 @@ class Case:
     locality_code: str
     state: CaseState
     registered_at: datetime
-    events: list[object] = dataclasses.field(default_factory=list, repr=False)
 
     @classmethod
     def register(cls, *, id: str, request_id: str, tracking_code: str, kind: str, field: str,
                  locality_code: str, now: datetime) -> Case:
-        case = cls(id, request_id, tracking_code, kind, field, locality_code,
-                   CaseState.RECEIVED, now)
-        case.events.append(CaseRegistered(case.id))
-        return case
+        return cls(id, request_id, tracking_code, kind, field, locality_code, CaseState.RECEIVED, now)
