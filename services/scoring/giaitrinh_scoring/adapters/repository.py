@@ -1,7 +1,10 @@
 """Indicator values, on the unit of work's session."""
 from __future__ import annotations
 
+from typing import cast
+
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from giaitrinh_scoring.adapters.orm import indicator_values as iv
@@ -13,7 +16,9 @@ class SqlIndicatorStore:
 
     def add(self, locality: str, period: str, indicator: str, by: int = 1) -> None:
         key = (iv.c.locality_code == locality) & (iv.c.period == period) & (iv.c.indicator == indicator)
-        updated = self.session.execute(sa.update(iv).where(key).values(value=iv.c.value + by)).rowcount
+        # An UPDATE answers with a cursor result, the kind that knows how many rows it changed.
+        result = cast(CursorResult, self.session.execute(sa.update(iv).where(key).values(value=iv.c.value + by)))
+        updated = result.rowcount
         if not updated:
             self.session.execute(sa.insert(iv).values(locality_code=locality, period=period,
                                                       indicator=indicator, value=by))
