@@ -6,7 +6,7 @@ help:
 	@echo "make test   — install, then run the whole test suite (what CI runs)"
 	@echo "make down   — stop a platform started with make run"
 	@echo "make trial  — all four services in one process on an in-memory bus"
-	@echo "make lint   — ruff on everything, mypy on the domain packages, the import contracts"
+	@echo "make lint   — ruff on everything, mypy on domains, service layers and common, the import contracts"
 	@echo "make bench  — the benchmarks in bench/ (results in bench/README.md)"
 
 run:
@@ -27,7 +27,7 @@ trial:
 lint:
 	@bash deploy/scripts/bootstrap.sh
 	@.venv/bin/ruff check services tests bench
-	@.venv/bin/mypy services/*/giaitrinh_*/domain
+	@.venv/bin/mypy services/*/giaitrinh_*/domain services/*/giaitrinh_*/service_layer services/common/giaitrinh_common
 	@.venv/bin/lint-imports --no-cache
 
 bench:

@@ -240,7 +240,7 @@ def test_a_real_prometheus_scrapes_every_process_and_loads_the_alerts(platform, 
 
         eventually(consumed_by_service, timeout=30, what="the workers' counters in Prometheus")
         rules = [r["name"] for g in get(f"{api}/rules")["data"]["groups"] for r in g["rules"]]
-        assert "GiaiTrinhEventsDeadLettered" in rules and len(rules) == 6
+        assert "GiaiTrinhRequestHeldByParkedEvent" in rules and len(rules) == 8
     finally:
         prometheus.terminate()
         prometheus.wait(20)

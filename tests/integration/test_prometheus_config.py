@@ -21,7 +21,7 @@ def promtool(*args: str) -> subprocess.CompletedProcess:
 def test_the_scrape_config_and_its_alert_rules_load(config):
     result = promtool("check", "config", str(PROMETHEUS_DIR / config))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "6 rules found" in result.stdout
+    assert "8 rules found" in result.stdout
 
 
 def test_the_alerts_fire_when_they_should_and_stay_quiet_otherwise():

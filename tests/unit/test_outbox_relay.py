@@ -192,3 +192,16 @@ def test_the_lease_of_a_relay_process_that_died_on_this_machine_is_taken_over(ru
     first.holder = f"{first.holder.split('|')[0]}|{pid}|gone"
     assert first.acquire_lease()
     assert OutboxRelay(runtime.storage, bus.publisher(), runtime.metrics).acquire_lease()
+
+
+def test_the_backlog_gauge_counts_the_outbox_while_the_broker_is_down(runtime, bus):
+    """The alert on a growing outbox must be able to fire in the very case it names."""
+    emit(runtime, request_submitted())
+    emit(runtime, request_submitted())
+    bus.available = False
+    worker = runtime.worker()
+    with pytest.raises(BusUnavailable):
+        worker._relay_step()
+    gauge = runtime.platform_metrics.registry.get_sample_value(
+        "giaitrinh_outbox_backlog", {"service": runtime.service})
+    assert gauge == 2

@@ -93,7 +93,7 @@ class KafkaBus(MessageBus):
         """Topic → every setting the broker reports for it (name → value)."""
         found = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in names],
                                        config_filter="all").get("topic", {})
-        return {topic: {k: (v or {}).get("value") for k, v in entries.items()}
+        return {topic: {k: str((v or {}).get("value")) for k, v in entries.items()}
                 for topic, entries in found.items()}
 
     def _converge_configs(self, admin: KafkaAdminClient, wanted: Mapping[str, Mapping[str, str]]) -> None:

@@ -49,6 +49,8 @@ def run_env(metadata: sa.MetaData) -> None:
     from alembic import context
 
     url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no sqlalchemy.url in the Alembic configuration")
     engine = make_engine(url)
     try:
         with engine.connect() as connection:

@@ -114,7 +114,7 @@ class OutboxRelay:
                                    {"ce_type": row.type, "ce_id": row.event_id})
         self.publisher.flush(timeout=self.flush_timeout)
         if self._after_publish is not None:
-            self._after_publish(rows)
+            self._after_publish(list(rows))
         with self.storage.engine.begin() as conn:
             conn.execute(sa.update(outbox).where(outbox.c.id.in_([r.id for r in rows]))
                          .values(published_at=utcnow()))

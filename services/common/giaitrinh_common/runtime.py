@@ -76,6 +76,7 @@ class ServiceRuntime:
         return Worker(service=self.service, bus=self.bus, storage=self.storage,
                       metrics=self.metrics, consumer=self.consumer if self.handlers() else None,
                       topics_to_ensure=topics.all_topics(), partitions=self.settings.partitions,
+                      replication_factor=self.settings.replication_factor,
                       jobs=self.jobs())
 
     def readiness(self) -> Readiness:
@@ -88,7 +89,7 @@ class ServiceRuntime:
         """A Flask app with the platform routes and the service's blueprints."""
         app = Flask(import_name)
         app.config["JSON_AS_ASCII"] = False
-        app.json.ensure_ascii = False  # Vietnamese stays readable in responses
+        app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
         app.extensions["giaitrinh_runtime"] = self
         install_platform_routes(app, service=self.service, metrics=self.platform_metrics,
                                 readiness=self.readiness())

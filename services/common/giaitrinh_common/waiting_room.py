@@ -126,7 +126,7 @@ class WaitingRoom:
     def summary(self) -> WaitingSummary:
         t = self.table
         with self.storage.engine.connect() as conn:
-            counts = dict(conn.execute(sa.select(t.c.state, sa.func.count()).where(self._mine())
+            counts: dict[str, int] = dict(conn.execute(sa.select(t.c.state, sa.func.count()).where(self._mine())
                                        .group_by(t.c.state)).all())
             parked_keys = conn.execute(
                 sa.select(sa.func.count()).select_from(

@@ -7,6 +7,7 @@ keeps what is waiting to be published, and uncommitted offsets are read again.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -34,12 +35,13 @@ class PeriodicJob:
 class Worker:
     def __init__(self, *, service: str, bus: MessageBus, storage: Storage,
                  metrics: ServiceMetrics, consumer: Callable[[], IdempotentConsumer] | None,
-                 topics_to_ensure: list[str], partitions: int,
+                 topics_to_ensure: list[str], partitions: int, replication_factor: int = 1,
                  jobs: tuple[PeriodicJob, ...] = (), relay_idle_seconds: float = 0.2,
                  max_backoff: float = 10.0, outbox_retention: timedelta = timedelta(days=7)):
         self.service, self.bus, self.storage, self.metrics = service, bus, storage, metrics
         self._consumer_factory = consumer
         self.topics_to_ensure, self.partitions = topics_to_ensure, partitions
+        self.replication_factor = replication_factor
         self.relay = OutboxRelay(storage, bus.publisher(), metrics)
         # Published rows are kept a while for inspection, then dropped: the topic has them.
         purge = PeriodicJob("outbox-purge", 3600,
@@ -72,7 +74,8 @@ class Worker:
     def _ensure_topics(self) -> None:
         if not self._topics_ready.is_set():
             self.bus.ensure_topics(self.topics_to_ensure, self.partitions,
-                                   topics.configs_of(self.topics_to_ensure))
+                                   topics.configs_of(self.topics_to_ensure, self.replication_factor),
+                                   replication_factor=self.replication_factor)
             self._topics_ready.set()
 
     def _relay_step(self) -> float:
@@ -119,7 +122,7 @@ class Worker:
             ("relay", lambda: self._loop("relay", self._relay_step))]
         if self._consumer_factory is not None:
             targets.append(("consumer", self._consume))
-        targets += [(job.name, lambda job=job: self._job(job)) for job in self.jobs]
+        targets += [(job.name, functools.partial(self._job, job)) for job in self.jobs]
         for name, target in targets:
             thread = threading.Thread(target=target, name=f"{self.service}-{name}", daemon=True)
             thread.start()

@@ -334,7 +334,64 @@ def _service_group(name: str) -> click.Group:
         run_worker_process(spec.bootstrap())
 
     _dead_letter_commands(group, name)
+    _waiting_room_commands(group, name)
     return group
+
+
+def _waiting_room_commands(group: click.Group, service: str) -> None:
+    """``waiting`` and ``release``: the consumer group's waiting room (hàng chờ)."""
+    spec = SERVICES[service]
+
+    def waiting_room():
+        from giaitrinh_common.storage import Storage, make_engine
+        from giaitrinh_common.waiting_room import WaitingRoom
+
+        url = spec.settings(os.environ).database_url
+        return WaitingRoom(Storage(make_engine(url), spec.metadata()), service)
+
+    @group.command("waiting")
+    @click.option("--parked", is_flag=True, help="Only parked events (failed their last attempt).")
+    @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
+                  help="Show at most this many, oldest first.")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    def waiting(parked: bool, limit: int, as_json: bool) -> None:
+        """Hàng chờ: events taken off the topics but not applied yet, oldest first, and why.
+
+        retrying: its handler failed, tried again later; behind: an earlier event of its request
+        waits; waiting_for: it follows an event not applied yet; parked: failed its last attempt
+        and holds up the later events of its request (replay or release it)."""
+        import json
+
+        room = waiting_room()
+        rows = room.listing(limit=limit, state="parked" if parked else None)
+        summary = room.summary()
+        for row in rows:
+            item = {"event_id": row.event_id, "type": row.event_type, "request": row.key,
+                    "stream": row.stream, "why": row.why, "attempts": row.attempts,
+                    "waiting_for": row.waiting_for, "last_error": row.last_error}
+            if as_json:
+                click.echo(json.dumps(item, ensure_ascii=False))
+            else:
+                click.echo(f"{row.why:<11} {row.event_type}  {row.event_id}  request {row.key}"
+                           + (f"\n    {row.last_error[:300]}" if row.last_error else ""))
+        if not as_json:
+            click.echo(f"{summary.waiting} waiting, {summary.parked} parked "
+                       f"({summary.parked_keys} requests held) / đang chờ, bị giữ lại")
+
+    @group.command("release")
+    @click.argument("event_ids", nargs=-1, required=True)
+    @click.option("--yes", is_flag=True, help="Release without asking.")
+    def release(event_ids, yes: bool) -> None:
+        """Let the events behind parked EVENT_IDS go on without them.
+
+        The parked events are not applied (their dead letters stay on the dead-letter topic,
+        and can still be replayed later). Prefer `replay-dead-letters` once the cause is fixed."""
+        if not yes:
+            click.confirm(f"Release {len(event_ids)} parked events of {service} unapplied?", abort=True)
+        released = waiting_room().release(event_ids)
+        click.echo(f"{released} released / đã giải phóng")
+        if released < len(event_ids):
+            raise click.ClickException(f"{len(event_ids) - released} of them are not parked here")
 
 
 def _dead_letter_commands(group: click.Group, service: str) -> None:
@@ -401,8 +458,9 @@ def _dead_letter_commands(group: click.Group, service: str) -> None:
     def replay(stream_names, reasons, yes: bool, kafka_bootstrap: str) -> None:
         """Send parked events back to this service's consumer, once the cause is fixed.
 
-        Each goes to the service's own retry topic with a fresh attempt count, so no other
-        service sees it again; an event that was applied meanwhile counts as a duplicate.
+        Each goes to the service's own retry topic, so no other service sees it again; a parked
+        event gets a fresh start at the head of its request's queue (see `waiting`), and an
+        event that was applied meanwhile counts as a duplicate.
         Without --reason, every reason but `malformed` (bytes that will never parse)."""
         from giaitrinh_common.bus import BusUnavailable
         from giaitrinh_common.dead_letters import replay_dead_letters, replayable

@@ -9,7 +9,7 @@ SOURCE = "/giaitrinh/intake"
 
 def request_submitted(request: AccountabilityRequest, traceid: str = "") -> CloudEvent:
     r = request.requester
-    data = {
+    data: dict[str, object] = {
         "request_id": request.id, "tracking_code": request.tracking_code,
         "kind": request.kind.value, "channel": request.channel.value,
         "field": request.field.value, "locality_code": request.locality.code,
