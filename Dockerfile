@@ -56,4 +56,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # The shell only puts the service's name into the app's path, then `exec` hands over to gunicorn.
 # PROMETHEUS_MULTIPROC_DIR is set for the web process only: the worker is a single process and
 # must not use multiprocess mode.
-CMD ["sh", "-c", "exec env PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus gunicorn -c python:giaitrinh_common.gunicorn_conf --bind 0.0.0.0:8000 --workers 2 --threads 4 --worker-class gthread \"giaitrinh_${GIAITRINH_SERVICE}.entrypoints.web:create_app()\""]
+CMD ["sh", "-c", "exec env PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus gunicorn -c python:giaitrinh_common.gunicorn_conf --bind 0.0.0.0:8000 --workers 2 --threads 4 \"giaitrinh_${GIAITRINH_SERVICE}.entrypoints.web:create_app()\""]

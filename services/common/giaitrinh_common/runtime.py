@@ -92,7 +92,7 @@ class ServiceRuntime:
         app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
         app.extensions["giaitrinh_runtime"] = self
         install_platform_routes(app, service=self.service, metrics=self.platform_metrics,
-                                readiness=self.readiness())
+                                readiness=self.readiness(), max_body_bytes=self.settings.max_body_bytes)
         for bp in blueprints:
             app.register_blueprint(bp)
         return app

@@ -76,6 +76,8 @@ class ServiceSettings:
       GIAITRINH_LOG_LEVEL       DEBUG, INFO, WARNING (INFO)
       GIAITRINH_MAX_ATTEMPTS    handler attempts before dead-lettering (4)
       GIAITRINH_RETRY_BACKOFF   first retry delay in seconds, doubled each time (1.0)
+      <SVC>_MAX_BODY_BYTES      the largest request body the web process reads; longer ones
+                                get 413 (1048576 = 1 MiB)
     """
 
     service: str
@@ -87,11 +89,15 @@ class ServiceSettings:
     log_level: str
     max_attempts: int
     retry_backoff: float
+    max_body_bytes: int = 1024 * 1024
 
     @classmethod
     def read(cls, service: str, env: Mapping[str, str], default_metrics_port: int, **extra):
         prefix = service.upper()
         data_dir = Path(env_str(env, "GIAITRINH_DATA_DIR", "var")).resolve()
+        max_body_bytes = env_int(env, f"{prefix}_MAX_BODY_BYTES", 1024 * 1024)
+        if max_body_bytes < 1:
+            raise SettingError(f"{prefix}_MAX_BODY_BYTES must be 1 or more, got {max_body_bytes}")
         values = dict(
             service=service,
             database_url=env_str(env, f"{prefix}_DATABASE_URL", f"sqlite:///{data_dir / service}.db"),
@@ -102,6 +108,7 @@ class ServiceSettings:
             log_level=env_str(env, "GIAITRINH_LOG_LEVEL", "INFO").upper(),
             max_attempts=env_int(env, "GIAITRINH_MAX_ATTEMPTS", 4),
             retry_backoff=env_float(env, "GIAITRINH_RETRY_BACKOFF", 1.0),
+            max_body_bytes=max_body_bytes,
         )
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in {**values, **extra}.items() if k in names})

@@ -2,6 +2,10 @@
 
 Content of a written accountability request: Decree 59/2019/NĐ-CP Art. 10 — the content, the
 requester's full name, address, and a phone number or postal address.
+
+Every problem is reported at once, each naming its field: unknown fields, values of the wrong
+type, text over its length (:data:`TEXT_LIMITS`, the sizes intake stores), missing or invalid
+values. A field of the wrong type is reported as such and not checked further.
 """
 from __future__ import annotations
 
@@ -11,8 +15,26 @@ from dataclasses import dataclass
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.domain.model import Channel, Field, RequesterType, RequestKind
 
-TITLE_MAX = 200
-CONTENT_MAX = 10_000
+# Longest text, in characters, of each free-text field (the columns intake stores them in).
+TEXT_LIMITS = {
+    "locality_code": 10,
+    "title": 200,
+    "content": 10_000,
+    "full_name": 200,
+    "address": 500,
+    "email": 254,  # RFC 5321's longest path
+    "phone": 20,
+    "source_system": 100,
+    "external_id": 200,
+}
+_VI_NAMES = {
+    "kind": "Loại yêu cầu", "channel": "Kênh tiếp nhận", "field": "Lĩnh vực",
+    "requester_type": "Loại người yêu cầu", "locality_code": "Mã xã/phường", "title": "Tiêu đề",
+    "content": "Nội dung", "full_name": "Họ và tên", "address": "Địa chỉ", "email": "Thư điện tử",
+    "phone": "Số điện thoại", "source_system": "Hệ thống gửi", "external_id": "Mã hồ sơ ở hệ thống gửi",
+    "wants_notifications": "Nhận thông báo",
+}
+_FLAGS = {"wants_notifications"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 .-]{8,20}$")
 
@@ -37,49 +59,73 @@ def _choice(name: str, value: str, enum, vi_name: str) -> list[Problem]:
                     f"{name} must be one of: {', '.join(allowed)}.")]
 
 
+def _form_problems(cmd: SubmitRequest) -> list[Problem]:
+    out = [Problem(name, "unknown_field", "Mẫu yêu cầu không có trường này; hãy kiểm tra tên trường.",
+                   f"Intake does not know the field {name}; check its name.") for name in cmd.unknown_fields]
+    for name in cmd.wrong_types:
+        vi_name = _VI_NAMES.get(name, name)
+        if name in _FLAGS:
+            out.append(Problem(name, "wrong_type", f"{vi_name} phải là true hoặc false.",
+                               f"{name} must be true or false."))
+        else:
+            out.append(Problem(name, "wrong_type", f"{vi_name} phải là một chuỗi ký tự (JSON string).",
+                               f"{name} must be text (a JSON string)."))
+    return out
+
+
+def _too_long(cmd: SubmitRequest) -> list[Problem]:
+    out = []
+    for name, limit in TEXT_LIMITS.items():
+        if name not in cmd.wrong_types and len(getattr(cmd, name)) > limit:
+            out.append(Problem(name, "too_long", f"{_VI_NAMES[name]} tối đa {limit} ký tự.",
+                               f"{name} may have at most {limit} characters."))
+    return out
+
+
 def problems_with(cmd: SubmitRequest, locality_known: bool) -> list[Problem]:
     """Every problem with the submission, so the requester can fix them all at once."""
-    out: list[Problem] = []
-    out += _choice("kind", cmd.kind, RequestKind, "Loại yêu cầu")
-    out += _choice("channel", cmd.channel, Channel, "Kênh tiếp nhận")
-    out += _choice("field", cmd.field, Field, "Lĩnh vực")
-    out += _choice("requester_type", cmd.requester_type, RequesterType, "Loại người yêu cầu")
-    if not cmd.locality_code.strip():
-        out.append(Problem("locality_code", "required", "Hãy chọn xã/phường nhận yêu cầu.",
-                           "Choose the commune or ward the request is for."))
-    elif not locality_known:
-        out.append(Problem("locality_code", "unknown_locality",
-                           "Mã xã/phường không thuộc địa bàn được phục vụ.",
-                           "The commune/ward code is not one this platform serves."))
-    if not cmd.title.strip():
+    out = _form_problems(cmd) + _too_long(cmd)
+    unchecked = set(cmd.wrong_types) | {p.field for p in out}  # reported already: not checked further
+
+    def readable(*names: str) -> bool:
+        return not unchecked.intersection(names)
+
+    for name, enum in (("kind", RequestKind), ("channel", Channel), ("field", Field),
+                       ("requester_type", RequesterType)):
+        if readable(name):
+            out += _choice(name, getattr(cmd, name), enum, _VI_NAMES[name])
+    if readable("locality_code"):
+        if not cmd.locality_code.strip():
+            out.append(Problem("locality_code", "required", "Hãy chọn xã/phường nhận yêu cầu.",
+                               "Choose the commune or ward the request is for."))
+        elif not locality_known:
+            out.append(Problem("locality_code", "unknown_locality",
+                               "Mã xã/phường không thuộc địa bàn được phục vụ.",
+                               "The commune/ward code is not one this platform serves."))
+    if readable("title") and not cmd.title.strip():
         out.append(Problem("title", "required", "Hãy nhập tiêu đề.", "A title is required."))
-    elif len(cmd.title) > TITLE_MAX:
-        out.append(Problem("title", "too_long", f"Tiêu đề tối đa {TITLE_MAX} ký tự.",
-                           f"The title may have at most {TITLE_MAX} characters."))
-    if not cmd.content.strip():
+    if readable("content") and not cmd.content.strip():
         out.append(Problem("content", "required", "Hãy nhập nội dung yêu cầu.",
                            "The content of the request is required."))
-    elif len(cmd.content) > CONTENT_MAX:
-        out.append(Problem("content", "too_long", f"Nội dung tối đa {CONTENT_MAX} ký tự.",
-                           f"The content may have at most {CONTENT_MAX} characters."))
-    if cmd.email and not _EMAIL.match(cmd.email):
+    if readable("email") and cmd.email and not _EMAIL.match(cmd.email):
         out.append(Problem("email", "invalid_email", "Địa chỉ thư điện tử không hợp lệ.",
                            "The email address is not valid."))
-    if cmd.phone and not _PHONE.match(cmd.phone):
+    if readable("phone") and cmd.phone and not _PHONE.match(cmd.phone):
         out.append(Problem("phone", "invalid_phone", "Số điện thoại không hợp lệ.",
                            "The phone number is not valid."))
-    if cmd.wants_notifications and not (cmd.email or cmd.phone):
+    if (readable("wants_notifications", "email", "phone") and cmd.wants_notifications
+            and not (cmd.email or cmd.phone)):
         out.append(Problem("email", "contact_required",
                            "Muốn nhận thông báo, hãy cho biết thư điện tử hoặc số điện thoại.",
                            "To be notified, give an email address or a phone number."))
-    if cmd.kind == RequestKind.ACCOUNTABILITY_REQUEST.value:
+    if readable("kind") and cmd.kind == RequestKind.ACCOUNTABILITY_REQUEST.value:
         # Art. 10: who asks, and where to answer them.
-        if not cmd.full_name.strip():
+        if readable("full_name") and not cmd.full_name.strip():
             out.append(Problem("full_name", "required",
                                "Yêu cầu giải trình phải ghi họ và tên người yêu cầu (Điều 10 NĐ 59/2019).",
                                "An accountability request must give the requester's full name "
                                "(Decree 59/2019, Art. 10)."))
-        if not (cmd.address.strip() or cmd.phone.strip()):
+        if readable("address", "phone") and not (cmd.address.strip() or cmd.phone.strip()):
             out.append(Problem("address", "required",
                                "Hãy ghi địa chỉ hoặc số điện thoại liên hệ (Điều 10 NĐ 59/2019).",
                                "Give a postal address or a phone number (Decree 59/2019, Art. 10)."))

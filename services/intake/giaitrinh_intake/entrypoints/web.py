@@ -3,16 +3,17 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, url_for
 
-from giaitrinh_common.web import ApiError, current_trace_id, json_body
+from giaitrinh_common.web import MAX_NAMED, ApiError, current_trace_id, json_body, shown, tracking_code_arg
 from giaitrinh_intake.bootstrap import IntakeRuntime, bootstrap
 from giaitrinh_intake.domain.commands import SubmitRequest
-from giaitrinh_intake.domain.tracking import is_valid_tracking_code, normalise
 from giaitrinh_intake.service_layer.handlers import InvalidSubmission
 
 api = Blueprint("intake_api", __name__, url_prefix="/api/v1")
 
-_TEXT_FIELDS = ("kind", "field", "locality_code", "title", "content", "requester_type",
-                "full_name", "address", "email", "phone")
+# The fields of a submission, with their defaults. JSON null counts as not given.
+_TEXT_FIELDS = {"kind": "feedback", "field": "other", "locality_code": "", "title": "", "content": "",
+                "requester_type": "citizen", "full_name": "", "address": "", "email": "", "phone": ""}
+_FLAG_FIELDS = {"wants_notifications": False}
 
 
 def _runtime() -> IntakeRuntime:
@@ -20,25 +21,25 @@ def _runtime() -> IntakeRuntime:
 
 
 def _command(body: dict) -> SubmitRequest:
-    wrong_type = [name for name in _TEXT_FIELDS if name in body and not isinstance(body[name], str)]
-    if "wants_notifications" in body and not isinstance(body["wants_notifications"], bool):
-        wrong_type.append("wants_notifications")
-    if wrong_type:
-        raise ApiError(400, "wrong_type", "Sai kiểu dữ liệu ở các trường: " + ", ".join(wrong_type),
-                       "Wrong value type for: " + ", ".join(wrong_type),
-                       [{"field": f, "code": "wrong_type"} for f in wrong_type])
-    return SubmitRequest(
-        kind=body.get("kind", "feedback"), channel="api", field=body.get("field", "other"),
-        locality_code=body.get("locality_code", ""), title=body.get("title", ""),
-        content=body.get("content", ""), requester_type=body.get("requester_type", "citizen"),
-        full_name=body.get("full_name", ""), address=body.get("address", ""),
-        email=body.get("email", ""), phone=body.get("phone", ""),
-        wants_notifications=body.get("wants_notifications", False), trace_id=current_trace_id())
+    """The body as a command. A value of the wrong type is handed on empty and named in
+    ``wrong_types``; an unknown field is named in ``unknown_fields`` (the first
+    :data:`MAX_NAMED`): the domain reports both with every other problem, in one 422."""
+    given = {name: value for name, value in body.items() if value is not None}
+    unknown = [name for name in given if name not in _TEXT_FIELDS and name not in _FLAG_FIELDS]
+    wrong = [name for name in _TEXT_FIELDS if name in given and not isinstance(given[name], str)]
+    wrong += [name for name in _FLAG_FIELDS if name in given and not isinstance(given[name], bool)]
+    values: dict = {**_TEXT_FIELDS, **_FLAG_FIELDS}
+    for name, default in values.items():
+        if name in given:
+            values[name] = given[name] if name not in wrong else type(default)()
+    return SubmitRequest(**values, channel="api", trace_id=current_trace_id(), wrong_types=tuple(wrong),
+                         unknown_fields=tuple(shown(name) for name in unknown[:MAX_NAMED]))
 
 
 @api.post("/requests")
 def submit():
-    """Nộp yêu cầu: 201 with the tracking code, or 422 listing every problem."""
+    """Nộp yêu cầu: 201 with the tracking code, or 422 listing every problem (unknown fields
+    are refused, see :func:`_command`); a body that is no JSON object: 4xx from :func:`json_body`."""
     try:
         receipt = _runtime().submit(_command(json_body()))
     except InvalidSubmission as exc:
@@ -56,11 +57,7 @@ def submit():
 @api.get("/requests/<tracking_code>")
 def lookup(tracking_code: str):
     """Tra cứu: the public progress of a request. No personal data."""
-    code = normalise(tracking_code)
-    if not is_valid_tracking_code(code):
-        raise ApiError(400, "invalid_tracking_code",
-                       "Mã tra cứu không đúng dạng GT-XXXX-XXXX-X; hãy kiểm tra lại.",
-                       "The tracking code is not of the form GT-XXXX-XXXX-X; check it again.")
+    code = tracking_code_arg(tracking_code)
     with _runtime().unit_of_work() as uow:
         request = uow.requests.by_tracking_code(code)
     if request is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from giaitrinh_common.web import tracking_code_arg
 from giaitrinh_notify.bootstrap import NotifyRuntime, bootstrap
 
 api = Blueprint("notify_api", __name__, url_prefix="/api/v1")
@@ -10,11 +11,14 @@ api = Blueprint("notify_api", __name__, url_prefix="/api/v1")
 
 @api.get("/inbox/<tracking_code>")
 def inbox(tracking_code: str):
-    """Messages for the holder of a tracking code (knowing the code is the credential)."""
+    """Messages for the holder of a tracking code (knowing the code is the credential). The
+    code is read as intake reads it: look-alike letters mapped back, and a 400 that says
+    whether it is not of the form or has a mistyped symbol."""
+    code = tracking_code_arg(tracking_code)
     runtime: NotifyRuntime = current_app.extensions["giaitrinh_runtime"]
     with runtime.unit_of_work() as uow:
-        notes = uow.inbox_messages.for_tracking_code(tracking_code.strip().upper())
-    return jsonify(tracking_code=tracking_code.strip().upper(), items=[
+        notes = uow.inbox_messages.for_tracking_code(code)
+    return jsonify(tracking_code=code, items=[
         {"topic": n.topic, "title": n.title, "body": n.body, "created_at": n.created_at.isoformat()}
         for n in notes])
 

@@ -3,33 +3,34 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from giaitrinh_common.web import ApiError
+from giaitrinh_common.web import ApiError, detail, page_args
 from giaitrinh_routing.bootstrap import RoutingRuntime, bootstrap
 
 api = Blueprint("routing_api", __name__, url_prefix="/api/v1")
 
 
-def _page_args() -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", 1))
-        per_page = int(request.args.get("per_page", 50))
-    except ValueError:
-        raise ApiError(400, "invalid_paging", "page và per_page phải là số nguyên dương.",
-                       "page and per_page must be positive whole numbers.") from None
-    if page < 1 or not 1 <= per_page <= 500:
-        raise ApiError(400, "invalid_paging", "page ≥ 1 và 1 ≤ per_page ≤ 500.",
-                       "page must be ≥ 1 and per_page between 1 and 500.")
-    return page, per_page
+def _province_arg() -> str | None:
+    """``?province=``: a province code (one or two ASCII digits, e.g. 44), or None for all."""
+    province = request.args.get("province", "")
+    if province == "":
+        return None
+    if province.isascii() and province.isdigit() and len(province) <= 2:
+        return str(int(province))  # codes are stored without leading zeros
+    raise ApiError(400, "invalid_parameter", "Tham số province phải là mã tỉnh/thành phố, ví dụ 44.",
+                   "The parameter province must be a province code, e.g. 44.",
+                   [detail("province", "invalid_province", "Một hoặc hai chữ số 0–9.", "One or two digits 0–9.")])
 
 
 @api.get("/localities")
 def localities():
-    """The registered communes and wards (public), paginated."""
-    page, per_page = _page_args()
+    """The registered communes and wards (public), paginated (``page``, ``per_page`` ≤ 500),
+    optionally of one province (``province``)."""
+    page = page_args(default_size=50, max_size=500)
+    province = _province_arg()
     runtime: RoutingRuntime = current_app.extensions["giaitrinh_runtime"]
     with runtime.unit_of_work() as uow:
-        items, total = uow.localities.page(request.args.get("province"), (page - 1) * per_page, per_page)
-    return jsonify(total=total, page=page, per_page=per_page,
+        items, total = uow.localities.page(province, page.offset, page.size)
+    return jsonify(total=total, page=page.number, per_page=page.size,
                    items=[{"code": x.code, "name": x.name, "province_code": x.province_code,
                            "division_type": x.division_type} for x in items])
 

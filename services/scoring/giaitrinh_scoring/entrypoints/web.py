@@ -5,21 +5,40 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
-from giaitrinh_common.web import ApiError
+from giaitrinh_common.web import ApiError, detail
+from giaitrinh_scoring.adapters.localities import names_a_commune_or_ward
 from giaitrinh_scoring.bootstrap import ScoringRuntime, bootstrap
 from giaitrinh_scoring.domain.indicators import period_of
 
 api = Blueprint("scoring_api", __name__, url_prefix="/api/v1")
 
+# Periods asked for run from this year back to 2000, long before any request the platform
+# can have counted; later years have nothing to show yet.
+FIRST_PERIOD = 2000
+
+
+def _period_arg(this_year: int) -> str:
+    """``?period=``: a year of four ASCII digits (``\\d`` would also take ``٢٠٢٦``) from
+    :data:`FIRST_PERIOD` to this year; this year when absent."""
+    period = request.args.get("period", "") or str(this_year)
+    if re.fullmatch(r"[0-9]{4}", period) and FIRST_PERIOD <= int(period) <= this_year:
+        return period
+    raise ApiError(400, "invalid_period",
+                   f"Kỳ đánh giá phải là một năm từ {FIRST_PERIOD} đến {this_year}, ví dụ {this_year}.",
+                   f"The period must be a year from {FIRST_PERIOD} to {this_year}, e.g. {this_year}.",
+                   [detail("period", "out_of_range", f"Bốn chữ số 0–9, từ {FIRST_PERIOD} đến {this_year}.",
+                           f"Four digits 0–9, from {FIRST_PERIOD} to {this_year}.")])
+
 
 @api.get("/localities/<code>/indicators")
 def indicators(code: str):
-    """Public aggregate counts of one commune/ward for a period (default: this year)."""
+    """Public aggregate counts of one commune/ward for a period (default: this year); 404 for
+    a code that names no commune or ward."""
     runtime: ScoringRuntime = current_app.extensions["giaitrinh_runtime"]
-    period = request.args.get("period") or period_of(runtime.now())
-    if not re.fullmatch(r"\d{4}", period):
-        raise ApiError(400, "invalid_period", "Kỳ đánh giá phải là một năm, ví dụ 2026.",
-                       "The period must be a year, e.g. 2026.")
+    period = _period_arg(int(period_of(runtime.now())))
+    if not names_a_commune_or_ward(code):
+        raise ApiError(404, "unknown_locality", "Không có xã/phường nào mang mã này.",
+                       "No commune or ward has this code.")
     with runtime.unit_of_work() as uow:
         values = uow.indicators.for_locality(code, period)
     return jsonify(locality_code=code, period=period, indicators=values)
