@@ -68,7 +68,7 @@ def routing(app_of):
     ("per_page=1e3", "per_page"),
 ])
 def test_paging_takes_only_ascii_whole_numbers_within_bounds(routing, query, parameter):
-    error = assert_bilingual_error(routing.get(f"/api/v1/localities?{query}"), 400, "invalid_parameter")
+    error = assert_bilingual_error(routing.get(f"/api/v1/localities?{query}"), 400, "invalid_paging")
     assert [d["field"] for d in error["details"]] == [parameter]
 
 

@@ -231,15 +231,16 @@ def json_body() -> dict[str, Any]:
 
 
 # -- query parameters and path parts -----------------------------------------------------------
-def int_arg(name: str, default: int, *, minimum: int, maximum: int) -> int:
+def int_arg(name: str, default: int, *, minimum: int, maximum: int, code: str = "invalid_parameter") -> int:
     """Query parameter ``name`` as a whole number in ``[minimum, maximum]`` (``default`` when
-    absent or empty). ASCII digits only: ``int()`` would also take ``٢``, ``+1``, ``1_0``."""
+    absent or empty), or a 400 with ``code`` naming the parameter. ASCII digits only: ``int()``
+    would also take ``٢``, ``+1``, ``1_0``."""
     raw = request.args.get(name, "")
     if raw == "":
         return default
     if re.fullmatch(r"[0-9]{1,18}", raw) and minimum <= int(raw) <= maximum:
         return int(raw)
-    raise ApiError(400, "invalid_parameter",
+    raise ApiError(400, code,
                    f"Tham số {name} phải là số nguyên từ {minimum} đến {maximum}.",
                    f"The parameter {name} must be a whole number from {minimum} to {maximum}.",
                    [detail(name, "out_of_range", f"Số nguyên từ {minimum} đến {maximum}, chỉ chữ số 0–9.",
@@ -259,9 +260,10 @@ class Page:
 
 
 def page_args(*, default_size: int = 50, max_size: int = 500) -> Page:
-    """``?page=`` (1..:data:`MAX_PAGE`) and ``?per_page=`` (1..``max_size``) of a list."""
-    return Page(int_arg("page", 1, minimum=1, maximum=MAX_PAGE),
-                int_arg("per_page", default_size, minimum=1, maximum=max_size))
+    """``?page=`` (1..:data:`MAX_PAGE`) and ``?per_page=`` (1..``max_size``) of a list; 400
+    ``invalid_paging`` naming the parameter otherwise."""
+    return Page(int_arg("page", 1, minimum=1, maximum=MAX_PAGE, code="invalid_paging"),
+                int_arg("per_page", default_size, minimum=1, maximum=max_size, code="invalid_paging"))
 
 
 def tracking_code_arg(raw: str) -> str:
