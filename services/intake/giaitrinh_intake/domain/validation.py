@@ -4,8 +4,9 @@ Content of a written accountability request: Decree 59/2019/NĐ-CP Art. 10 — t
 requester's full name, address, and a phone number or postal address.
 
 Every problem is reported at once, each naming its field: unknown fields, values of the wrong
-type, text over its length (:data:`TEXT_LIMITS`, the sizes intake stores), missing or invalid
-values. A field of the wrong type is reported as such and not checked further.
+type, text over its length (:data:`TEXT_LIMITS`, the sizes intake stores) or holding a
+character no database can store, missing or invalid values. A field of the wrong type is
+reported as such and not checked further.
 """
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ _VI_NAMES = {
 _FLAGS = {"wants_notifications"}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 .-]{8,20}$")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -73,18 +75,28 @@ def _form_problems(cmd: SubmitRequest) -> list[Problem]:
     return out
 
 
-def _too_long(cmd: SubmitRequest) -> list[Problem]:
+def _text_problems(cmd: SubmitRequest) -> list[Problem]:
+    """Text too long, or holding a character no database can store (U+0000, half a surrogate
+    pair): the HTTP edge refuses those before, but requests from the inbound topic come here."""
     out = []
     for name, limit in TEXT_LIMITS.items():
-        if name not in cmd.wrong_types and len(getattr(cmd, name)) > limit:
+        value = getattr(cmd, name)
+        if name in cmd.wrong_types:
+            continue
+        if len(value) > limit:
             out.append(Problem(name, "too_long", f"{_VI_NAMES[name]} tối đa {limit} ký tự.",
                                f"{name} may have at most {limit} characters."))
+        elif _UNSTORABLE.search(value):
+            out.append(Problem(name, "invalid_characters",
+                               f"{_VI_NAMES[name]} có ký tự không lưu được (U+0000 hoặc nửa cặp surrogate).",
+                               f"{name} holds a character that cannot be stored (U+0000 or half a "
+                               "surrogate pair)."))
     return out
 
 
 def problems_with(cmd: SubmitRequest, locality_known: bool) -> list[Problem]:
     """Every problem with the submission, so the requester can fix them all at once."""
-    out = _form_problems(cmd) + _too_long(cmd)
+    out = _form_problems(cmd) + _text_problems(cmd)
     unchecked = set(cmd.wrong_types) | {p.field for p in out}  # reported already: not checked further
 
     def readable(*names: str) -> bool:
