@@ -1,4 +1,5 @@
-"""House rules that tools can check: ruff everywhere, mypy on the domain packages, and the
+"""House rules that tools can check: ruff everywhere, mypy on the domain packages, the service
+layers and the shared plumbing, and the
 import contracts of pyproject.toml (``[tool.importlinter]``) kept by ``lint-imports``."""
 import importlib.metadata
 import os
@@ -28,8 +29,14 @@ def test_ruff_finds_nothing():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_finds_nothing_in_the_domain_packages():
-    result = subprocess.run([sys.executable, "-m", "mypy", *map(str, DOMAINS)], cwd=ROOT,
+SERVICE_LAYERS = sorted(ROOT.glob("services/*/giaitrinh_*/service_layer"))
+SHARED_PLUMBING = ROOT / "services/common/giaitrinh_common"
+
+
+def test_mypy_finds_nothing_in_the_domains_the_service_layers_and_the_shared_plumbing():
+    checked = [*DOMAINS, *SERVICE_LAYERS, SHARED_PLUMBING]
+    assert len(SERVICE_LAYERS) == 4
+    result = subprocess.run([sys.executable, "-m", "mypy", *map(str, checked)], cwd=ROOT,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -503,3 +503,79 @@ def seed_localities_cmd(province: str) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# -- deadlines ---------------------------------------------------------------------------------
+@main.group()
+def deadline() -> None:
+    """Thời hạn: the deadline the platform applies, on the Vietnamese working-day calendar.
+
+    Each command prints the ISO date of the deadline and nothing else (for scripts); --json
+    shows the working: the rule set, and every day skipped and why.
+    """
+
+
+KIND = click.option("--kind", type=click.Choice(["accountability_request", "feedback"]),
+                    default="accountability_request", show_default=True,
+                    help="Yêu cầu giải trình or phản ánh, kiến nghị.")
+AS_JSON = click.option("--json", "as_json", is_flag=True, help="Show the working as JSON.")
+RECEIVED = click.option("--received", type=click.DateTime(["%Y-%m-%d"]), default=None,
+                        help="Day the request was received, which picks the rule set in force "
+                             "[default: DATE].")
+
+
+def _deadline(kind: str, day, received, as_json: bool, step: str, days: int | None = None) -> None:
+    import json
+
+    from giaitrinh_routing.adapters.time_limits import load_rule_book
+    from giaitrinh_routing.domain.calendar import WorkingDayCalendar
+    from giaitrinh_routing.domain.time_limits import TimeLimit
+
+    start = day.date()
+    limits = load_rule_book().in_force(kind, (received or day).date())
+    period = {"accept": limits.accept, "explain": limits.explain,
+              "extend": limits.extension_max}[step]
+    if days is not None:
+        if not 1 <= days <= limits.extension_max.amount:
+            raise click.BadParameter(f"1 to {limits.extension_max.amount}", param_hint="--days")
+        period = TimeLimit(days, period.unit)
+    count = period.end(WorkingDayCalendar(), start)
+    if as_json:
+        click.echo(json.dumps({"step": step, "from": start.isoformat(), "deadline": count.end.isoformat(),
+                               "period": {"amount": period.amount, "unit": period.unit.value},
+                               "rule_set": limits.id, "legal_basis": limits.legal_basis,
+                               "skipped": [{"day": d.day.isoformat(), "why": d.why} for d in count.skipped]},
+                              ensure_ascii=False, indent=2))
+    else:
+        click.echo(count.end.isoformat())
+
+
+@deadline.command("accept")
+@click.argument("date", type=click.DateTime(["%Y-%m-%d"]))
+@KIND
+@AS_JSON
+def deadline_accept(date, kind: str, as_json: bool) -> None:
+    """Last day to accept or refuse a request received on DATE (YYYY-MM-DD)."""
+    _deadline(kind, date, None, as_json, "accept")
+
+
+@deadline.command("explain")
+@click.argument("date", type=click.DateTime(["%Y-%m-%d"]))
+@KIND
+@RECEIVED
+@AS_JSON
+def deadline_explain(date, kind: str, received, as_json: bool) -> None:
+    """Last day to explain, for a request accepted on DATE (YYYY-MM-DD)."""
+    _deadline(kind, date, received, as_json, "explain")
+
+
+@deadline.command("extend")
+@click.argument("date", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--days", type=int, default=None,
+              help="Extend by this many [default: the most the rule set allows].")
+@KIND
+@RECEIVED
+@AS_JSON
+def deadline_extend(date, days: int | None, kind: str, received, as_json: bool) -> None:
+    """The new deadline when a deadline of DATE (YYYY-MM-DD) is extended (once)."""
+    _deadline(kind, date, received, as_json, "extend", days)

@@ -1,19 +1,59 @@
-"""Routing's domain facts as contract events."""
+"""Routing's domain facts as contract events (``giaitrinh.cases.v1``)."""
 from __future__ import annotations
 
+from giaitrinh_common import topics
 from giaitrinh_common.envelope import CloudEvent
-from giaitrinh_routing.domain.model import Case
+from giaitrinh_routing.domain.case import Case, StepRecorded
 
 SOURCE = "/giaitrinh/routing"
+CASES_TOPIC = topics.CASES
+
+# The contract type of each step of the procedure.
+STEP_TYPES = {
+    "accept": "accepted", "refuse": "refused", "assign": "assigned", "transfer": "transferred",
+    "extend": "extended", "suspend": "suspended", "resume": "resumed", "answer": "answered",
+    "close": "closed", "withdraw": "withdrawn", "dispute": "disputed",
+    "decide-dispute": "dispute_decided", "merge": "merged",
+}
+# The details each type carries (the rest of a step's details stay in routing's step log).
+DETAILS = {
+    "accepted": ("answer_by", "accepted_on_time"), "refused": ("ground", "refer_to"),
+    "assigned": ("unit_code", "official_id"), "transferred": ("from_unit", "to_unit"),
+    "extended": ("days", "answer_by"), "suspended": (), "resumed": ("suspended_days", "answer_by"),
+    "answered": ("explanation", "legal_basis", "meeting_minutes", "on_time", "commitments"),
+    "closed": (), "withdrawn": (), "disputed": (), "dispute_decided": ("outcome", "answer_by"),
+    "merged": ("into_case_id",),
+}
 
 
 def case_registered(case: Case, submitted: CloudEvent) -> CloudEvent:
     """``case.registered`` follows the ``request.submitted`` that opened the case."""
+    data = {"case_id": case.id, "request_id": case.request_id,
+            "tracking_code": case.tracking_code, "kind": case.kind, "field": case.field,
+            "locality_code": case.locality_code, "state": case.state.value,
+            "registered_at": case.registered_at.isoformat(), "unit_code": case.unit_code}
+    if case.accept_by is not None:
+        data["accept_by"] = case.accept_by.isoformat()
+        data["time_limits_id"] = case.time_limits_id
     return CloudEvent.new(
         type="vn.giaitrinh.case.registered.v1", source=SOURCE, subject=case.request_id,
         locality=case.locality_code, time=case.registered_at,
-        traceid=submitted.traceid or None, follows=submitted,
-        data={"case_id": case.id, "request_id": case.request_id,
-              "tracking_code": case.tracking_code, "kind": case.kind, "field": case.field,
-              "locality_code": case.locality_code, "state": case.state.value,
-              "registered_at": case.registered_at.isoformat()})
+        traceid=submitted.traceid or None, follows=submitted, data=data)
+
+
+def case_step(case: Case, step: StepRecorded, traceid: str = "") -> CloudEvent:
+    """One step of the procedure (``case.accepted``, ``case.refused``, …) with the case as it
+    stands after it."""
+    name = STEP_TYPES[step.action]
+    actor = step.actor.as_dict() if step.actor else {"id": "system", "role": "system"}
+    data = {"case_id": case.id, "request_id": case.request_id, "tracking_code": case.tracking_code,
+            "kind": case.kind, "field": case.field, "locality_code": case.locality_code,
+            "state": case.state.value, "version": case.version, "at": step.at.isoformat(),
+            "actor": actor, "reason": step.reason, "unit_code": case.unit_code,
+            "deadlines": {"accept_by": case.accept_by.isoformat() if case.accept_by else None,
+                          "answer_by": case.answer_by.isoformat() if case.answer_by else None},
+            "flagged": case.flagged,
+            "details": {k: step.details[k] for k in DETAILS[name] if k in step.details}}
+    return CloudEvent.new(type=f"vn.giaitrinh.case.{name}.v1", source=SOURCE,
+                          subject=case.request_id, locality=case.locality_code, time=step.at,
+                          traceid=traceid or None, data=data)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from giaitrinh_common.storage import define_plumbing
+from giaitrinh_common.storage import BigId, define_plumbing
 
 metadata = sa.MetaData()
 
@@ -25,6 +25,46 @@ cases = sa.Table(
     sa.Column("locality_code", sa.String(10), nullable=False, index=True),
     sa.Column("state", sa.String(30), nullable=False),
     sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("time_limits_id", sa.String(100), nullable=False, server_default=""),
+    sa.Column("accept_by", sa.Date(), nullable=True),
+    sa.Column("answer_by", sa.Date(), nullable=True),
+    sa.Column("unit_code", sa.String(40), nullable=True),
+    sa.Column("official_id", sa.String(100), nullable=True),
+    sa.Column("extensions", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("suspended_on", sa.Date(), nullable=True),
+    sa.Column("flagged", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("merged_into", sa.String(64), nullable=True),
+    sa.Column("version", sa.Integer(), nullable=False, server_default="0"),
+    # The deadline watcher and the inbox sort by the next deadline: an index, not a scan.
+    sa.Index("ix_cases_state_answer_by", "state", "answer_by"),
+    sa.Index("ix_cases_state_accept_by", "state", "accept_by"),
+)
+
+# Every step a case went through (nhật ký xử lý): who, when, why, and the step's details.
+case_steps = sa.Table(
+    "case_steps", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("action", sa.String(30), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor_id", sa.String(100), nullable=True),
+    sa.Column("actor_role", sa.String(30), nullable=True),
+    sa.Column("reason", sa.Text(), nullable=False, server_default=""),
+    sa.Column("details", sa.Text(), nullable=False, server_default="{}"),
+    sa.UniqueConstraint("case_id", "version", name="uq_case_steps_case_version"),
+)
+
+# Cam kết sau giải trình: promises made in an explanation, tracked to completion.
+commitments = sa.Table(
+    "commitments", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("content", sa.Text(), nullable=False),
+    sa.Column("unit_code", sa.String(40), nullable=False),
+    sa.Column("due_on", sa.Date(), nullable=False, index=True),
+    sa.Column("status", sa.String(20), nullable=False, server_default="open"),
+    sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -1,28 +1,149 @@
 """Routing's handlers. They never commit: their caller does, once (the consumer, with the
-inbox claim; the CLI, for a command)."""
+inbox claim; the runtime or the CLI, for a command)."""
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from giaitrinh_common import topics
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_routing.adapters import events_out
-from giaitrinh_routing.domain.model import Case, Locality
+from giaitrinh_routing.domain.calendar import WorkingDayCalendar, local_date
+from giaitrinh_routing.domain.case import (
+    Action,
+    Actor,
+    Case,
+    CommitmentPromise,
+    InvalidAction,
+    NotPermitted,
+    Problem,
+    VersionConflict,
+)
+from giaitrinh_routing.domain.model import Locality
+from giaitrinh_routing.domain.time_limits import RuleBook, TimeLimitSet
 from giaitrinh_routing.service_layer.unit_of_work import RoutingUnitOfWork
 
 
-def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetime) -> None:
-    """A request arrived: open its case (once, whatever the delivery count)."""
+def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetime,
+                         rules: RuleBook, calendar: WorkingDayCalendar) -> None:
+    """A request arrived: open its case (once, whatever the delivery count), timed by the rule
+    set in force on the day it was received."""
     d = event.data
     if uow.cases.for_request(d["request_id"]) is not None:
         return
+    received_at = datetime.fromisoformat(d["submitted_at"])
+    limits = rules.in_force(d["kind"], local_date(received_at))
     case = Case.register(id=str(uuid.uuid4()), request_id=d["request_id"],
                          tracking_code=d["tracking_code"], kind=d["kind"], field=d["field"],
-                         locality_code=d["locality_code"], now=now)
+                         locality_code=d["locality_code"], now=now, limits=limits,
+                         calendar=calendar, received_at=received_at)
     uow.cases.add(case)
-    uow.emit(topics.CASES, events_out.case_registered(case, event))
+    uow.emit(events_out.CASES_TOPIC, events_out.case_registered(case, event))
+
+
+class CaseNotFound(LookupError):
+    """No such case (HTTP 404) — also what an actor of another locality is told."""
+
+
+@dataclass(frozen=True)
+class ActOnCase:
+    """Take ``action`` on a case as ``actor``; ``expected_version`` (the version the actor saw)
+    makes a concurrent change a conflict instead of a lost update."""
+
+    case_id: str
+    action: str
+    actor: Actor
+    params: dict[str, Any] = field(default_factory=dict)
+    expected_version: int | None = None
+
+
+def _text(params: dict[str, Any], name: str) -> str:
+    value = params.get(name, "")
+    if not isinstance(value, str):
+        raise InvalidAction([Problem(name, "wrong_type", f"{name} phải là chuỗi ký tự.",
+                                     f"{name} must be a string.")])
+    return value
+
+
+def _whole(params: dict[str, Any], name: str) -> int:
+    value = params.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAction([Problem(name, "wrong_type", f"{name} phải là số nguyên.",
+                                     f"{name} must be a whole number.")])
+    return value
+
+
+def _commitments(params: dict[str, Any]) -> list[dict[str, Any]]:
+    value = params.get("commitments", [])
+    if not isinstance(value, list) or not all(isinstance(c, dict) for c in value):
+        raise InvalidAction([Problem("commitments", "wrong_type",
+                                     "commitments phải là danh sách các đối tượng.",
+                                     "commitments must be a list of objects.")])
+    if len(value) > 50:
+        raise InvalidAction([Problem("commitments", "too_many", "Tối đa 50 cam kết.",
+                                     "At most 50 commitments.")])
+    return value
+
+
+Step = Callable[[Case, ActOnCase, TimeLimitSet, WorkingDayCalendar, datetime],
+                "list[CommitmentPromise] | None"]
+# How each action's parameters reach the aggregate.
+STEPS: dict[Action, Step] = {
+    Action.ACCEPT: lambda c, cmd, lim, cal, now: c.accept(cmd.actor, now, lim, cal),
+    Action.REFUSE: lambda c, cmd, lim, cal, now: c.refuse(
+        cmd.actor, now, _text(cmd.params, "ground"), _text(cmd.params, "reason"),
+        _text(cmd.params, "refer_to")),
+    Action.ASSIGN: lambda c, cmd, lim, cal, now: c.assign(
+        cmd.actor, now, _text(cmd.params, "unit_code"), _text(cmd.params, "official_id")),
+    Action.TRANSFER: lambda c, cmd, lim, cal, now: c.transfer(
+        cmd.actor, now, _text(cmd.params, "to_unit"), _text(cmd.params, "reason")),
+    Action.EXTEND: lambda c, cmd, lim, cal, now: c.extend(
+        cmd.actor, now, _whole(cmd.params, "days"), _text(cmd.params, "reason"), lim, cal),
+    Action.SUSPEND: lambda c, cmd, lim, cal, now: c.suspend(cmd.actor, now, _text(cmd.params, "reason")),
+    Action.RESUME: lambda c, cmd, lim, cal, now: c.resume(cmd.actor, now, cal),
+    Action.ANSWER: lambda c, cmd, lim, cal, now: c.answer(
+        cmd.actor, now, _text(cmd.params, "explanation"), _text(cmd.params, "legal_basis"),
+        _commitments(cmd.params), _text(cmd.params, "meeting_minutes")),
+    Action.CLOSE: lambda c, cmd, lim, cal, now: c.close(cmd.actor, now),
+    Action.WITHDRAW: lambda c, cmd, lim, cal, now: c.withdraw(cmd.actor, now, _text(cmd.params, "reason")),
+    Action.DISPUTE: lambda c, cmd, lim, cal, now: c.dispute(cmd.actor, now, _text(cmd.params, "reason")),
+    Action.DECIDE_DISPUTE: lambda c, cmd, lim, cal, now: c.decide_dispute(
+        cmd.actor, now, _text(cmd.params, "outcome") == "upheld", _text(cmd.params, "reason"), lim, cal),
+    Action.MERGE: lambda c, cmd, lim, cal, now: c.merge(
+        cmd.actor, now, _text(cmd.params, "into_case_id"), _text(cmd.params, "reason")),
+}
+
+
+def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
+                calendar: WorkingDayCalendar, now: datetime) -> Case:
+    """Load the case, take the action through the aggregate, save it with its version check
+    (the caller commits, which also turns the step into its contract event)."""
+    try:
+        action = Action(cmd.action)
+    except ValueError:
+        raise InvalidAction([Problem("action", "invalid_choice",
+                                     "Thao tác không hợp lệ: " + ", ".join(a.value for a in Action),
+                                     "Unknown action; one of: " + ", ".join(a.value for a in Action))]
+                            ) from None
+    case = uow.cases.get(cmd.case_id)
+    if case is None:
+        raise CaseNotFound(cmd.case_id)
+    if cmd.expected_version is not None and cmd.expected_version != case.version:
+        raise VersionConflict(f"case {case.id} is at version {case.version}, "
+                              f"not {cmd.expected_version}")
+    limits = (rules.by_id(case.time_limits_id) if case.time_limits_id
+              else rules.in_force(case.kind, local_date(case.registered_at)))
+    read_version = case.version
+    try:
+        promises = STEPS[action](case, cmd, limits, calendar, now)
+    except NotPermitted as exc:
+        if exc.hidden:
+            raise CaseNotFound(cmd.case_id) from None
+        raise
+    uow.cases.save(case, read_version, promises or ())
+    return case
 
 
 def seed_localities(uow: RoutingUnitOfWork, localities: Iterable[Locality],
