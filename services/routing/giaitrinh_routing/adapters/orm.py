@@ -35,6 +35,9 @@ cases = sa.Table(
     sa.Column("flagged", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("merged_into", sa.String(64), nullable=True),
     sa.Column("version", sa.Integer(), nullable=False, server_default="0"),
+    # The first day the deadline watcher has something to say about this case (NULL: nothing
+    # pending); its index makes a sweep read only the cases due, not every open case.
+    sa.Column("watch_from", sa.Date(), nullable=True, index=True),
     # The deadline watcher and the inbox sort by the next deadline: an index, not a scan.
     sa.Index("ix_cases_state_answer_by", "state", "answer_by"),
     sa.Index("ix_cases_state_accept_by", "state", "accept_by"),
@@ -65,6 +68,41 @@ commitments = sa.Table(
     sa.Column("due_on", sa.Date(), nullable=False, index=True),
     sa.Column("status", sa.String(20), nullable=False, server_default="open"),
     sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Cảnh báo thời hạn: each alert the watcher raised, once per case, step, kind and deadline.
+deadline_alerts = sa.Table(
+    "deadline_alerts", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id"), nullable=False),
+    sa.Column("step", sa.String(20), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("deadline", sa.Date(), nullable=False),
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("case_id", "step", "kind", "deadline", name="uq_deadline_alerts_once"),
+)
+
+# Nhật ký kiểm toán: append-only, each row chained to the one before by its hash.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("seq", sa.BigInteger(), primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("actor_id", sa.String(100), nullable=False),
+    sa.Column("actor_role", sa.String(30), nullable=False),
+    sa.Column("entity", sa.String(30), nullable=False),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# The chain's head: the last sequence number and hash, moved by compare-and-set.
+audit_head = sa.Table(
+    "audit_head", metadata,
+    sa.Column("name", sa.String(20), primary_key=True),
+    sa.Column("seq", sa.BigInteger(), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
 )
 
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease
