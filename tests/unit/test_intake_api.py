@@ -127,6 +127,13 @@ def test_nesting_up_to_the_limit_is_read(client):
     assert "a" in {d["field"] for d in resp.json["error"]["details"]}
 
 
+def test_brackets_and_escaped_backslashes_in_text_are_only_text(client):
+    title = "[{" * 60 + "\\u0000 \\ud800"  # typed as text: brackets, a backslash, "u0000"
+    resp = client.post("/api/v1/requests", json={**VALID, "title": title[:200]})
+    assert resp.status_code == 201
+    assert client.get(resp.headers["Location"]).json["title"] == title[:200]
+
+
 @pytest.mark.parametrize("escape", ["\\ud800", "\\udfff", "\\u0000"])
 def test_text_a_database_cannot_store_is_refused_naming_the_field(client, runtime, escape):
     resp = client.post("/api/v1/requests", **_json(f'{{"kind": "feedback", "title": "C{escape}", '

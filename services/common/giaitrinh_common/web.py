@@ -26,8 +26,9 @@ import math
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
@@ -113,7 +114,8 @@ _MALFORMED = ("malformed_json", "Nội dung không phải JSON hợp lệ (UTF-8
 # (valid in a JSON escape, but no UTF-8 encoding exists for them).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Only an escape (\u0000, \udXXX) can bring one in: raw bytes for them are invalid UTF-8 or JSON.
-_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+# An escaped backslash followed by "u0000" is text, not an escape: the even run of backslashes.
+_SUSPECT_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u(?:0000|[dD][89a-fA-F])")
 
 
 class _DuplicateKey(ValueError):
@@ -145,22 +147,51 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _walk(value: Any, path: str = "", depth: int = 1) -> Iterator[tuple[str, int, str | None]]:
-    """(path, depth, text) of every container, key and string inside ``value``, without recursion."""
-    stack = [(value, path, depth)]
-    while stack:
-        item, where, level = stack.pop()
-        if isinstance(item, dict):
-            yield where, level, None
-            for key, inner in item.items():
-                inner_path = f"{where}.{key}" if where else key
-                yield inner_path, level, key
-                stack.append((inner, inner_path, level + 1))
+# Over valid JSON (as parsed already) this finds every string once, so it cannot backtrack.
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _nested_deeper_than(text: str, limit: int) -> bool:
+    """Whether valid JSON ``text`` nests arrays and objects more than ``limit`` deep: strings
+    out, then the running count of the brackets left. No recursion, whatever the depth."""
+    brackets = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0) > limit
+
+
+Link = tuple[Any, str | int] | None  # (the parent's link, this key or index); None at the top
+
+
+def _path(link: Link) -> str:
+    parts: list[str | int] = []
+    while link is not None:
+        link, step = link
+        parts.append(step)
+    path = ""
+    for step in reversed(parts):
+        path += f"[{step}]" if isinstance(step, int) else (f".{step}" if path else step)
+    return path
+
+
+def _unstorable_fields(value: Any) -> list[str]:
+    """The paths (``title``, ``contact.email``, ``items[2]``) of the keys and strings inside
+    ``value`` that hold a character no database can store; at most :data:`MAX_NAMED`."""
+    found: dict[str, None] = {}  # in order, each once
+    stack: list[tuple[Any, Link]] = [(value, None)]
+    while stack and len(found) < MAX_NAMED:
+        item, link = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                found[_path(link)] = None
+        elif isinstance(item, dict):  # children stacked last first, so found in body order
+            for key in item:
+                if _UNSTORABLE.search(key):
+                    found[_path((link, key))] = None
+            stack.extend((item[key], (link, key)) for key in reversed(item))
         elif isinstance(item, list):
-            yield where, level, None
-            stack.extend((inner, f"{where}[{i}]", level + 1) for i, inner in enumerate(item))
-        elif isinstance(item, str):
-            yield where, level, item
+            stack.extend((item[i], (link, i)) for i in range(len(item) - 1, -1, -1))
+    return list(found)
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:
@@ -184,15 +215,10 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
         got = "null" if value is None else type(value).__name__
         raise ApiError(400, "not_an_object", f"Nội dung phải là một đối tượng JSON {{...}}, không phải {got}.",
                        f"The body must be a JSON object {{...}}, not {got}.")
-    suspect = _SUSPECT_ESCAPE.search(text) is not None
-    if not suspect and text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
-        return value  # the common case: nothing to look for, no walk
-    unstorable: list[str] = []
-    for where, depth, string in _walk(value):
-        if depth > MAX_JSON_DEPTH:
-            raise _too_deep()
-        if suspect and string is not None and _UNSTORABLE.search(string) and where not in unstorable:
-            unstorable.append(where)
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _nested_deeper_than(text, MAX_JSON_DEPTH):
+        raise _too_deep()
+    # Only an escape can bring in U+0000 or a lone surrogate, so most bodies need no look.
+    unstorable = _unstorable_fields(value) if _SUSPECT_ESCAPE.search(text) else []
     if unstorable:
         raise ApiError(422, "invalid_characters",
                        "Có ký tự không lưu được (U+0000 hoặc nửa cặp surrogate UTF-16) ở các trường dưới đây.",
@@ -200,7 +226,7 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
                        "surrogate pair); see the fields below.",
                        [detail(shown(where), "invalid_characters", "Trường này có ký tự không lưu được.",
                                "This field holds a character that cannot be stored.")
-                        for where in unstorable[:MAX_NAMED]])
+                        for where in unstorable])
     return value
 
 
