@@ -579,3 +579,32 @@ def deadline_explain(date, kind: str, received, as_json: bool) -> None:
 def deadline_extend(date, days: int | None, kind: str, received, as_json: bool) -> None:
     """The new deadline when a deadline of DATE (YYYY-MM-DD) is extended (once)."""
     _deadline(kind, date, received, as_json, "extend", days)
+
+
+# -- audit log ---------------------------------------------------------------------------------
+@main.group()
+def audit() -> None:
+    """Nhật ký kiểm toán: routing's append-only, hash-chained log of every change."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the whole chain; exit 1 naming the first row edited, removed or out of order.
+
+    Reads the database of ROUTING_DATABASE_URL (default: var/routing.db)."""
+    from giaitrinh_common.storage import Storage, make_engine
+    from giaitrinh_routing.adapters.repository import read_audit_log
+    from giaitrinh_routing.domain.audit import first_break
+
+    spec = SERVICES["routing"]
+    storage = Storage(make_engine(spec.settings(os.environ).database_url), spec.metadata())
+    try:
+        with storage.sessions() as session:
+            rows, head = read_audit_log(session)
+    finally:
+        storage.engine.dispose()
+    problem = first_break(rows, head)
+    if problem is not None:
+        click.echo(f"audit log broken / nhật ký bị sửa: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"audit log intact: {len(rows)} rows / nhật ký nguyên vẹn")

@@ -1,14 +1,21 @@
 """Routing's composition root."""
 from __future__ import annotations
 
+import logging
+
 from giaitrinh_common.runtime import ServiceRuntime
+from giaitrinh_common.worker import PeriodicJob
 from giaitrinh_routing.adapters import orm
+from giaitrinh_routing.adapters.repository import AlertAlreadyRaised, AuditHeadMoved
 from giaitrinh_routing.adapters.time_limits import load_rule_book
-from giaitrinh_routing.domain.calendar import WorkingDayCalendar
+from giaitrinh_routing.domain.calendar import WorkingDayCalendar, local_date
 from giaitrinh_routing.domain.case import Case
+from giaitrinh_routing.domain.deadline_watch import WatchPolicy
 from giaitrinh_routing.service_layer import handlers
 from giaitrinh_routing.service_layer.unit_of_work import RoutingUnitOfWork
 from giaitrinh_routing.settings import RoutingSettings
+
+log = logging.getLogger(__name__)
 
 
 class RoutingRuntime(ServiceRuntime):
@@ -20,16 +27,39 @@ class RoutingRuntime(ServiceRuntime):
         super().__init__(settings, **kwargs)
         self.rules = load_rule_book()
         self.calendar = WorkingDayCalendar()
+        self.watch_policy = WatchPolicy(settings.due_soon_working_days,
+                                        settings.escalate_after_working_days)
 
     def handlers(self):
         return {"vn.giaitrinh.request.submitted.v1":
                 lambda ev, uow: handlers.on_request_submitted(ev, uow, self.now(), self.rules,
-                                                             self.calendar)}
+                                                             self.calendar, self.watch_policy)}
+
+    def jobs(self):
+        return (PeriodicJob("deadline-watcher", self.settings.watch_every_seconds, self.watch),)
+
+    def watch(self, limit: int = 500) -> int:
+        """One sweep of the deadline watcher: every case with an alert due today, each in its
+        own transaction; return how many alerts were raised. A case another worker is sweeping
+        at the same moment is left to it (its alert's unique key, or the audit head, moved)."""
+        now = self.now()
+        with self.unit_of_work() as uow:
+            due = uow.cases.due_for_watch(local_date(now), limit)
+        raised = 0
+        for case_id in due:
+            try:
+                with self.unit_of_work() as uow:
+                    raised += handlers.watch_case(case_id, uow, now, self.calendar, self.watch_policy)
+                    uow.commit()
+            except (AlertAlreadyRaised, AuditHeadMoved):
+                log.info("deadline watcher: case %s was swept by another worker", case_id)
+        return raised
 
     def act(self, cmd: handlers.ActOnCase) -> Case:
         """Take an official's (or the requester's) action on a case, in one transaction."""
         with self.unit_of_work() as uow:
-            case = handlers.act_on_case(cmd, uow, self.rules, self.calendar, self.now())
+            case = handlers.act_on_case(cmd, uow, self.rules, self.calendar, self.now(),
+                                        self.watch_policy)
             uow.commit()
             return case
 

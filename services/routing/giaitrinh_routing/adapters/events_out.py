@@ -1,9 +1,13 @@
 """Routing's domain facts as contract events (``giaitrinh.cases.v1``)."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from giaitrinh_common import topics
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_routing.domain.audit import AuditEntry
 from giaitrinh_routing.domain.case import Case, StepRecorded
+from giaitrinh_routing.domain.deadline_watch import DeadlineAlert
 
 SOURCE = "/giaitrinh/routing"
 CASES_TOPIC = topics.CASES
@@ -39,6 +43,35 @@ def case_registered(case: Case, submitted: CloudEvent) -> CloudEvent:
         type="vn.giaitrinh.case.registered.v1", source=SOURCE, subject=case.request_id,
         locality=case.locality_code, time=case.registered_at,
         traceid=submitted.traceid or None, follows=submitted, data=data)
+
+
+def _case_part(case: Case) -> dict:
+    return {"case_id": case.id, "request_id": case.request_id, "tracking_code": case.tracking_code,
+            "kind": case.kind, "field": case.field, "locality_code": case.locality_code,
+            "state": case.state.value, "version": max(case.version, 1), "unit_code": case.unit_code,
+            "deadlines": {"accept_by": case.accept_by.isoformat() if case.accept_by else None,
+                          "answer_by": case.answer_by.isoformat() if case.answer_by else None},
+            "flagged": case.flagged}
+
+
+def deadline_alert(case: Case, alert: DeadlineAlert, now: datetime) -> CloudEvent:
+    """``case.deadline_alert``: due soon, overdue (to the unit head) or escalated (to the
+    locality head), once per case, step, kind and deadline."""
+    data = {**_case_part(case), "at": now.isoformat(),
+            "alert": {"kind": alert.kind.value, "step": alert.step,
+                      "deadline": alert.deadline.isoformat(), "escalate_to": alert.escalate_to}}
+    return CloudEvent.new(type="vn.giaitrinh.case.deadline_alert.v1", source=SOURCE,
+                          subject=case.request_id, locality=case.locality_code, time=now, data=data)
+
+
+def audit_entry(case: Case, step: StepRecorded) -> AuditEntry:
+    actor = step.actor.as_dict() if step.actor else {"id": "system", "role": "system"}
+    return AuditEntry(at=step.at.astimezone(UTC).isoformat(), actor_id=actor["id"],
+                      actor_role=actor["role"], entity="case", entity_id=case.id,
+                      action=step.action,
+                      payload={"state": case.state.value, "version": case.version,
+                               "reason": step.reason, "details": step.details,
+                               "deadlines": {"accept_by": str(case.accept_by), "answer_by": str(case.answer_by)}})
 
 
 def case_step(case: Case, step: StepRecorded, traceid: str = "") -> CloudEvent:

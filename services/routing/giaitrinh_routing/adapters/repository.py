@@ -2,13 +2,23 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from giaitrinh_routing.adapters.orm import case_steps, cases, commitments, localities
+from giaitrinh_routing.adapters.orm import (
+    audit_head,
+    audit_log,
+    case_steps,
+    cases,
+    commitments,
+    deadline_alerts,
+    localities,
+)
+from giaitrinh_routing.domain.audit import GENESIS, AuditEntry, StoredEntry, chain_hash
 from giaitrinh_routing.domain.case import Case, CaseState, VersionConflict
+from giaitrinh_routing.domain.deadline_watch import DeadlineAlert
 from giaitrinh_routing.domain.model import Locality
 
 
@@ -55,6 +65,16 @@ class SqlCaseRepository:
                 due_on=promise.due_on, status="open", made_at=case.events[-1].at))
         self.seen.append(case)
 
+    def set_watch(self, case_id: str, watch_from) -> None:
+        """Move the watcher's next look (not a change of the case: no version, no step)."""
+        self.session.execute(sa.update(cases).where(cases.c.id == case_id).values(watch_from=watch_from))
+
+    def due_for_watch(self, today, limit: int) -> list[str]:
+        """Ids of the cases the watcher has something to say about today (by the index)."""
+        return list(self.session.execute(
+            sa.select(cases.c.id).where(cases.c.watch_from <= today)
+            .order_by(cases.c.watch_from).limit(limit)).scalars())
+
     def steps(self, case_id: str) -> list[dict]:
         rows = self.session.execute(sa.select(case_steps).where(case_steps.c.case_id == case_id)
                                     .order_by(case_steps.c.version)).mappings().all()
@@ -77,7 +97,7 @@ class SqlCaseRepository:
                     answer_by=case.answer_by, unit_code=case.unit_code,
                     official_id=case.official_id, extensions=case.extensions,
                     suspended_on=case.suspended_on, flagged=case.flagged,
-                    merged_into=case.merged_into, version=case.version)
+                    merged_into=case.merged_into, version=case.version, watch_from=case.watch_from)
 
     @staticmethod
     def _case(row) -> Case:
@@ -88,12 +108,88 @@ class SqlCaseRepository:
                     answer_by=row["answer_by"], unit_code=row["unit_code"],
                     official_id=row["official_id"], extensions=row["extensions"],
                     suspended_on=row["suspended_on"], flagged=bool(row["flagged"]),
-                    merged_into=row["merged_into"], version=row["version"])
+                    merged_into=row["merged_into"], version=row["version"],
+                    watch_from=row["watch_from"])
 
 
 def _aware(at: datetime) -> datetime:
     # SQLite hands timezone-aware columns back naive; they were written in UTC.
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+class SqlDeadlineAlerts:
+    """The alerts the watcher raised; the unique key makes a second raise fail its transaction."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def raised(self, case_id: str) -> set[tuple[str, str, date]]:
+        rows = self.session.execute(sa.select(deadline_alerts.c.step, deadline_alerts.c.kind,
+                                              deadline_alerts.c.deadline)
+                                    .where(deadline_alerts.c.case_id == case_id))
+        return {(r.step, r.kind, r.deadline) for r in rows}
+
+    def add(self, case_id: str, alert: DeadlineAlert, now: datetime) -> None:
+        """Record the alert; :class:`AlertAlreadyRaised` if another worker just did (the
+        transaction is then spoilt and must be rolled back)."""
+        try:
+            self.session.execute(sa.insert(deadline_alerts).values(
+                case_id=case_id, step=alert.step, kind=alert.kind.value, deadline=alert.deadline,
+                raised_at=now))
+            self.session.flush()
+        except sa.exc.IntegrityError as exc:
+            raise AlertAlreadyRaised(f"{alert.kind.value} of {case_id} was raised already") from exc
+
+
+class AlertAlreadyRaised(RuntimeError):
+    """Another worker raised this alert first."""
+
+
+class SqlAuditTrail:
+    """Appends entries to the hash chain in the caller's transaction. The head moves by
+    compare-and-set: of two transactions appending at once, the second finds the head moved
+    and fails (:class:`AuditHeadMoved`) rather than fork the chain; it is retried."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def append(self, entries: list[AuditEntry]) -> None:
+        if not entries:
+            return
+        head = self.session.execute(sa.select(audit_head).where(audit_head.c.name == "audit")).first()
+        seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
+        start = seq
+        for entry in entries:
+            seq += 1
+            digest = chain_hash(prev, seq, entry)
+            self.session.execute(sa.insert(audit_log).values(
+                seq=seq, at=entry.at, actor_id=entry.actor_id, actor_role=entry.actor_role,
+                entity=entry.entity, entity_id=entry.entity_id, action=entry.action,
+                payload=json.dumps(entry.payload, sort_keys=True, ensure_ascii=False),
+                prev_hash=prev, hash=digest))
+            prev = digest
+        if head is None:
+            self.session.execute(sa.insert(audit_head).values(name="audit", seq=seq, hash=prev))
+        else:
+            moved = self.session.execute(sa.update(audit_head).where(
+                audit_head.c.name == "audit", audit_head.c.seq == start).values(seq=seq, hash=prev))
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                raise AuditHeadMoved("another transaction appended to the audit log first")
+        self.session.flush()
+
+
+class AuditHeadMoved(RuntimeError):
+    """Two transactions appended to the audit log at once; this one must be retried."""
+
+
+def read_audit_log(session: Session) -> tuple[list[StoredEntry], tuple[int, str] | None]:
+    rows = session.execute(sa.select(audit_log).order_by(audit_log.c.seq)).all()
+    head = session.execute(sa.select(audit_head.c.seq, audit_head.c.hash)
+                           .where(audit_head.c.name == "audit")).first()
+    stored = [StoredEntry(r.seq, AuditEntry(r.at, r.actor_id, r.actor_role, r.entity, r.entity_id,
+                                            r.action, json.loads(r.payload)), r.prev_hash, r.hash)
+              for r in rows]
+    return stored, (head.seq, head.hash) if head is not None else None
 
 
 class SqlLocalityRegistry:

@@ -85,6 +85,16 @@ class WorkingDayCalendar:
                 skipped.append(SkippedDay(day, reason))
         return Count(start, day, tuple(skipped))
 
+    def working_days_before(self, end: date, n: int) -> date:
+        """The ``n``-th working day before ``end``: from that day on, ``end`` is at most ``n``
+        working days away."""
+        day, counted = end, 0
+        while counted < n:
+            day -= timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+        return day
+
     def add_days(self, start: date, n: int) -> Count:
         """``n`` calendar days after ``start``; a period ending on a day off ends on the next
         working day."""

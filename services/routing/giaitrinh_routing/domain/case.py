@@ -212,6 +212,7 @@ class Case:
     flagged: bool = False
     merged_into: str | None = None
     version: int = 0
+    watch_from: date | None = None  # when the deadline watcher looks at it next
     # dataclasses.field by its full name: the case has a ``field`` (lĩnh vực) of its own.
     events: list[StepRecorded] = dataclasses.field(default_factory=list, repr=False, compare=False)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_routing.adapters import events_out
+from giaitrinh_routing.domain.audit import AuditEntry
 from giaitrinh_routing.domain.calendar import WorkingDayCalendar, local_date
 from giaitrinh_routing.domain.case import (
     Action,
@@ -21,13 +22,21 @@ from giaitrinh_routing.domain.case import (
     Problem,
     VersionConflict,
 )
+from giaitrinh_routing.domain.deadline_watch import (
+    DEFAULT_POLICY,
+    WatchPolicy,
+    due_alerts,
+    first_watch,
+    next_watch,
+)
 from giaitrinh_routing.domain.model import Locality
 from giaitrinh_routing.domain.time_limits import RuleBook, TimeLimitSet
 from giaitrinh_routing.service_layer.unit_of_work import RoutingUnitOfWork
 
 
 def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetime,
-                         rules: RuleBook, calendar: WorkingDayCalendar) -> None:
+                         rules: RuleBook, calendar: WorkingDayCalendar,
+                         policy: WatchPolicy = DEFAULT_POLICY) -> None:
     """A request arrived: open its case (once, whatever the delivery count), timed by the rule
     set in force on the day it was received."""
     d = event.data
@@ -39,8 +48,14 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
                          tracking_code=d["tracking_code"], kind=d["kind"], field=d["field"],
                          locality_code=d["locality_code"], now=now, limits=limits,
                          calendar=calendar, received_at=received_at)
+    case.watch_from = first_watch(case, calendar, policy)
     uow.cases.add(case)
     uow.emit(events_out.CASES_TOPIC, events_out.case_registered(case, event))
+    uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="system", actor_role="system",
+                          entity="case", entity_id=case.id, action="register",
+                          payload={"request_id": case.request_id, "locality_code": case.locality_code,
+                                   "accept_by": str(case.accept_by),
+                                   "time_limits_id": case.time_limits_id}))
 
 
 class CaseNotFound(LookupError):
@@ -117,7 +132,8 @@ STEPS: dict[Action, Step] = {
 
 
 def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
-                calendar: WorkingDayCalendar, now: datetime) -> Case:
+                calendar: WorkingDayCalendar, now: datetime,
+                policy: WatchPolicy = DEFAULT_POLICY) -> Case:
     """Load the case, take the action through the aggregate, save it with its version check
     (the caller commits, which also turns the step into its contract event)."""
     try:
@@ -142,8 +158,32 @@ def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
         if exc.hidden:
             raise CaseNotFound(cmd.case_id) from None
         raise
+    case.watch_from = first_watch(case, calendar, policy)  # deadlines may have moved
     uow.cases.save(case, read_version, promises or ())
     return case
+
+
+def watch_case(case_id: str, uow: RoutingUnitOfWork, now: datetime,
+               calendar: WorkingDayCalendar, policy: WatchPolicy) -> int:
+    """Raise the deadline alerts due today for one case (each once: the unique key of a raised
+    alert makes a second worker's transaction fail), and set when to look again."""
+    case = uow.cases.get(case_id)
+    if case is None:
+        return 0
+    today = local_date(now)
+    raised = uow.alerts.raised(case.id)
+    alerts = due_alerts(case, today, calendar, policy, raised)
+    for alert in alerts:
+        uow.alerts.add(case.id, alert, now)
+        uow.emit(events_out.CASES_TOPIC, events_out.deadline_alert(case, alert, now))
+        uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="system",
+                              actor_role="system", entity="case", entity_id=case.id,
+                              action=f"alert-{alert.kind.value}",
+                              payload={"step": alert.step, "deadline": alert.deadline.isoformat(),
+                                       "escalate_to": alert.escalate_to}))
+    uow.cases.set_watch(case.id, next_watch(case, today, calendar, policy,
+                                            raised | {a.key for a in alerts}))
+    return len(alerts)
 
 
 def seed_localities(uow: RoutingUnitOfWork, localities: Iterable[Locality],

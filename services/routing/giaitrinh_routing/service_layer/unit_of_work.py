@@ -2,26 +2,45 @@ from __future__ import annotations
 
 from giaitrinh_common.storage import SqlUnitOfWork
 from giaitrinh_routing.adapters import events_out
-from giaitrinh_routing.adapters.repository import SqlCaseRepository, SqlLocalityRegistry
+from giaitrinh_routing.adapters.repository import (
+    SqlAuditTrail,
+    SqlCaseRepository,
+    SqlDeadlineAlerts,
+    SqlLocalityRegistry,
+)
+from giaitrinh_routing.domain.audit import AuditEntry
 
 
 class RoutingUnitOfWork(SqlUnitOfWork):
     """Routing's transaction. On commit, the steps recorded by every case it saved become
-    contract events on ``giaitrinh.cases.v1`` — the one place domain events turn into them."""
+    contract events on ``giaitrinh.cases.v1`` and entries of the audit log — the one place
+    domain events turn into them — together with everything else the transaction wrote."""
 
     cases: SqlCaseRepository
     localities: SqlLocalityRegistry
+    alerts: SqlDeadlineAlerts
 
     def __enter__(self):
         super().__enter__()
         self.cases = SqlCaseRepository(self.session)
         self.localities = SqlLocalityRegistry(self.session)
+        self.alerts = SqlDeadlineAlerts(self.session)
+        self._audit: list[AuditEntry] = []
         return self
 
+    def record(self, entry: AuditEntry) -> None:
+        """Queue an audit entry for a change that is not a case step (registry, alerts, …)."""
+        self._audit.append(entry)
+
     def commit(self) -> None:
+        entries = list(self._audit)
         for case in self.cases.seen:
             for step in case.events:
                 self.emit(events_out.CASES_TOPIC, events_out.case_step(case, step))
+                entries.append(events_out.audit_entry(case, step))
             case.events.clear()
         self.cases.seen.clear()
+        assert self.session is not None
+        SqlAuditTrail(self.session).append(entries)
+        self._audit = []
         super().commit()
