@@ -18,9 +18,11 @@ from http_load import bench_http  # noqa: E402
 from measure import Measurement, markdown_table, results_table  # noqa: E402
 from parts import Parts, machine_facts  # noqa: E402
 from pipeline import bench_consume, bench_relay  # noqa: E402
+from routing import bench_actions, bench_watcher  # noqa: E402
 
-BENCHMARKS = ("relay", "consume", "http")
-SIZES = {"events": (20000, 2000), "requests": (3000, 300)}  # (full, --quick)
+BENCHMARKS = ("relay", "consume", "http", "watcher", "actions")
+SIZES = {"events": (20000, 2000), "requests": (3000, 300), "cases": (1_000_000, 20_000),
+         "due": (2000, 200), "actions": (2000, 200)}  # (full, --quick)
 RESULTS_DIR = ROOT / "bench" / "results"
 
 
@@ -57,12 +59,19 @@ def heading(name: str, text: str) -> None:
               help="Events for relay and consume [default: 20000, --quick 2000].")
 @click.option("--requests", type=click.IntRange(min=1), default=None,
               help="HTTP requests for http [default: 3000, --quick 300].")
+@click.option("--cases", type=click.IntRange(min=1), default=None,
+              help="Open cases for watcher [default: 1000000, --quick 20000].")
+@click.option("--due", type=click.IntRange(min=1), default=None,
+              help="Of them, cases overdue on the day of the sweep [default: 2000, --quick 200].")
+@click.option("--actions", "n_actions", type=click.IntRange(min=1), default=None,
+              help="Cases extended one by one for actions [default: 2000, --quick 200].")
 @click.option("--client-threads", type=click.IntRange(min=1), default=8, show_default=True,
               help="Client threads sending the HTTP requests.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON results file [default: bench/results/<UTC date>.json, with a "
                    "-<name> and/or -quick suffix for --only and --quick runs].")
 def main(quick: bool, only: str | None, events: int | None, requests: int | None,
+         cases: int | None, due: int | None, n_actions: int | None,
          client_threads: int, output: Path | None) -> None:
     """Measure Giải Trình's throughput, latency and memory on real parts started here.
 
@@ -80,6 +89,11 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
              "registered" on GET /api/v1/requests/<tracking_code> (through Kafka and routing).
     memory   during http: VmRSS and PSS of every process (each summed over its process
              group) and of the Kafka JVM, idle after start and after the load.
+    watcher  routing's deadline watcher on PostgreSQL: N open cases, D of them overdue
+             today; the time to find the due ones (the watch-date index) and the whole
+             sweep (alerts raised, each with its event and audit row).
+    actions  officials' actions through RoutingRuntime.act (load, check, save with the
+             version, step log, audit chain, outbox): actions/s on SQLite and PostgreSQL.
 
     Each benchmark starts its own Kafka broker (KRaft, free ports, temp dir); PostgreSQL is a
     throwaway cluster (fsync off) and SQLite files live in a temp dir. Everything is removed
@@ -90,6 +104,8 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
     selected = ("http" if only == "memory" else only,) if only else BENCHMARKS
     n_events = events or default_size("events", quick)
     n_requests = requests or default_size("requests", quick)
+    n_cases, n_due = cases or default_size("cases", quick), due or default_size("due", quick)
+    n_actions = n_actions or default_size("actions", quick)
     output = output or default_output(quick, only)
 
     started = time.monotonic()
@@ -109,6 +125,12 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
             heading("http + memory", f"{n_requests} requests from {client_threads} threads")
             http_measurements, memory = bench_http(parts, n_requests, client_threads)
             measurements += http_measurements
+        if "watcher" in selected:
+            heading("watcher", f"{n_cases:,} open cases, {n_due:,} overdue today (PostgreSQL)")
+            measurements += bench_watcher(parts, n_cases, n_due)
+        if "actions" in selected:
+            heading("actions", f"{n_actions:,} cases extended one by one")
+            measurements += bench_actions(parts, n_actions)
     duration = time.monotonic() - started
 
     click.echo("\n" + results_table(measurements))
@@ -118,7 +140,8 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
     write_results(output, {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
-        "sizes": {"events": n_events, "requests": n_requests, "client_threads": client_threads},
+        "sizes": {"events": n_events, "requests": n_requests, "client_threads": client_threads,
+                  "cases": n_cases, "due": n_due, "actions": n_actions},
         "machine": facts,
         "duration_seconds": round(duration, 1),
         "results": [asdict(m) for m in measurements],

@@ -39,21 +39,29 @@ class RoutingRuntime(ServiceRuntime):
         return (PeriodicJob("deadline-watcher", self.settings.watch_every_seconds, self.watch),)
 
     def watch(self, limit: int = 500) -> int:
-        """One sweep of the deadline watcher: every case with an alert due today, each in its
-        own transaction; return how many alerts were raised. A case another worker is sweeping
-        at the same moment is left to it (its alert's unique key, or the audit head, moved)."""
+        """One sweep of the deadline watcher over up to ``limit`` cases with an alert due
+        today, in one transaction; return how many alerts were raised. If another worker is
+        sweeping the same cases (an alert's unique key, or the audit head, moved), each case
+        is tried alone and those the other worker did are left to it."""
         now = self.now()
         with self.unit_of_work() as uow:
             due = uow.cases.due_for_watch(local_date(now), limit)
-        raised = 0
-        for case_id in due:
-            try:
-                with self.unit_of_work() as uow:
-                    raised += handlers.watch_case(case_id, uow, now, self.calendar, self.watch_policy)
-                    uow.commit()
-            except (AlertAlreadyRaised, AuditHeadMoved):
-                log.info("deadline watcher: case %s was swept by another worker", case_id)
-        return raised
+        try:
+            return self._watch(due, now)
+        except (AlertAlreadyRaised, AuditHeadMoved):
+            raised = 0
+            for case_id in due:
+                try:
+                    raised += self._watch([case_id], now)
+                except (AlertAlreadyRaised, AuditHeadMoved):
+                    log.info("deadline watcher: case %s was swept by another worker", case_id)
+            return raised
+
+    def _watch(self, case_ids: list[str], now) -> int:
+        with self.unit_of_work() as uow:
+            raised = handlers.watch_cases(case_ids, uow, now, self.calendar, self.watch_policy)
+            uow.commit()
+            return raised
 
     def act(self, cmd: handlers.ActOnCase) -> Case:
         """Take an official's (or the requester's) action on a case, in one transaction."""

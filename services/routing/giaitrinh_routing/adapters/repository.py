@@ -65,9 +65,17 @@ class SqlCaseRepository:
                 due_on=promise.due_on, status="open", made_at=case.events[-1].at))
         self.seen.append(case)
 
-    def set_watch(self, case_id: str, watch_from) -> None:
+    def get_many(self, case_ids: list[str]) -> list[Case]:
+        rows = self.session.execute(sa.select(cases).where(cases.c.id.in_(case_ids))).mappings().all()
+        return [self._case(r) for r in rows]
+
+    def set_watches(self, watches: list[tuple[str, date | None]]) -> None:
         """Move the watcher's next look (not a change of the case: no version, no step)."""
-        self.session.execute(sa.update(cases).where(cases.c.id == case_id).values(watch_from=watch_from))
+        if watches:
+            self.session.execute(
+                sa.update(cases).where(cases.c.id == sa.bindparam("case_id"))
+                .values(watch_from=sa.bindparam("watch")),
+                [{"case_id": case_id, "watch": watch} for case_id, watch in watches])
 
     def due_for_watch(self, today, limit: int) -> list[str]:
         """Ids of the cases the watcher has something to say about today (by the index)."""
@@ -123,22 +131,28 @@ class SqlDeadlineAlerts:
     def __init__(self, session: Session):
         self.session = session
 
-    def raised(self, case_id: str) -> set[tuple[str, str, date]]:
-        rows = self.session.execute(sa.select(deadline_alerts.c.step, deadline_alerts.c.kind,
-                                              deadline_alerts.c.deadline)
-                                    .where(deadline_alerts.c.case_id == case_id))
-        return {(r.step, r.kind, r.deadline) for r in rows}
+    def raised(self, case_ids: list[str]) -> dict[str, set[tuple[str, str, date]]]:
+        """The alerts already raised, per case."""
+        out: dict[str, set[tuple[str, str, date]]] = {case_id: set() for case_id in case_ids}
+        rows = self.session.execute(sa.select(deadline_alerts.c.case_id, deadline_alerts.c.step,
+                                              deadline_alerts.c.kind, deadline_alerts.c.deadline)
+                                    .where(deadline_alerts.c.case_id.in_(case_ids)))
+        for r in rows:
+            out[r.case_id].add((r.step, r.kind, r.deadline))
+        return out
 
-    def add(self, case_id: str, alert: DeadlineAlert, now: datetime) -> None:
-        """Record the alert; :class:`AlertAlreadyRaised` if another worker just did (the
-        transaction is then spoilt and must be rolled back)."""
+    def add(self, raised: list[tuple[str, DeadlineAlert]], now: datetime) -> None:
+        """Record the alerts; :class:`AlertAlreadyRaised` if another worker just raised one of
+        them (the transaction is then spoilt and must be rolled back)."""
+        if not raised:
+            return
         try:
-            self.session.execute(sa.insert(deadline_alerts).values(
-                case_id=case_id, step=alert.step, kind=alert.kind.value, deadline=alert.deadline,
-                raised_at=now))
+            self.session.execute(sa.insert(deadline_alerts), [
+                {"case_id": case_id, "step": a.step, "kind": a.kind.value, "deadline": a.deadline,
+                 "raised_at": now} for case_id, a in raised])
             self.session.flush()
         except sa.exc.IntegrityError as exc:
-            raise AlertAlreadyRaised(f"{alert.kind.value} of {case_id} was raised already") from exc
+            raise AlertAlreadyRaised("an alert was raised already by another worker") from exc
 
 
 class AlertAlreadyRaised(RuntimeError):
@@ -158,16 +172,17 @@ class SqlAuditTrail:
             return
         head = self.session.execute(sa.select(audit_head).where(audit_head.c.name == "audit")).first()
         seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
-        start = seq
+        start, rows = seq, []
         for entry in entries:
             seq += 1
             digest = chain_hash(prev, seq, entry)
-            self.session.execute(sa.insert(audit_log).values(
-                seq=seq, at=entry.at, actor_id=entry.actor_id, actor_role=entry.actor_role,
-                entity=entry.entity, entity_id=entry.entity_id, action=entry.action,
-                payload=json.dumps(entry.payload, sort_keys=True, ensure_ascii=False),
-                prev_hash=prev, hash=digest))
+            rows.append({"seq": seq, "at": entry.at, "actor_id": entry.actor_id,
+                         "actor_role": entry.actor_role, "entity": entry.entity,
+                         "entity_id": entry.entity_id, "action": entry.action,
+                         "payload": json.dumps(entry.payload, sort_keys=True, ensure_ascii=False),
+                         "prev_hash": prev, "hash": digest})
             prev = digest
+        self.session.execute(sa.insert(audit_log), rows)
         if head is None:
             self.session.execute(sa.insert(audit_head).values(name="audit", seq=seq, hash=prev))
         else:

@@ -24,6 +24,7 @@ from giaitrinh_routing.domain.case import (
 )
 from giaitrinh_routing.domain.deadline_watch import (
     DEFAULT_POLICY,
+    DeadlineAlert,
     WatchPolicy,
     due_alerts,
     first_watch,
@@ -163,27 +164,32 @@ def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
     return case
 
 
-def watch_case(case_id: str, uow: RoutingUnitOfWork, now: datetime,
-               calendar: WorkingDayCalendar, policy: WatchPolicy) -> int:
-    """Raise the deadline alerts due today for one case (each once: the unique key of a raised
-    alert makes a second worker's transaction fail), and set when to look again."""
-    case = uow.cases.get(case_id)
-    if case is None:
-        return 0
+def watch_cases(case_ids: list[str], uow: RoutingUnitOfWork, now: datetime,
+                calendar: WorkingDayCalendar, policy: WatchPolicy) -> int:
+    """Raise the deadline alerts due today for these cases (each once: the unique key of a
+    raised alert makes a second worker's transaction fail), and set when to look again.
+    Set-based — a few statements for the whole batch — so a sweep keeps up with a province."""
     today = local_date(now)
-    raised = uow.alerts.raised(case.id)
-    alerts = due_alerts(case, today, calendar, policy, raised)
-    for alert in alerts:
-        uow.alerts.add(case.id, alert, now)
-        uow.emit(events_out.CASES_TOPIC, events_out.deadline_alert(case, alert, now))
-        uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="system",
-                              actor_role="system", entity="case", entity_id=case.id,
-                              action=f"alert-{alert.kind.value}",
-                              payload={"step": alert.step, "deadline": alert.deadline.isoformat(),
-                                       "escalate_to": alert.escalate_to}))
-    uow.cases.set_watch(case.id, next_watch(case, today, calendar, policy,
-                                            raised | {a.key for a in alerts}))
-    return len(alerts)
+    cases = uow.cases.get_many(case_ids)
+    raised = uow.alerts.raised([c.id for c in cases])
+    new: list[tuple[str, DeadlineAlert]] = []
+    watches = []
+    for case in cases:
+        alerts = due_alerts(case, today, calendar, policy, raised[case.id])
+        for alert in alerts:
+            new.append((case.id, alert))
+            uow.emit(events_out.CASES_TOPIC, events_out.deadline_alert(case, alert, now))
+            uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="system",
+                                  actor_role="system", entity="case", entity_id=case.id,
+                                  action=f"alert-{alert.kind.value}",
+                                  payload={"step": alert.step,
+                                           "deadline": alert.deadline.isoformat(),
+                                           "escalate_to": alert.escalate_to}))
+        watches.append((case.id, next_watch(case, today, calendar, policy,
+                                            raised[case.id] | {a.key for a in alerts})))
+    uow.alerts.add(new, now)
+    uow.cases.set_watches(watches)
+    return len(new)
 
 
 def seed_localities(uow: RoutingUnitOfWork, localities: Iterable[Locality],
