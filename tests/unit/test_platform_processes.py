@@ -36,8 +36,8 @@ def test_a_web_port_set_in_the_environment_is_where_gunicorn_binds(tmp_path):
     assert option(p.web_argv("notify"), "--bind") == "127.0.0.1:18004"
     assert option(p.web_argv("routing"), "--bind") == "127.0.0.1:8002"
     assert p.web_url("intake") == "http://127.0.0.1:18001"
-    # the portal's links point at where intake really is
-    assert p.service_env("intake")["INTAKE_PUBLIC_BASE_URL"] == "http://127.0.0.1:18001"
+    # the gateway sends intake's share of the one address there
+    assert p.gateway.upstreams["intake"] == "127.0.0.1:18001"
 
 
 def test_ports_given_by_the_caller_win_over_the_environment(tmp_path):

@@ -34,6 +34,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from giaitrinh_common import tracking_codes
 from giaitrinh_common.metrics import PlatformMetrics
@@ -50,12 +51,16 @@ STANDARD_MESSAGES: dict[int, tuple[str, str, str]] = {
           "Send the body as JSON (Content-Type: application/json)."),
     417: ("expectation_failed", "Máy chủ không đáp ứng được tiêu đề Expect của yêu cầu.",
           "The server cannot meet the request's Expect header."),
+    429: ("too_many_requests", "Gửi quá nhiều yêu cầu trong thời gian ngắn; vui lòng thử lại sau (xem Retry-After).",
+          "Too many requests in a short time; please try again later (see Retry-After)."),
     431: ("headers_too_large", "Phần tiêu đề (header) của yêu cầu quá lớn hoặc quá nhiều.",
           "The request's headers are too large or too many."),
     500: ("internal_error", "Lỗi hệ thống; yêu cầu chưa được xử lý, vui lòng thử lại.",
           "Internal error; the request was not processed, please try again."),
     501: ("not_implemented", "Máy chủ không hỗ trợ cách gửi yêu cầu này.",
           "The server does not support this way of sending a request."),
+    503: ("service_unavailable", "Dịch vụ tạm thời không trả lời; vui lòng thử lại sau ít phút.",
+          "The service is not answering for now; please try again in a few minutes."),
 }
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # 1 MiB: a long request with its text is a few tens of KiB
@@ -353,6 +358,13 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
     metrics on every request, and bilingual JSON errors."""
     service_metrics = metrics.for_service(service)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes  # werkzeug answers 413 past it
+    # Behind the gateway (deploy/nginx/giaitrinh.conf.template), one proxy hop says who the
+    # client is, the scheme and host it used, and the prefix the gateway took off the path
+    # (X-Forwarded-Prefix: /intake), so url_for builds addresses that work through the gateway.
+    # The gateway replaces whatever a caller sent in these headers. Reached on its own port, the
+    # process believes a caller's own: they change only the addresses in that caller's answers
+    # and the client address in the access log.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz():

@@ -74,14 +74,25 @@ def main() -> None:
               help="Seconds to wait for every service to answer /readyz.")
 def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: int,
        controller_port: int, ready_timeout: int) -> None:
-    """Run the platform here: Kafka, topics, migrations, localities, the four services.
+    """Run the platform here: Kafka, topics, migrations, localities, the four services, and
+    the gateway: one address for all of them, printed first.
+
+    The gateway is nginx (Debian's package; `make run` installs it) on GIAITRINH_GATEWAY_PORT
+    (8000), configured from deploy/nginx/giaitrinh.conf.template: / and /open311/ go to intake,
+    /console/ to routing, /dashboard/ and /reports/ to scoring, /<svc>/... to that service (its
+    JSON API at /<svc>/api/v1/...), /static/ to the shared files; no /metrics. It limits POSTs
+    per client address (GIAITRINH_GATEWAY_POST_RATE a minute, 60, plus a burst of
+    GIAITRINH_GATEWAY_POST_BURST, 20) and sends HSTS only when GIAITRINH_GATEWAY_HSTS_MAX_AGE
+    is over 0 (set it when the site is served over TLS). Its configuration and logs are in
+    DATA_DIR/gateway and DATA_DIR/logs.
 
     Each service's database is a SQLite file in DATA_DIR unless <SVC>_DATABASE_URL is set
     (e.g. INTAKE_DATABASE_URL=postgresql+psycopg://user@host/intake). Ports: <SVC>_WEB_PORT
     (8001-8004) for the web processes, <SVC>_METRICS_PORT (9101-9104) for the workers'
     metrics. Each web process's gunicorn control socket is DATA_DIR/run/<svc>-web.ctl.
 
-    Supervision: a process that exits (the local Kafka broker, a web process, a worker) is
+    Supervision: a process that exits (the local Kafka broker, a web process, a worker, the
+    gateway) is
     logged with its exit code and log file and started again after 1 s, then 2, 4, ... up
     to 30 s while it keeps exiting (back to 1 s once it has run for 60 s). After 5 restarts
     of one process within 5 minutes, its next exit stops the whole platform (exit code 1):
@@ -90,10 +101,16 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
     Ctrl-C stops it all; so does `giaitrinh down` from another terminal. A second `up`
     reuses the data.
     """
+    from giaitrinh_platform.gateway import GatewayError, GatewaySettings, find_nginx
     from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars
     from giaitrinh_platform.supervisor import BrokerProcess, GaveUp, Platform, Supervisor
 
     data_dir = data_dir.resolve()
+    try:  # before anything starts: a missing nginx or a bad setting should not cost a Kafka start
+        find_nginx()
+        GatewaySettings.from_env(os.environ)
+    except (GatewayError, SettingError) as exc:
+        raise click.ClickException(str(exc)) from exc
     if (factor := _replication_factor()) > 1 and not kafka_bootstrap:
         raise click.ClickException(
             f"GIAITRINH_REPLICATION_FACTOR={factor} needs a cluster of {factor} brokers; the broker "
@@ -114,10 +131,10 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
     signal.signal(signal.SIGINT, _stop)
     broker = None
     platform = None
-    gave_up: GaveUp | None = None
+    gave_up: GaveUp | GatewayError | None = None
     supervisor = Supervisor()
     _echo_supervisor_log()
-    total = 6
+    total = 7
     try:
         if kafka_bootstrap:
             _step(1, total, f"Kafka: using {kafka_bootstrap}")
@@ -149,7 +166,13 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
         _step(6, total, "services (gunicorn web + worker each)")
         platform.start_services()
         platform.wait_ready(timeout=ready_timeout)
+        _step(7, total, f"gateway (nginx) on {platform.gateway.url}/")
+        platform.start_gateway()
+        platform.wait_gateway()
         click.echo(click.style("\nGiải Trình is running / đang chạy:", fg="green", bold=True))
+        click.echo(click.style(f"  {platform.gateway.url}/", bold=True)
+                   + "   one address / một địa chỉ: portal /, console /console/, APIs /<svc>/api/v1/")
+        click.echo("  each process on its own port (ops, debugging):")
         for name in SERVICES:
             click.echo(f"  {name:<8} {platform.web_url(name)}   worker metrics "
                        f"http://127.0.0.1:{platform.metrics_ports[name]}/metrics")
@@ -165,7 +188,7 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
             supervisor.check()
     except KeyboardInterrupt:
         click.echo("\nstopping / đang dừng ...")
-    except GaveUp as exc:
+    except (GaveUp, GatewayError) as exc:
         gave_up = exc
         click.echo(click.style("\nstopping the platform / đang dừng ...", fg="red"), err=True)
     finally:

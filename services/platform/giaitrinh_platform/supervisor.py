@@ -2,8 +2,9 @@
 
 Order: Kafka broker (real, KRaft, from Maven's jars) → topics → each service's migrations
 (a release step) → the locality seed → per service a gunicorn web process and a worker
-process → wait until every web process answers ``/readyz``. Then :class:`Supervisor` watches
-every child, the broker included: it reaps one that exits, logs its exit code and log file,
+process → wait until every web process answers ``/readyz`` → the gateway (nginx, one address
+in front of the web processes; :mod:`giaitrinh_platform.gateway`). Then :class:`Supervisor`
+watches every child, the broker and the gateway included: it reaps one that exits, logs its exit code and log file,
 and starts it again after an exponential back-off (:class:`RestartPolicy`); a child that keeps
 dying is given up on, and the platform stops rather than run without it. Ctrl-C or
 ``giaitrinh down`` (SIGTERM to the supervisor) stops the children, then the broker. A second
@@ -28,6 +29,7 @@ from typing import Protocol
 
 from giaitrinh_common import migrations, topics
 from giaitrinh_common.settings import replication_factor_in
+from giaitrinh_platform.gateway import GatewaySettings, LocalGateway
 from giaitrinh_platform.kafka_broker import LocalKafkaBroker
 from giaitrinh_platform.services import SERVICES
 
@@ -266,12 +268,27 @@ class ChildProcess:
 
 
 @dataclass
+class GatewayProcess(ChildProcess):
+    """nginx as a supervised child. Its workers share its process group; if the master was
+    killed outright they live on holding the port, so a new start ends that group first."""
+
+    def start(self) -> None:
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        super().start()
+
+
+@dataclass
 class Platform:
-    """The four services' processes against one Kafka bootstrap address.
+    """The four services' processes against one Kafka bootstrap address, and the gateway.
 
     Ports not given here come from ``base_env``, the environment the services will see:
     ``<SVC>_WEB_PORT`` (read by :meth:`ServiceSpec.web_port_in`) and ``<SVC>_METRICS_PORT``
-    (read by the service's own settings), else their defaults (8001..8004, 9101..9104)."""
+    (read by the service's own settings), else their defaults (8001..8004, 9101..9104); the
+    gateway's settings (``GIAITRINH_GATEWAY_PORT``, 8000, and the others of
+    :class:`GatewaySettings`) too."""
 
     data_dir: Path
     kafka_bootstrap: str
@@ -287,6 +304,8 @@ class Platform:
                           } | self.web_ports
         self.metrics_ports = {name: spec.settings(self.base_env).metrics_port
                               for name, spec in SERVICES.items()} | self.metrics_ports
+        self.gateway = LocalGateway(GatewaySettings.from_env(self.base_env), self.data_dir,
+                                    {name: f"127.0.0.1:{port}" for name, port in self.web_ports.items()})
 
     def service_env(self, service: str) -> dict[str, str]:
         """The environment of a service's processes: its own database URL (the caller's
@@ -298,7 +317,7 @@ class Platform:
         env["GIAITRINH_KAFKA_BOOTSTRAP"] = self.kafka_bootstrap
         env.setdefault(f"{prefix}_DATABASE_URL", f"sqlite:///{self.data_dir / service}.db")
         env[f"{prefix}_METRICS_PORT"] = str(self.metrics_ports[service])
-        env.setdefault("INTAKE_PUBLIC_BASE_URL", f"http://127.0.0.1:{self.web_ports['intake']}")
+        env.setdefault("INTAKE_PUBLIC_BASE_URL", self.gateway.url)  # citizens come in at the gateway
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
@@ -357,6 +376,33 @@ class Platform:
             for child in (self.web_process(name), self.worker_process(name)):
                 child.start()
                 self.children.append(child)
+
+    def start_gateway(self) -> None:
+        """Render the gateway's configuration, have ``nginx -t`` check it (a refusal raises
+        :class:`~giaitrinh_platform.gateway.GatewayError` with nginx's words), and start it."""
+        self.gateway.write_config()
+        self.gateway.check()
+        child = GatewayProcess("gateway", self.gateway.argv(), dict(self.base_env), self.gateway.log_path)
+        child.start()
+        self.children.append(child)
+
+    def gateway_ready(self) -> bool:
+        """The gateway answers its own ``/gateway/healthz``."""
+        try:
+            with urllib.request.urlopen(self.gateway.url + "/gateway/healthz", timeout=5) as resp:
+                return resp.status == 200
+        except OSError:
+            return False
+
+    def wait_gateway(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.gateway_ready():
+            [child] = [c for c in self.children if c.name == "gateway"]
+            if not child.alive():
+                raise RuntimeError(f"the gateway (nginx) exited during start: see {child.log_path}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the gateway did not answer on {self.gateway.url} within {timeout:.0f}s")
+            time.sleep(0.2)
 
     def web_url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.web_ports[service]}"
