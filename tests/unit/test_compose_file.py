@@ -356,6 +356,65 @@ def test_web_ports_are_published_on_8001_to_8004_with_prometheus_and_grafana_bes
     assert "3000:3000" in services["grafana"]["ports"]
 
 
+# --- compose: the gateway ------------------------------------------------------------------
+
+GATEWAY_TEMPLATE = ROOT / "deploy" / "nginx" / "giaitrinh.conf.template"
+
+
+def test_the_gateway_is_nginx_rendering_the_one_gateway_file_in_place_of_the_default_site(services):
+    gateway = services["gateway"]
+    assert gateway["image"].split(":")[0] == "nginx"
+    mounts = dict(bind_mounts(gateway))
+    # The image renders /etc/nginx/templates/X.template into /etc/nginx/conf.d/X: default.conf
+    # replaces the image's own site (which would listen on 80 beside ours).
+    assert mounts["./deploy/nginx/giaitrinh.conf.template"] == "/etc/nginx/templates/default.conf.template"
+    assert [v for v in gateway["volumes"] if "giaitrinh.conf.template" in v][0].endswith(":ro")
+    # Its envsubst step touches only the template's own names, never nginx's $variables.
+    assert environment_of(gateway)["NGINX_ENVSUBST_FILTER"] == "^GATEWAY_"
+
+
+def test_the_gateway_is_given_every_name_its_template_uses_and_no_other(services):
+    used = set(re.findall(r"\$\{?(GATEWAY_[A-Z0-9_]+)", GATEWAY_TEMPLATE.read_text(encoding="utf-8")))
+    given = {key for key in environment_of(services["gateway"]) if key.startswith("GATEWAY_")}
+    assert used == given
+
+
+def test_the_gateway_sends_each_service_to_its_web_process_on_the_port_gunicorn_binds(services):
+    env = environment_of(services["gateway"])
+    for svc in SERVICES:
+        host, port = env[f"GATEWAY_{svc.upper()}"].split(":")
+        assert host == f"{svc}-web" and int(port) in listening_ports(services[host])
+        assert services["gateway"]["depends_on"][host]["condition"] == "service_healthy"
+
+
+def test_the_gateway_is_the_address_published_on_8000_and_the_one_citizens_are_given(services):
+    env = environment_of(services["gateway"])
+    assert f"${{GIAITRINH_GATEWAY_PORT:-8000}}:{env['GATEWAY_LISTEN']}" in services["gateway"]["ports"]
+    public = interpolate_defaults(environment_of(services["intake-web"])["INTAKE_PUBLIC_BASE_URL"])
+    assert urlsplit(public).port == 8000
+
+
+def test_the_gateway_serves_the_repositorys_static_folder_where_its_template_is_told(services):
+    env = environment_of(services["gateway"])
+    mounts = dict(bind_mounts(services["gateway"]))
+    assert mounts["./services/common/giaitrinh_common/static"] == env["GATEWAY_STATIC_ROOT"]
+
+
+def test_the_gateway_tells_a_refused_client_when_its_next_post_is_allowed(services):
+    env = environment_of(services["gateway"])
+    assert int(env["GATEWAY_RETRY_AFTER"]) == -(-60 // int(env["GATEWAY_POST_RATE"]))
+
+
+def test_the_gateway_sends_hsts_only_when_asked_for_it(services):
+    assert interpolate_defaults(environment_of(services["gateway"])["GATEWAY_HSTS_MAX_AGE"]) == "0"
+
+
+def test_the_gateway_health_check_asks_the_gateways_own_address(services):
+    check = " ".join(services["gateway"]["healthcheck"]["test"])
+    assert f"127.0.0.1:{environment_of(services['gateway'])['GATEWAY_LISTEN']}/gateway/healthz" in check
+    assert "location = /gateway/healthz" in GATEWAY_TEMPLATE.read_text(encoding="utf-8")
+
+
 # --- compose: environment and databases ------------------------------------------------
 
 def test_each_web_and_worker_gets_the_broker_and_its_own_database(services):
