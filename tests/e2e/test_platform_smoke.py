@@ -1,19 +1,16 @@
 """The platform as `giaitrinh up` runs it — gunicorn web and worker processes for the four
-services — on a real Kafka broker and real PostgreSQL, exercised over HTTP and the broker."""
+services behind the gateway — on a real Kafka broker and real PostgreSQL, exercised over HTTP
+and the broker (the ``platform`` fixture is in tests/e2e/conftest.py)."""
 import json
-import os
 import signal
 import urllib.parse
 import urllib.request
 
-import pytest
-
 from giaitrinh_common import topics
 from giaitrinh_common.kafka_bus import KafkaBus
 from giaitrinh_intake.domain.tracking import new_tracking_code
-from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars, free_port
+from giaitrinh_platform.kafka_broker import free_port
 from giaitrinh_platform.services import SERVICES
-from giaitrinh_platform.supervisor import Platform
 from giaitrinh_scoring.domain.indicators import period_of
 from tests.support import factories
 from tests.support.fixtures import PROJECT_ROOT
@@ -35,35 +32,6 @@ def post(url, payload):
         return resp.status, json.loads(resp.read())
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory, postgres_server):
-    # Its own broker: the consumer groups start from a clean slate, as on a fresh machine.
-    data_dir = tmp_path_factory.mktemp("platform")
-    broker = LocalKafkaBroker(lib_dir=ensure_kafka_jars(PROJECT_ROOT), data_dir=data_dir / "kafka",
-                              port=free_port(), controller_port=free_port())
-    broker.start()
-    broker.wait_ready()
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
-    for name, spec in SERVICES.items():
-        env[f"{spec.env_prefix}_DATABASE_URL"] = postgres_server.create_database(f"e2e_{name}")
-    platform = Platform(data_dir=data_dir, kafka_bootstrap=broker.bootstrap_servers, base_env=env,
-                        web_ports={s: free_port() for s in SERVICES},
-                        metrics_ports={s: free_port() for s in SERVICES}, web_threads=2)
-    platform.create_topics()
-    platform.migrate()
-    added, total = platform.seed()
-    assert (added, total) == (78, 78)
-    platform.start_services()
-    try:
-        platform.wait_ready(timeout=120)
-        yield platform
-    finally:
-        platform.stop_services()
-        broker.stop()
-        for name in SERVICES:
-            postgres_server.drop_database(f"e2e_{name}")
-
-
 def worker_metric(platform, service, line_start):
     text = get(f"http://127.0.0.1:{platform.metrics_ports[service]}/metrics")
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(line_start))
@@ -76,23 +44,29 @@ def test_every_service_is_ready_with_its_database_and_the_broker(platform):
         assert body["checks"] == {"database": "ok"} and body["detail"] == {"broker": "ok"}
 
 
-def test_a_request_submitted_over_http_is_seen_by_routing_scoring_and_notify(platform):
-    intake = platform.web_url("intake")
-    status, receipt = post(f"{intake}/api/v1/requests", {
+def test_a_request_submitted_at_the_gateway_is_seen_by_routing_scoring_and_notify(platform):
+    # Every call goes through the one address, each service under its prefix.
+    gateway = platform.gateway.url
+    request = urllib.request.Request(f"{gateway}/intake/api/v1/requests", method="POST", data=json.dumps({
         "kind": "feedback", "field": "construction", "locality_code": LOCALITY,
         "title": "Công trình không phép", "content": "Công trình xây dựng không phép ở tổ 3.",
-        "email": "dan@example.vn", "wants_notifications": True})
-    assert status == 201
+        "email": "dan@example.vn", "wants_notifications": True}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.status == 201
+        receipt, location = json.loads(resp.read()), resp.headers["Location"]
     code = receipt["tracking_code"]
+    # intake built its address behind the gateway's prefix (X-Forwarded-Prefix), so it works here
+    assert location == receipt["status_url"] == f"/intake/api/v1/requests/{code}"
     # routing registered the case, and intake's public timeline learnt it from the cases topic
-    timeline = eventually(lambda: get(f"{intake}/api/v1/requests/{code}")["status"] == "registered",
+    timeline = eventually(lambda: get(f"{gateway}{location}")["status"] == "registered",
                           what="the public timeline showing the registration")
     assert timeline
-    inbox = eventually(lambda: len(get(f"{platform.web_url('notify')}/api/v1/inbox/{code}")["items"]) == 2
-                       and get(f"{platform.web_url('notify')}/api/v1/inbox/{code}")["items"],
+    inbox_url = f"{gateway}/notify/api/v1/inbox/{code}"
+    inbox = eventually(lambda: len(get(inbox_url)["items"]) == 2 and get(inbox_url)["items"],
                        what="notify telling the requester twice")
     assert [m["topic"] for m in inbox] == ["received", "registered"]
-    scoring = f"{platform.web_url('scoring')}/api/v1/localities/{LOCALITY}/indicators"
+    scoring = f"{gateway}/scoring/api/v1/localities/{LOCALITY}/indicators"
     indicators = eventually(lambda: (v := get(scoring)["indicators"]).get("cases_registered", 0) >= 1 and v,
                             what="scoring counting")
     assert indicators["requests_received"] >= 1
