@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Prepare this checkout for running the platform (and, with --test, its test suite).
 #
-#   bash deploy/scripts/bootstrap.sh          # .venv + Kafka broker jars
+#   bash deploy/scripts/bootstrap.sh          # .venv + Kafka broker jars + nginx (the gateway)
 #   bash deploy/scripts/bootstrap.sh --test   # ... + PostgreSQL and Prometheus for the tests
 #
 # Idempotent: every step checks a stamp or the thing itself first, so a second run does nothing
 # and prints nothing. Progress and errors go to stderr, one short line each. Works from any
-# directory. Needs: python3.11, java (OpenJDK 17), mvn; with --test, apt-get (as root or via
-# passwordless sudo) unless PostgreSQL and Prometheus are already installed.
+# directory. Needs: python3.11, java (OpenJDK 17), mvn; apt-get (as root or via passwordless
+# sudo) unless nginx (and, with --test, PostgreSQL and Prometheus) are already installed.
 set -euo pipefail
 
 cd -P "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -20,7 +20,7 @@ WITH_TEST=0
 for arg in "$@"; do
   case "$arg" in
     --test) WITH_TEST=1 ;;
-    -h|--help) sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $arg (try --help)" ;;
   esac
 done
@@ -102,7 +102,7 @@ as_root() {
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     sudo -n "$@"
   else
-    die "need root to run '$*': run this script as root or give this user passwordless sudo, or install postgresql and prometheus yourself (Debian: apt-get install postgresql prometheus)"
+    die "need root to run '$*': run this script as root or give this user passwordless sudo, or install the packages yourself (Debian: apt-get install nginx postgresql prometheus)"
   fi
 }
 
@@ -128,6 +128,23 @@ setup_test_packages() {
   fi
 }
 
+# --- (d) nginx: the gateway, for `make run` and for the tests ------------------------------------
+# `giaitrinh up` runs Debian's nginx as the platform's one address (deploy/nginx/); the tests run
+# `nginx -t` on its configuration and send the e2e tier through it. On a machine with systemd the
+# package also starts Debian's own nginx site on port 80; the gateway is a process of its own.
+have_nginx() {
+  command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]]
+}
+
+setup_nginx() {
+  have_nginx && return 0
+  command -v apt-get >/dev/null 2>&1 || die "nginx not found and there is no apt-get; install nginx"
+  say "installing nginx from Debian's packages"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+  have_nginx || die "installed nginx but found no nginx binary"
+}
+
 # --- Chromium (later) -------------------------------------------------------------------------
 # >>> CHROMIUM: the e2e tests will need a headless Chromium from Debian's packages; its install
 # >>> step goes here, under --test: one more name in setup_test_packages.
@@ -135,6 +152,7 @@ setup_test_packages() {
 setup_venv
 check_java_maven
 setup_kafka_jars
+setup_nginx
 if [[ $WITH_TEST -eq 1 ]]; then
   setup_test_packages
 fi
