@@ -283,6 +283,9 @@ class KafkaSubscription(Subscription):
         assigned = list(self._consumer.assignment())
         if not assigned:
             return {}
+        # Asked after a failed round too: with the broker gone, kafka-python's offset requests
+        # would open (and leak) a socket per try; a plain TCP check answers instead.
+        self._bus._require_reachable(timeout=1.0)
         try:
             ends = self._consumer.end_offsets(assigned)
             starts = self._consumer.beginning_offsets(assigned)
