@@ -23,7 +23,7 @@ class IntakeRuntime(ServiceRuntime):
         return {
             "vn.giaitrinh.inbound.feedback.v1":
                 lambda ev, uow: handlers.on_inbound_feedback(ev, uow, self.localities, self.now()),
-            "vn.giaitrinh.case.registered.v1": handlers.on_case_registered,
+            **{event_type: handlers.on_case_event for event_type in handlers.CASE_EVENT_TYPES},
         }
 
     def submit(self, cmd) -> handlers.Receipt:

@@ -37,8 +37,30 @@ timeline_entries = sa.Table(
     sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), nullable=False, index=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("step", sa.String(40), nullable=False),
-    sa.Column("label_vi", sa.String(200), nullable=False),
-    sa.Column("label_en", sa.String(200), nullable=False),
+    # A refusal names its ground and, for another agency's matter, that agency (200 characters).
+    sa.Column("label_vi", sa.String(500), nullable=False),
+    sa.Column("label_en", sa.String(500), nullable=False),
+    # For a step of the case: the case's version (its identity: one entry per version, however
+    # often the event is delivered or replayed) and state after it, the next step's deadline,
+    # and whether the step met its own.
+    sa.Column("case_version", sa.Integer(), nullable=True),
+    sa.Column("state", sa.String(20), nullable=True),
+    sa.Column("due_by", sa.Date(), nullable=True),
+    sa.Column("on_time", sa.Boolean(), nullable=True),
+    sa.UniqueConstraint("request_id", "case_version", name="uq_timeline_entries_request_version"),
+)
+
+# Nội dung giải trình: each explanation given (again after an upheld dispute), kept for
+# publication; the meeting's minutes are not kept here (they name the people who met).
+answers = sa.Table(
+    "answers", metadata,
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), primary_key=True),
+    sa.Column("case_version", sa.Integer(), primary_key=True),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("on_time", sa.Boolean(), nullable=True),
+    sa.Column("explanation", sa.Text(), nullable=False),
+    sa.Column("legal_basis", sa.Text(), nullable=False),
+    sa.Column("commitments", sa.JSON(), nullable=False),
 )
 
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

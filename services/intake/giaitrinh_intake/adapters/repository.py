@@ -1,12 +1,12 @@
 """SQL implementation of :class:`RequestRepository` on the unit of work's session."""
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from giaitrinh_intake.adapters.orm import requests, timeline_entries
+from giaitrinh_intake.adapters.orm import answers, requests, timeline_entries
 from giaitrinh_intake.domain.model import (
     AccountabilityRequest,
     Channel,
@@ -19,6 +19,7 @@ from giaitrinh_intake.domain.model import (
     TimelineEntry,
 )
 from giaitrinh_intake.domain.ports import RequestRepository
+from giaitrinh_intake.domain.timeline import Commitment, PublicAnswer
 
 
 def _aware(dt):
@@ -49,7 +50,16 @@ class SqlRequestRepository(RequestRepository):
     def append_step(self, request_id: str, entry: TimelineEntry) -> None:
         self.session.execute(sa.insert(timeline_entries).values(
             request_id=request_id, at=entry.at, step=entry.step,
-            label_vi=entry.label_vi, label_en=entry.label_en))
+            label_vi=entry.label_vi, label_en=entry.label_en, case_version=entry.case_version,
+            state=entry.state, due_by=entry.due_by, on_time=entry.on_time))
+
+    def add_answer(self, request_id: str, answer: PublicAnswer) -> None:
+        self.session.execute(sa.insert(answers).values(
+            request_id=request_id, case_version=answer.case_version,
+            answered_at=answer.answered_at, on_time=answer.on_time,
+            explanation=answer.explanation, legal_basis=answer.legal_basis,
+            commitments=[{"content": c.content, "unit_code": c.unit_code,
+                          "due_on": c.due_on.isoformat()} for c in answer.commitments]))
 
     def _load(self, where) -> AccountabilityRequest | None:
         row = self.session.execute(sa.select(requests).where(where)).mappings().first()
@@ -58,6 +68,9 @@ class SqlRequestRepository(RequestRepository):
         steps = self.session.execute(
             sa.select(timeline_entries).where(timeline_entries.c.request_id == row["id"])
             .order_by(timeline_entries.c.at, timeline_entries.c.id)).mappings().all()
+        given = self.session.execute(
+            sa.select(answers).where(answers.c.request_id == row["id"])
+            .order_by(answers.c.case_version)).mappings().all()
         return AccountabilityRequest(
             id=row["id"], tracking_code=row["tracking_code"], kind=RequestKind(row["kind"]),
             channel=Channel(row["channel"]), field=Field(row["field"]),
@@ -69,8 +82,15 @@ class SqlRequestRepository(RequestRepository):
             submitted_at=_aware(row["submitted_at"]),
             external_ref=(ExternalRef(row["source_system"], row["external_id"])
                           if row["source_system"] else None),
-            timeline=[TimelineEntry(_aware(s["at"]), s["step"], s["label_vi"], s["label_en"])
+            timeline=[TimelineEntry(_aware(s["at"]), s["step"], s["label_vi"], s["label_en"],
+                                    s["case_version"], s["state"], s["due_by"], s["on_time"])
                       for s in steps],
+            answers=[PublicAnswer(a["case_version"], _aware(a["answered_at"]), a["on_time"],
+                                  a["explanation"], a["legal_basis"],
+                                  tuple(Commitment(c["content"], c["unit_code"],
+                                                   date.fromisoformat(c["due_on"]))
+                                        for c in a["commitments"]))
+                     for a in given],
         )
 
     def get(self, request_id: str) -> AccountabilityRequest | None:

@@ -3,8 +3,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+
+from giaitrinh_intake.domain.timeline import (
+    PUBLIC_STATUS,
+    CaseStep,
+    PublicAnswer,
+    answer_of,
+    label,
+    public_step,
+)
 
 
 class RequestKind(StrEnum):
@@ -79,12 +88,18 @@ class Locality:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One public step of a request's progress (tiến độ xử lý)."""
+    """One public step of a request's progress (tiến độ xử lý). A step of the case carries the
+    case's version and state after it (intake's own ``submitted`` carries neither), the
+    deadline of the next step while one runs, and whether the step met its own deadline."""
 
     at: datetime
     step: str
     label_vi: str
     label_en: str
+    case_version: int | None = None
+    state: str | None = None
+    due_by: date | None = None
+    on_time: bool | None = None
 
 
 @dataclass
@@ -103,6 +118,7 @@ class AccountabilityRequest:
     submitted_at: datetime
     external_ref: ExternalRef | None = None
     timeline: list[TimelineEntry] = dataclasses.field(default_factory=list)
+    answers: list[PublicAnswer] = dataclasses.field(default_factory=list)
 
     @classmethod
     def receive(cls, **values) -> AccountabilityRequest:
@@ -111,6 +127,42 @@ class AccountabilityRequest:
             request.submitted_at, "submitted", "Đã tiếp nhận yêu cầu", "Request received"))
         return request
 
+    def record_case_step(self, step: CaseStep) -> TimelineEntry | None:
+        """Put a step of the case on the timeline; None when it is there already (the same
+        step delivered or replayed again: its case version is its identity)."""
+        if any(e.case_version == step.version for e in self.timeline):
+            return None
+        vi, en = label(step)
+        entry = TimelineEntry(step.at, public_step(step), vi, en, step.version, step.state,
+                              step.due_by, step.on_time)
+        self.timeline.append(entry)
+        if (answer := answer_of(step)) is not None:
+            self.answers.append(answer)
+        return entry
+
+    def _latest_case_step(self) -> TimelineEntry | None:
+        steps = [e for e in self.timeline if e.case_version is not None]
+        return max(steps, key=lambda e: e.case_version or 0) if steps else None
+
     @property
     def status(self) -> str:
-        return self.timeline[-1].step if self.timeline else "submitted"
+        """The public status follows the case's state after its latest step (by version, so
+        a step applied late cannot move it back); ``submitted`` until routing registers it."""
+        latest = self._latest_case_step()
+        if latest is None or latest.state is None:
+            return "submitted"
+        return PUBLIC_STATUS.get(latest.state, latest.state)
+
+    @property
+    def deadline(self) -> tuple[str, date] | None:
+        """The statutory deadline running now: (``accept``, accept-by) while the case waits to be
+        accepted or refused, (``answer``, answer-by) while it is being explained."""
+        latest = self._latest_case_step()
+        if latest is None or latest.due_by is None:
+            return None
+        return ("accept" if latest.state == "received" else "answer"), latest.due_by
+
+    @property
+    def latest_answer(self) -> PublicAnswer | None:
+        """The explanation given last (a dispute upheld means it is given again)."""
+        return max(self.answers, key=lambda a: a.case_version) if self.answers else None

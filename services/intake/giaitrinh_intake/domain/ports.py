@@ -9,6 +9,7 @@ from giaitrinh_intake.domain.model import (
     Locality,
     TimelineEntry,
 )
+from giaitrinh_intake.domain.timeline import PublicAnswer
 
 
 class LocalityDirectory(ABC):
@@ -20,7 +21,8 @@ class LocalityDirectory(ABC):
 
 
 class RequestRepository(ABC):
-    """Stored requests. ``add`` and ``append_step`` join the caller's transaction."""
+    """Stored requests. ``add``, ``append_step`` and ``add_answer`` join the caller's
+    transaction."""
 
     @abstractmethod
     def add(self, request: AccountabilityRequest) -> None: ...
@@ -36,3 +38,6 @@ class RequestRepository(ABC):
 
     @abstractmethod
     def append_step(self, request_id: str, entry: TimelineEntry) -> None: ...
+
+    @abstractmethod
+    def add_answer(self, request_id: str, answer: PublicAnswer) -> None: ...

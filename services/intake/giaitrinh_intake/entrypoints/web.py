@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, url_for
 from giaitrinh_common.web import MAX_NAMED, ApiError, current_trace_id, json_body, shown, tracking_code_arg
 from giaitrinh_intake.bootstrap import IntakeRuntime, bootstrap
 from giaitrinh_intake.domain.commands import SubmitRequest
+from giaitrinh_intake.domain.model import AccountabilityRequest
 from giaitrinh_intake.service_layer.handlers import InvalidSubmission
 
 api = Blueprint("intake_api", __name__, url_prefix="/api/v1")
@@ -63,12 +64,29 @@ def lookup(tracking_code: str):
     if request is None:
         raise ApiError(404, "unknown_tracking_code", "Không có yêu cầu nào với mã tra cứu này.",
                        "No request has this tracking code.")
+    deadline = request.deadline
     return jsonify(
         tracking_code=request.tracking_code, kind=request.kind.value, field=request.field.value,
         locality={"code": request.locality.code, "name": request.locality.name},
         title=request.title, submitted_at=request.submitted_at.isoformat(), status=request.status,
-        timeline=[{"at": e.at.isoformat(), "step": e.step, "label": {"vi": e.label_vi, "en": e.label_en}}
-                  for e in request.timeline])
+        deadline={"step": deadline[0], "due_by": deadline[1].isoformat()} if deadline else None,
+        timeline=[{"at": e.at.isoformat(), "step": e.step, "label": {"vi": e.label_vi, "en": e.label_en},
+                   "due_by": e.due_by.isoformat() if e.due_by else None, "on_time": e.on_time}
+                  for e in request.timeline],
+        answer=_public_answer(request))
+
+
+def _public_answer(request: AccountabilityRequest) -> dict | None:
+    """That an explanation was given, when, and whether on time. Its text, legal basis and
+    commitments are published only with the requester's consent, which intake does not record
+    yet: until it does, none of them leaves intake."""
+    answer = request.latest_answer
+    if answer is None:
+        return None
+    return {"answered_at": answer.answered_at.isoformat(), "on_time": answer.on_time,
+            "published": False,
+            "note": {"vi": "Nội dung giải trình chỉ được công khai khi người yêu cầu đồng ý.",
+                     "en": "The explanation is published only with the requester's consent."}}
 
 
 def create_app(runtime: IntakeRuntime | None = None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from giaitrinh_common import topics
 from giaitrinh_common.consumer import RejectedEvent
@@ -20,9 +20,9 @@ from giaitrinh_intake.domain.model import (
     Requester,
     RequesterType,
     RequestKind,
-    TimelineEntry,
 )
 from giaitrinh_intake.domain.ports import LocalityDirectory
+from giaitrinh_intake.domain.timeline import LABELS, CaseStep
 from giaitrinh_intake.domain.tracking import new_tracking_code
 from giaitrinh_intake.domain.validation import Problem, problems_with
 from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -87,12 +87,39 @@ def on_inbound_feedback(event: CloudEvent, uow: IntakeUnitOfWork, localities: Lo
     submit_request(cmd, uow, localities, now)
 
 
-def on_case_registered(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
-    """Routing registered the case: the public timeline shows it."""
+REGISTERED = "vn.giaitrinh.case.registered.v1"
+# Every event of routing's case that the public timeline shows: registration and each step.
+CASE_EVENT_TYPES = tuple(f"vn.giaitrinh.case.{step}.v1" for step in LABELS)
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def case_step_of(event: CloudEvent) -> CaseStep:
+    """A case event as the timeline's domain reads it; registration is the case's version 0."""
+    d = event.data
+    if event.type == REGISTERED:
+        return CaseStep("registered", datetime.fromisoformat(d["registered_at"]), 0, d["state"],
+                        accept_by=_day(d.get("accept_by")))
+    name = event.type.removeprefix("vn.giaitrinh.case.").removesuffix(".v1")
+    return CaseStep(name, datetime.fromisoformat(d["at"]), d["version"], d["state"],
+                    accept_by=_day(d["deadlines"]["accept_by"]),
+                    answer_by=_day(d["deadlines"]["answer_by"]), details=d["details"])
+
+
+def on_case_event(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
+    """Routing registered the case or took a step of it: the public timeline shows the step
+    once (by the case's version), the public status follows the case's state, and an
+    explanation given is kept for publication."""
     request = uow.requests.get(event.data["request_id"])
     if request is None:
         return
-    entry = TimelineEntry(datetime.fromisoformat(event.data["registered_at"]), "registered",
-                          "Đã vào sổ, chuyển bộ phận xử lý", "Registered and sent for handling")
-    if entry not in request.timeline:
-        uow.requests.append_step(request.id, entry)
+    step = case_step_of(event)
+    entry = request.record_case_step(step)
+    if entry is None:
+        return
+    uow.requests.append_step(request.id, entry)
+    answer = request.latest_answer
+    if answer is not None and answer.case_version == step.version:
+        uow.requests.add_answer(request.id, answer)
