@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_scoring.adapters import orm
-from giaitrinh_scoring.domain.indicators import COUNTED_BY_EVENT
+from giaitrinh_scoring.domain.indicators import MOVES
 from giaitrinh_scoring.service_layer import handlers
 from giaitrinh_scoring.service_layer.unit_of_work import ScoringUnitOfWork
 from giaitrinh_scoring.settings import ScoringSettings
@@ -15,7 +15,7 @@ class ScoringRuntime(ServiceRuntime):
     unit_of_work_class = ScoringUnitOfWork
 
     def handlers(self):
-        return {event_type: handlers.count_event for event_type in COUNTED_BY_EVENT}
+        return {event_type: handlers.count_event for event_type in MOVES}
 
 
 def bootstrap(settings: ScoringSettings | None = None, **kwargs) -> ScoringRuntime:

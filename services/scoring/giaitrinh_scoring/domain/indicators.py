@@ -1,22 +1,66 @@
 """Chỉ số — the raw counts the criteria set is computed from.
 
 An indicator value belongs to a locality and an evaluation period (the calendar year in
-Asia/Ho_Chi_Minh, the period of the annual evaluation).
+Asia/Ho_Chi_Minh, the period of the annual evaluation). Every count moves by one per event,
+so the figures are a sum over the events of a period: they do not depend on the order the
+events arrive in, and a rebuild from offset 0 gives the numbers the incremental path gave.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 VIETNAM = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh has had no DST since 1975
 
 REQUESTS_RECEIVED = "requests_received"  # số yêu cầu, phản ánh đã tiếp nhận
 CASES_REGISTERED = "cases_registered"  # số hồ sơ đã vào sổ
+CASES_ACCEPTED = "cases_accepted"  # số hồ sơ đã thụ lý
+CASES_ACCEPTED_LATE = "cases_accepted_late"  # thụ lý quá hạn (Điều 12 NĐ 59/2019)
+CASES_REFUSED = "cases_refused"  # số hồ sơ từ chối
+CASE_TRANSFERS = "case_transfers"  # số lần chuyển đơn vị — each transfer: repeated ones are đùn đẩy
+CASES_EXTENDED = "cases_extended"  # số hồ sơ gia hạn (Điều 13)
+CASES_ANSWERED = "cases_answered"  # số lần giải trình — again after an upheld dispute
+CASES_ANSWERED_LATE = "cases_answered_late"  # giải trình quá hạn (chậm giải trình)
+DISPUTES_UPHELD = "disputes_upheld"  # ý kiến không đồng ý được giám sát chấp nhận
+CASES_WITHDRAWN = "cases_withdrawn"  # số yêu cầu bị rút
 
-# Which event moves which indicator, by one.
-COUNTED_BY_EVENT = {
-    "vn.giaitrinh.request.submitted.v1": REQUESTS_RECEIVED,
-    "vn.giaitrinh.case.registered.v1": CASES_REGISTERED,
+Condition = Callable[[Mapping[str, Any]], bool]
+
+
+def always(data: Mapping[str, Any]) -> bool:
+    return True
+
+
+def detail_is(name: str, value: Any) -> Condition:
+    """The event's ``details[name]`` is exactly ``value`` (a missing detail never matches)."""
+    return lambda data: name in (data.get("details") or {}) and data["details"][name] == value
+
+
+def _case(step: str) -> str:
+    return f"vn.giaitrinh.case.{step}.v1"
+
+
+# Which event moves which indicators, by one each, and on what condition of its data. The one
+# table: the handler and the consumer's subscription both read it.
+MOVES: dict[str, tuple[tuple[str, Condition], ...]] = {
+    "vn.giaitrinh.request.submitted.v1": ((REQUESTS_RECEIVED, always),),
+    _case("registered"): ((CASES_REGISTERED, always),),
+    _case("accepted"): ((CASES_ACCEPTED, always),
+                        (CASES_ACCEPTED_LATE, detail_is("accepted_on_time", False))),
+    _case("refused"): ((CASES_REFUSED, always),),
+    _case("transferred"): ((CASE_TRANSFERS, always),),
+    _case("extended"): ((CASES_EXTENDED, always),),
+    _case("answered"): ((CASES_ANSWERED, always),
+                        (CASES_ANSWERED_LATE, detail_is("on_time", False))),
+    _case("dispute_decided"): ((DISPUTES_UPHELD, detail_is("outcome", "upheld")),),
+    _case("withdrawn"): ((CASES_WITHDRAWN, always),),
 }
+
+
+def indicators_moved(event_type: str, data: Mapping[str, Any]) -> list[str]:
+    """The indicators one event of ``event_type`` with ``data`` adds one to."""
+    return [indicator for indicator, applies in MOVES.get(event_type, ()) if applies(data)]
 
 
 def period_of(moment: datetime) -> str:

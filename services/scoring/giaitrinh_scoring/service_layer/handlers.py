@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 from giaitrinh_common.envelope import CloudEvent
-from giaitrinh_scoring.domain.indicators import COUNTED_BY_EVENT, period_of
+from giaitrinh_scoring.domain.indicators import indicators_moved, period_of
 from giaitrinh_scoring.service_layer.unit_of_work import ScoringUnitOfWork
 
 
 def count_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
-    uow.indicators.add(event.locality, period_of(event.time), COUNTED_BY_EVENT[event.type])
+    """Add one to each indicator the event moves, in its locality and the period of the moment
+    it tells of (the step's own time, not when it reached us)."""
+    period = period_of(event.time)
+    for indicator in indicators_moved(event.type, event.data):
+        uow.indicators.add(event.locality, period, indicator)
