@@ -38,6 +38,8 @@ cases = sa.Table(
     # The first day the deadline watcher has something to say about this case (NULL: nothing
     # pending); its index makes a sweep read only the cases due, not every open case.
     sa.Column("watch_from", sa.Date(), nullable=True, index=True),
+    # Which routing rule sent the case to its unit ("<locality>:<field>", or "fallback").
+    sa.Column("routed_by", sa.String(60), nullable=True),
     # The deadline watcher and the inbox sort by the next deadline: an index, not a scan.
     sa.Index("ix_cases_state_answer_by", "state", "answer_by"),
     sa.Index("ix_cases_state_accept_by", "state", "accept_by"),
@@ -68,6 +70,25 @@ commitments = sa.Table(
     sa.Column("due_on", sa.Date(), nullable=False, index=True),
     sa.Column("status", sa.String(20), nullable=False, server_default="open"),
     sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Đơn vị: the units of each locality (the registry is the one source of them).
+units = sa.Table(
+    "units", metadata,
+    sa.Column("locality_code", sa.String(10), sa.ForeignKey("localities.code"), primary_key=True),
+    sa.Column("code", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+)
+
+# Quy tắc phân công: (locality, field) → unit and, optionally, its default official.
+routing_rules = sa.Table(
+    "routing_rules", metadata,
+    sa.Column("locality_code", sa.String(10), sa.ForeignKey("localities.code"), primary_key=True),
+    sa.Column("field", sa.String(40), primary_key=True),
+    sa.Column("unit_code", sa.String(40), nullable=False),
+    sa.Column("official_id", sa.String(100), nullable=False, server_default=""),
 )
 
 # Cảnh báo thời hạn: each alert the watcher raised, once per case, step, kind and deadline.
