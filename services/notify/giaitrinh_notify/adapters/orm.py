@@ -16,8 +16,13 @@ notifications = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("body", sa.Text(), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    # One message per request and topic, however often the event arrives.
-    sa.UniqueConstraint("request_id", "topic", name="uq_notifications_request_topic"),
+    # The case's version the message tells of (0: receipt, registration).
+    sa.Column("step", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("title_en", sa.String(200), nullable=False, server_default=""),
+    sa.Column("body_en", sa.Text(), nullable=False, server_default=""),
+    # One message per request, topic and step, however often the event arrives; a step taken
+    # again later (a second explanation) is a step of its own.
+    sa.UniqueConstraint("request_id", "topic", "step", name="uq_notifications_request_topic_step"),
 )
 
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -19,7 +19,8 @@ def inbox(tracking_code: str):
     with runtime.unit_of_work() as uow:
         notes = uow.inbox_messages.for_tracking_code(code)
     return jsonify(tracking_code=code, items=[
-        {"topic": n.topic, "title": n.title, "body": n.body, "created_at": n.created_at.isoformat()}
+        {"topic": n.topic, "title": n.title, "body": n.body, "title_en": n.title_en,
+         "body_en": n.body_en, "created_at": n.created_at.isoformat()}
         for n in notes])
 
 
