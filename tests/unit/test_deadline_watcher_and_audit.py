@@ -14,10 +14,10 @@ from giaitrinh_routing.domain.case import Actor, Case, Role
 from giaitrinh_routing.domain.deadline_watch import AlertKind, WatchPolicy, due_alerts, next_watch
 from giaitrinh_routing.service_layer.handlers import ActOnCase
 from tests.support.factories import migrated_runtime
-from tests.unit.test_routing_case_actions import cases_events, open_case
+from tests.unit.test_routing_case_actions import cases_events, open_case, seed_ward
 
 WARD = "18880"
-OFFICIAL = Actor("u-1", Role.OFFICIAL, frozenset({WARD}))
+OFFICIAL = Actor("u-1", Role.OFFICIAL, frozenset({WARD}), "dia-chinh")
 CAL = WorkingDayCalendar()
 POLICY = WatchPolicy(lead_working_days=2, escalate_after_working_days=3)
 
@@ -43,6 +43,7 @@ def clock():
 def routing(bus, sqlite_url, clock):
     runtime = migrated_runtime("routing", sqlite_url("routing"), bus)
     runtime.clock = clock
+    seed_ward(runtime)
     yield runtime
     runtime.close()
 
@@ -160,16 +161,16 @@ def test_every_change_is_in_the_audit_log_and_the_chain_verifies(routing):
     url = audited(routing)
     with routing.storage.engine.connect() as conn:
         actions = conn.execute(sa.text("SELECT action FROM audit_log ORDER BY seq")).scalars().all()
-    assert actions == ["register", "accept", "extend", "answer"]
+    assert actions == ["register", "register", "accept", "extend", "answer"]  # the ward, the case…
     result = verify(url)
-    assert result.exit_code == 0 and "4 rows" in result.output
+    assert result.exit_code == 0 and "5 rows" in result.output
 
 
 @pytest.mark.parametrize("tamper, named", [
-    ("UPDATE audit_log SET payload = replace(payload, 'Phức tạp', 'Đơn giản') WHERE seq = 3",
-     "row 3: its content does not match its hash (edited)"),
+    ("UPDATE audit_log SET payload = replace(payload, 'Phức tạp', 'Đơn giản') WHERE seq = 4",
+     "row 4: its content does not match its hash (edited)"),
     ("DELETE FROM audit_log WHERE seq = 2", "row 2: missing"),
-    ("DELETE FROM audit_log WHERE seq = 4", "the log ends at row 3 but its head says row 4"),
+    ("DELETE FROM audit_log WHERE seq = 5", "the log ends at row 4 but its head says row 5"),
     ("UPDATE audit_log SET seq = seq + 10 WHERE seq = 2; UPDATE audit_log SET seq = 2 WHERE seq = 3;"
      " UPDATE audit_log SET seq = 3 WHERE seq = 12", "row 2: does not follow row 1"),
 ], ids=["edited", "removed", "last-removed", "reordered"])
@@ -214,4 +215,4 @@ def test_on_sqlite_two_officials_acting_at_once_append_to_one_chain(routing):
         t.join(30)
     assert failures == []
     result = verify(str(routing.storage.engine.url))
-    assert result.exit_code == 0 and "4 rows" in result.output
+    assert result.exit_code == 0 and "5 rows" in result.output  # the ward, 2 cases, 2 accepts

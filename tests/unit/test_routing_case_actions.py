@@ -17,11 +17,17 @@ from giaitrinh_routing.domain.case import (
     Role,
     VersionConflict,
 )
-from giaitrinh_routing.service_layer.handlers import ActOnCase, CaseNotFound, act_on_case
+from giaitrinh_routing.domain.model import Locality
+from giaitrinh_routing.service_layer.handlers import (
+    ActOnCase,
+    CaseNotFound,
+    act_on_case,
+    seed_localities,
+)
 from tests.support.factories import migrated_runtime, request_submitted
 
 WARD = "18880"
-OFFICIAL = Actor("u-1", Role.OFFICIAL, frozenset({WARD}))
+OFFICIAL = Actor("u-1", Role.OFFICIAL, frozenset({WARD}), "dia-chinh")  # land goes there
 HEAD = Actor("u-2", Role.LOCALITY_HEAD, frozenset({WARD}))
 MONDAY = datetime(2026, 11, 2, 2, tzinfo=UTC)
 
@@ -30,8 +36,16 @@ MONDAY = datetime(2026, 11, 2, 2, tzinfo=UTC)
 def routing(bus, sqlite_url):
     runtime = migrated_runtime("routing", sqlite_url("routing"), bus)
     runtime.clock = lambda: MONDAY.timestamp()
+    seed_ward(runtime)
     yield runtime
     runtime.close()
+
+
+def seed_ward(runtime) -> None:
+    """Phường Đồng Hới with its default units and routing rules."""
+    with runtime.unit_of_work() as uow:
+        seed_localities(uow, [Locality(WARD, "Phường Đồng Hới", "44", "phường")])
+        uow.commit()
 
 
 def open_case(runtime, **data) -> str:

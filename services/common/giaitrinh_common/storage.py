@@ -207,6 +207,11 @@ class SqlUnitOfWork:
         assert self.session is not None
         self.session.execute(statement)
 
+    def flush(self) -> None:
+        """Send what the transaction wrote so far (rows later statements refer to)."""
+        assert self.session is not None
+        self.session.flush()
+
     def commit(self) -> None:
         assert self.session is not None
         if self._outgoing:

@@ -631,3 +631,108 @@ def audit_verify() -> None:
         click.echo(f"audit log broken / nhật ký bị sửa: {problem}", err=True)
         sys.exit(1)
     click.echo(f"audit log intact: {len(rows)} rows / nhật ký nguyên vẹn")
+
+
+# -- routing's registry: units and routing rules ---------------------------------------------
+def _routing_runtime():
+    from giaitrinh_common.bus import InMemoryBus
+
+    # Registry commands change routing's database only; the events they cause wait in its
+    # outbox for the worker's relay.
+    return SERVICES["routing"].bootstrap(bus=InMemoryBus())
+
+
+@main.commands["routing"].group("units")
+def units_group() -> None:
+    """Đơn vị: the units of each commune/ward (the registry is their one source)."""
+
+
+@units_group.command("export")
+@click.option("--locality", default=None, help="Only this commune/ward code [default: all].")
+def units_export(locality: str | None) -> None:
+    """Write the units as CSV on stdout (locality_code,code,name,kind,active)."""
+    import csv
+
+    from giaitrinh_routing.service_layer.handlers import UNIT_COLUMNS
+
+    runtime = _routing_runtime()
+    try:
+        with runtime.unit_of_work() as uow:
+            found = uow.units.units_of(locality)
+    finally:
+        runtime.close()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(UNIT_COLUMNS)
+    for u in found:
+        writer.writerow([u.locality_code, u.code, u.name, u.kind.value, str(u.active).lower()])
+
+
+@units_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--actor", default="cli", show_default=True, help="Who is importing (for the audit log).")
+def units_import(csv_file, actor: str) -> None:
+    """Add or change units from CSV_FILE ('-' for stdin). Every row is checked first; a file
+    with any bad row is refused whole, each problem named with its line number."""
+    import csv
+
+    from giaitrinh_routing.service_layer.handlers import ImportRefused, import_units
+
+    rows = list(csv.DictReader(csv_file))
+    runtime = _routing_runtime()
+    try:
+        with runtime.unit_of_work() as uow:
+            counts = import_units(uow, rows, actor, runtime.now())
+            uow.commit()
+    except ImportRefused as exc:
+        for problem in exc.problems:
+            click.echo(f"line {problem.line}: {problem.message}", err=True)
+        raise click.ClickException(f"nothing imported: {len(exc.problems)} problems / không nhập dòng nào") from None
+    finally:
+        runtime.close()
+    click.echo(f"{counts['added']} added, {counts['changed']} changed, {counts['unchanged']} unchanged")
+
+
+@main.commands["routing"].group("rules")
+def rules_group() -> None:
+    """Quy tắc phân công: which unit handles which field in a commune/ward."""
+
+
+@rules_group.command("list")
+@click.argument("locality")
+def rules_list(locality: str) -> None:
+    """The rules of LOCALITY: field, unit, default official."""
+    runtime = _routing_runtime()
+    try:
+        with runtime.unit_of_work() as uow:
+            rules = uow.units.rules_of(locality)
+    finally:
+        runtime.close()
+    if not rules:
+        raise click.ClickException(f"no rules for {locality!r}: is it registered? (seed-localities)")
+    for field_name in sorted(rules):
+        rule = rules[field_name]
+        click.echo(f"{field_name:<28} {rule.unit_code:<18} {rule.official_id}")
+
+
+@rules_group.command("set")
+@click.argument("locality")
+@click.argument("field_name", metavar="FIELD")
+@click.argument("unit")
+@click.option("--official", default="", help="Default official of the unit for this field.")
+@click.option("--actor", default="cli", show_default=True, help="Who changes it (for the audit log).")
+def rules_set(locality: str, field_name: str, unit: str, official: str, actor: str) -> None:
+    """Route requests of FIELD in LOCALITY to UNIT (one of its active handling units)."""
+    from giaitrinh_routing.domain.case import InvalidAction
+    from giaitrinh_routing.domain.registry import RoutingRule
+    from giaitrinh_routing.service_layer.handlers import set_rule
+
+    runtime = _routing_runtime()
+    try:
+        with runtime.unit_of_work() as uow:
+            set_rule(uow, RoutingRule(locality, field_name, unit, official), actor, runtime.now())
+            uow.commit()
+    except InvalidAction as exc:
+        raise click.ClickException("; ".join(f"{p.field}: {p.en}" for p in exc.problems)) from None
+    finally:
+        runtime.close()
+    click.echo(f"{locality} {field_name} → {unit}")

@@ -13,6 +13,6 @@ def seed_province(runtime: RoutingRuntime, province_code: str,
     """Register every commune and ward of a province; return (added, total)."""
     wards = wards_of(province_code)
     with runtime.unit_of_work() as uow:
-        added = seed_localities(uow, wards, progress)
+        added = seed_localities(uow, wards, progress, runtime.now())
         uow.commit()
     return added, len(wards)

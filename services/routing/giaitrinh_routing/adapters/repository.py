@@ -15,11 +15,14 @@ from giaitrinh_routing.adapters.orm import (
     commitments,
     deadline_alerts,
     localities,
+    routing_rules,
+    units,
 )
 from giaitrinh_routing.domain.audit import GENESIS, AuditEntry, StoredEntry, chain_hash
 from giaitrinh_routing.domain.case import Case, CaseState, VersionConflict
 from giaitrinh_routing.domain.deadline_watch import DeadlineAlert
 from giaitrinh_routing.domain.model import Locality
+from giaitrinh_routing.domain.registry import RoutingRule, Unit, UnitKind
 
 
 class SqlCaseRepository:
@@ -105,7 +108,8 @@ class SqlCaseRepository:
                     answer_by=case.answer_by, unit_code=case.unit_code,
                     official_id=case.official_id, extensions=case.extensions,
                     suspended_on=case.suspended_on, flagged=case.flagged,
-                    merged_into=case.merged_into, version=case.version, watch_from=case.watch_from)
+                    merged_into=case.merged_into, version=case.version, watch_from=case.watch_from,
+                    routed_by=case.routed_by or None)
 
     @staticmethod
     def _case(row) -> Case:
@@ -117,7 +121,7 @@ class SqlCaseRepository:
                     official_id=row["official_id"], extensions=row["extensions"],
                     suspended_on=row["suspended_on"], flagged=bool(row["flagged"]),
                     merged_into=row["merged_into"], version=row["version"],
-                    watch_from=row["watch_from"])
+                    watch_from=row["watch_from"], routed_by=row["routed_by"] or "")
 
 
 def _aware(at: datetime) -> datetime:
@@ -205,6 +209,49 @@ def read_audit_log(session: Session) -> tuple[list[StoredEntry], tuple[int, str]
                                             r.action, json.loads(r.payload)), r.prev_hash, r.hash)
               for r in rows]
     return stored, (head.seq, head.hash) if head is not None else None
+
+
+class SqlUnitRegistry:
+    """Units and routing rules of the localities."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def units_of(self, locality_code: str | None = None) -> list[Unit]:
+        query = sa.select(units).order_by(units.c.locality_code, units.c.code)
+        if locality_code is not None:
+            query = query.where(units.c.locality_code == locality_code)
+        return [Unit(r.locality_code, r.code, r.name, UnitKind(r.kind), r.active)
+                for r in self.session.execute(query)]
+
+    def put_unit(self, unit: Unit) -> str:
+        """Add or change a unit; return ``added``, ``changed`` or ``unchanged``."""
+        key = (units.c.locality_code == unit.locality_code) & (units.c.code == unit.code)
+        row = self.session.execute(sa.select(units).where(key)).first()
+        values = {"name": unit.name, "kind": unit.kind.value, "active": unit.active}
+        if row is None:
+            self.session.execute(sa.insert(units).values(locality_code=unit.locality_code,
+                                                         code=unit.code, **values))
+            return "added"
+        if (row.name, row.kind, row.active) == (unit.name, unit.kind.value, unit.active):
+            return "unchanged"
+        self.session.execute(sa.update(units).where(key).values(**values))
+        return "changed"
+
+    def rules_of(self, locality_code: str) -> dict[str, RoutingRule]:
+        rows = self.session.execute(sa.select(routing_rules)
+                                    .where(routing_rules.c.locality_code == locality_code))
+        return {r.field: RoutingRule(r.locality_code, r.field, r.unit_code, r.official_id) for r in rows}
+
+    def put_rule(self, rule: RoutingRule) -> None:
+        key = (routing_rules.c.locality_code == rule.locality_code) & (routing_rules.c.field == rule.field)
+        if self.session.execute(sa.select(routing_rules.c.field).where(key)).first() is None:
+            self.session.execute(sa.insert(routing_rules).values(
+                locality_code=rule.locality_code, field=rule.field, unit_code=rule.unit_code,
+                official_id=rule.official_id))
+        else:
+            self.session.execute(sa.update(routing_rules).where(key).values(
+                unit_code=rule.unit_code, official_id=rule.official_id))
 
 
 class SqlLocalityRegistry:

@@ -213,6 +213,7 @@ class Case:
     merged_into: str | None = None
     version: int = 0
     watch_from: date | None = None  # when the deadline watcher looks at it next
+    routed_by: str = ""  # the routing rule that sent it to its unit
     # dataclasses.field by its full name: the case has a ``field`` (lĩnh vực) of its own.
     events: list[StepRecorded] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
@@ -221,11 +222,12 @@ class Case:
     def register(cls, *, id: str, request_id: str, tracking_code: str, kind: str, field: str,
                  locality_code: str, now: datetime, limits: TimeLimitSet | None = None,
                  calendar: WorkingDayCalendar | None = None, received_at: datetime | None = None,
-                 unit_code: str | None = None) -> Case:
+                 unit_code: str | None = None, official_id: str | None = None,
+                 routed_by: str = "") -> Case:
         """Vào sổ: the request was received at ``received_at`` (default ``now``); the
         accept-or-refuse period counts from the day after (Decree 59/2019, Art. 12)."""
         case = cls(id, request_id, tracking_code, kind, field, locality_code, CaseState.RECEIVED,
-                   now, unit_code=unit_code)
+                   now, unit_code=unit_code, official_id=official_id or None, routed_by=routed_by)
         if limits is not None and calendar is not None:
             case.time_limits_id = limits.id
             case.accept_by = limits.accept.end(calendar, local_date(received_at or now)).end

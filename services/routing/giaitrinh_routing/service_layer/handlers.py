@@ -31,6 +31,15 @@ from giaitrinh_routing.domain.deadline_watch import (
     next_watch,
 )
 from giaitrinh_routing.domain.model import Locality
+from giaitrinh_routing.domain.registry import (
+    DEFAULT_RULES,
+    RoutingRule,
+    Unit,
+    UnitKind,
+    default_units,
+    problems_with_unit,
+    route,
+)
 from giaitrinh_routing.domain.time_limits import RuleBook, TimeLimitSet
 from giaitrinh_routing.service_layer.unit_of_work import RoutingUnitOfWork
 
@@ -45,10 +54,13 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
         return
     received_at = datetime.fromisoformat(d["submitted_at"])
     limits = rules.in_force(d["kind"], local_date(received_at))
+    active = {u.code for u in uow.units.units_of(d["locality_code"]) if u.active}
+    routed = route(d["locality_code"], d["field"], uow.units.rules_of(d["locality_code"]), active)
     case = Case.register(id=str(uuid.uuid4()), request_id=d["request_id"],
                          tracking_code=d["tracking_code"], kind=d["kind"], field=d["field"],
                          locality_code=d["locality_code"], now=now, limits=limits,
-                         calendar=calendar, received_at=received_at)
+                         calendar=calendar, received_at=received_at, unit_code=routed.unit_code,
+                         official_id=routed.official_id, routed_by=routed.rule_id)
     case.watch_from = first_watch(case, calendar, policy)
     uow.cases.add(case)
     uow.emit(events_out.CASES_TOPIC, events_out.case_registered(case, event))
@@ -56,7 +68,8 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
                           entity="case", entity_id=case.id, action="register",
                           payload={"request_id": case.request_id, "locality_code": case.locality_code,
                                    "accept_by": str(case.accept_by),
-                                   "time_limits_id": case.time_limits_id}))
+                                   "time_limits_id": case.time_limits_id,
+                                   "unit_code": case.unit_code, "routed_by": case.routed_by}))
 
 
 class CaseNotFound(LookupError):
@@ -193,13 +206,102 @@ def watch_cases(case_ids: list[str], uow: RoutingUnitOfWork, now: datetime,
 
 
 def seed_localities(uow: RoutingUnitOfWork, localities: Iterable[Locality],
-                    progress: Callable[[int], None] = lambda n: None) -> int:
-    """Add the localities not yet registered; return how many were added. Safe to run again."""
+                    progress: Callable[[int], None] = lambda n: None,
+                    now: datetime | None = None) -> int:
+    """Add the localities not yet registered, each with the default units and routing rules;
+    return how many were added. Safe to run again (what exists is left as admins edited it)."""
     known = uow.localities.known_codes()
+    at = (now or datetime.now(UTC)).astimezone(UTC).isoformat()
     added = 0
     for locality in localities:
         if locality.code not in known:
             uow.localities.add(locality)
+            uow.flush()  # the units and rules refer to it
+            for unit in default_units(locality.code):
+                uow.units.put_unit(unit)
+            for field_, unit_code in DEFAULT_RULES.items():
+                uow.units.put_rule(RoutingRule(locality.code, field_, unit_code))
+            uow.record(AuditEntry(at=at, actor_id="system", actor_role="system", entity="locality",
+                                  entity_id=locality.code, action="register",
+                                  payload={"name": locality.name, "default_units": True}))
             added += 1
         progress(1)
     return added
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    message: str
+
+
+class ImportRefused(Exception):
+    """The file was not imported at all: every problem, each with its line number."""
+
+    def __init__(self, problems: list[RowProblem]):
+        super().__init__("; ".join(f"line {p.line}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+UNIT_COLUMNS = ("locality_code", "code", "name", "kind", "active")
+
+
+def import_units(uow: RoutingUnitOfWork, rows: Iterable[dict[str, str]], actor_id: str,
+                 now: datetime) -> dict[str, int]:
+    """Add or change units from CSV rows (``UNIT_COLUMNS``); every row is checked first and
+    nothing is written unless all are valid (line numbers count the header as line 1)."""
+    known = uow.localities.known_codes()
+    parsed: list[Unit] = []
+    problems: list[RowProblem] = []
+    seen: set[tuple[str, str]] = set()
+    for line, row in enumerate(rows, start=2):
+        missing = [c for c in UNIT_COLUMNS if c not in row or row[c] is None]
+        if missing:
+            problems.append(RowProblem(line, "missing columns: " + ", ".join(missing)))
+            continue
+        locality, code, name = row["locality_code"].strip(), row["code"].strip(), row["name"].strip()
+        errors = problems_with_unit(code, name)
+        if locality not in known:
+            errors.append(f"locality_code {locality!r} is not registered")
+        if row["kind"].strip() not in {k.value for k in UnitKind}:
+            errors.append("kind: handling or supervising")
+        if row["active"].strip().lower() not in {"true", "false", "1", "0", "yes", "no"}:
+            errors.append("active: true or false")
+        if (locality, code) in seen:
+            errors.append(f"unit {code!r} of {locality} appears twice")
+        seen.add((locality, code))
+        problems += [RowProblem(line, e) for e in errors]
+        if not errors:
+            parsed.append(Unit(locality, code, name, UnitKind(row["kind"].strip()),
+                               row["active"].strip().lower() in {"true", "1", "yes"}))
+    if problems:
+        raise ImportRefused(problems)
+    counts = {"added": 0, "changed": 0, "unchanged": 0}
+    for unit in parsed:
+        outcome = uow.units.put_unit(unit)
+        counts[outcome] += 1
+        if outcome != "unchanged":
+            uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id=actor_id,
+                                  actor_role="provincial_admin", entity="unit",
+                                  entity_id=f"{unit.locality_code}:{unit.code}", action=outcome,
+                                  payload={"name": unit.name, "kind": unit.kind.value,
+                                           "active": unit.active}))
+    return counts
+
+
+def set_rule(uow: RoutingUnitOfWork, rule: RoutingRule, actor_id: str, now: datetime) -> None:
+    """Route a field of a locality to one of its active handling units."""
+    handling = {u.code for u in uow.units.units_of(rule.locality_code)
+                if u.active and u.kind is UnitKind.HANDLING}
+    if rule.unit_code not in handling:
+        raise InvalidAction([Problem("unit_code", "unknown_unit",
+                                     "Đơn vị không thuộc xã/phường này hoặc không xử lý hồ sơ.",
+                                     "No active handling unit of this locality has this code.")])
+    if rule.field not in DEFAULT_RULES:
+        raise InvalidAction([Problem("field", "invalid_choice", "Lĩnh vực không hợp lệ.",
+                                     "Unknown field: " + ", ".join(DEFAULT_RULES))])
+    uow.units.put_rule(rule)
+    uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id=actor_id,
+                          actor_role="provincial_admin", entity="rule", entity_id=rule.id,
+                          action="set", payload={"unit_code": rule.unit_code,
+                                                 "official_id": rule.official_id}))

@@ -7,6 +7,7 @@ from giaitrinh_routing.adapters.repository import (
     SqlCaseRepository,
     SqlDeadlineAlerts,
     SqlLocalityRegistry,
+    SqlUnitRegistry,
 )
 from giaitrinh_routing.domain.audit import AuditEntry
 
@@ -19,12 +20,14 @@ class RoutingUnitOfWork(SqlUnitOfWork):
     cases: SqlCaseRepository
     localities: SqlLocalityRegistry
     alerts: SqlDeadlineAlerts
+    units: SqlUnitRegistry
 
     def __enter__(self):
         super().__enter__()
         self.cases = SqlCaseRepository(self.session)
         self.localities = SqlLocalityRegistry(self.session)
         self.alerts = SqlDeadlineAlerts(self.session)
+        self.units = SqlUnitRegistry(self.session)
         self._audit: list[AuditEntry] = []
         return self
 
