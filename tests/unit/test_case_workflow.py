@@ -66,6 +66,7 @@ def test_a_refusal_names_a_legal_ground_and_a_reason():
     assert case.state is CaseState.RECEIVED and case.version == 0 and case.events == []
     case.refuse(OFFICIAL, MONDAY, "already_explained", "Đã giải trình ngày 1/10, không có lý do mới.")
     assert case.state is CaseState.REFUSED
+    assert case.events[-1].details["on_time"] is True
 
 
 def test_a_matter_of_another_agency_names_that_agency():

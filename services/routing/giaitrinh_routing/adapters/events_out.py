@@ -21,7 +21,7 @@ STEP_TYPES = {
 }
 # The details each type carries (the rest of a step's details stay in routing's step log).
 DETAILS = {
-    "accepted": ("answer_by", "accepted_on_time"), "refused": ("ground", "refer_to"),
+    "accepted": ("answer_by", "accepted_on_time"), "refused": ("ground", "refer_to", "on_time"),
     "assigned": ("unit_code", "official_id"), "transferred": ("from_unit", "to_unit"),
     "extended": ("days", "answer_by"), "suspended": (), "resumed": ("suspended_days", "answer_by"),
     "answered": ("explanation", "legal_basis", "meeting_minutes", "on_time", "commitments"),

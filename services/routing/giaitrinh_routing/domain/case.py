@@ -282,7 +282,8 @@ class Case:
                                     "Name the agency the matter belongs to."))
         _raise_if(problems)
         self._record(A.REFUSE, after, now, actor, reason, ground=ground,
-                     refer_to=refer_to.strip())
+                     refer_to=refer_to.strip(),
+                     on_time=self.accept_by is None or local_date(now) <= self.accept_by)
 
     def assign(self, actor: Actor, now: datetime, unit_code: str, official_id: str = "") -> None:
         """Phân công: the head gives the case to a unit and, optionally, an official of it."""
