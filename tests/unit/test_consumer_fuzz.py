@@ -6,6 +6,7 @@ waiting room for a reason it can name).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 
@@ -18,6 +19,7 @@ from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_common.consumer import IdempotentConsumer
 from giaitrinh_common.metrics import PlatformMetrics
 from tests.support import factories
+from tests.support.case_history import every_step_type
 
 GROUPS = sorted(topics.SUBSCRIPTIONS)
 FUZZ = settings(max_examples=40, deadline=None,
@@ -38,10 +40,18 @@ HEADERS = st.dictionaries(
     max_size=3)
 
 
-def valid_event(stream: str, request_id: str):
+# A real event of every type routing publishes (registered, each step, deadline alerts aside).
+CASE_EVENTS = sorted(every_step_type().values(), key=lambda e: e.type)
+
+
+def valid_event(stream: str, request_id: str, case_event_index: int = 0):
+    def case_event():
+        event = CASE_EVENTS[case_event_index % len(CASE_EVENTS)]
+        return dataclasses.replace(event, id=str(uuid.uuid4()), subject=request_id)
+
     return {topics.INBOUND: lambda: factories.inbound_feedback(external_id=uuid.uuid4().hex),
             topics.REQUESTS: lambda: factories.request_submitted(request_id),
-            topics.CASES: lambda: factories.case_registered(request_id),
+            topics.CASES: case_event,
             topics.SCORES: lambda: factories.request_submitted(request_id)}[stream]()
 
 
@@ -49,8 +59,8 @@ def valid_event(stream: str, request_id: str):
 def record(draw, streams):
     """(stream, key, value bytes, headers) as a hostile or broken sender might write it."""
     stream = draw(st.sampled_from(streams))
-    request_id = draw(st.sampled_from(["r-1", "r-2", str(uuid.uuid4())]))
-    event = valid_event(stream, request_id)
+    request_id = draw(st.sampled_from(["r-1", str(uuid.uuid4()), str(uuid.uuid4())]))
+    event = valid_event(stream, request_id, draw(st.integers(min_value=0, max_value=100)))
     body = json.loads(event.to_json())
     kind = draw(st.sampled_from(["bytes", "attribute", "data", "valid", "follows"]))
     if kind == "bytes":
