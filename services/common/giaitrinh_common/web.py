@@ -415,16 +415,22 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
         response.headers[TRACE_HEADER] = current_trace_id()
         return response
 
+    def _answer(err: ApiError) -> Response:
+        # An app with pages (giaitrinh_common.ui.install_pages) answers a browser with the same
+        # error as an HTML page; it decides, and falls back to this JSON body.
+        as_page = app.extensions.get("giaitrinh_error_page")
+        return as_page(err) if as_page is not None else err.response()
+
     @app.errorhandler(ApiError)
     def _api_error(err: ApiError):
-        return err.response()
+        return _answer(err)
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
         status = err.code or 500
         code, vi, en = STANDARD_MESSAGES.get(status, (err.name.lower().replace(" ", "_"),
                                                       err.description or err.name, err.name))
-        resp = ApiError(status, code, vi, en).response()
+        resp = _answer(ApiError(status, code, vi, en))
         if allowed := getattr(err, "valid_methods", None):  # a 405 says what is allowed
             resp.headers["Allow"] = ", ".join(allowed)
         return resp
@@ -433,4 +439,4 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
     def _unexpected(err: Exception):
         app.logger.exception("unhandled error")
         code, vi, en = STANDARD_MESSAGES[500]
-        return ApiError(500, code, vi, en).response()
+        return _answer(ApiError(500, code, vi, en))
