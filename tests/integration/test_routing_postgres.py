@@ -16,7 +16,7 @@ from giaitrinh_routing.domain.case import Actor, Role, VersionConflict
 from giaitrinh_routing.service_layer.handlers import ActOnCase, act_on_case
 from tests.support.factories import migrated_runtime, request_submitted
 
-OFFICIAL = Actor("u-1", Role.OFFICIAL, frozenset({"18880"}))
+HEAD = Actor("u-1", Role.LOCALITY_HEAD, frozenset({"18880"}))  # heads act on any unit's case
 
 
 def entry(n: int) -> AuditEntry:
@@ -74,7 +74,7 @@ def test_two_officials_on_one_case_one_wins_the_other_gets_a_conflict(routing):
         try:
             with routing.unit_of_work() as uow:
                 barrier.wait(10)
-                act_on_case(ActOnCase(case_id, "transfer", OFFICIAL, {"to_unit": to_unit, "reason": "r"}),
+                act_on_case(ActOnCase(case_id, "transfer", HEAD, {"to_unit": to_unit, "reason": "r"}),
                             uow, routing.rules, routing.calendar, routing.now())
                 uow.commit()
                 outcomes.append("won")
