@@ -27,7 +27,12 @@ PLATFORM_ROUTES = {"/healthz", "/readyz", "/metrics", "/static/<path:filename>"}
 # test_every_endpoint_of_every_service_is_fuzzed until it is added here and to a fuzz.
 ENDPOINTS = {
     "intake": {"/api/v1/requests", "/api/v1/requests/<tracking_code>"} | PLATFORM_ROUTES,
-    "routing": {"/api/v1/localities"} | PLATFORM_ROUTES,
+    "routing": {"/api/v1/localities", "/api/v1/auth/token", "/api/v1/auth/session", "/api/v1/auth/refresh",
+                "/api/v1/auth/sign-out", "/api/v1/auth/me", "/api/v1/auth/password", "/auth/refresh",
+                "/api/v1/cases", "/api/v1/cases/<case_id>"}
+               | {f"/api/v1/cases/<case_id>/{action}" for action in (
+                   "accept", "refuse", "assign", "transfer", "extend", "suspend", "resume", "answer", "close",
+                   "withdraw", "dispute", "decide-dispute", "merge")} | PLATFORM_ROUTES,
     "scoring": {"/api/v1/localities/<code>/indicators"} | PLATFORM_ROUTES,
     "notify": {"/api/v1/inbox/<tracking_code>"} | PLATFORM_ROUTES,
 }
@@ -160,7 +165,7 @@ def query_string(items) -> str:
 
 def concrete(rule: str, part: str) -> str:
     """The rule's path with ``part`` in place of its parameter."""
-    for name in ("<tracking_code>", "<code>", "<path:filename>"):
+    for name in ("<tracking_code>", "<code>", "<path:filename>", "<case_id>"):
         rule = rule.replace(name, part or "x")
     return rule
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from giaitrinh_common import topics
+from giaitrinh_common.auth import TokenVerifier
 from giaitrinh_common.bus import MessageBus
 from giaitrinh_common.consumer import Handler, IdempotentConsumer
 from giaitrinh_common.metrics import PlatformMetrics
@@ -85,6 +86,11 @@ class ServiceRuntime:
         return Readiness(needs={"database": self.storage.ping},
                          reports={"broker": self.bus.is_available})
 
+    def token_verifier(self) -> TokenVerifier:
+        """Verifies sign-in tokens with the public key of the settings, on this runtime's clock
+        (read at each call, so a test that moves the clock moves it here too)."""
+        return TokenVerifier(self.settings.auth_public_key, clock=lambda: self.clock())
+
     def web_app(self, import_name: str, blueprints=()) -> Flask:
         """A Flask app with the platform routes and the service's blueprints."""
         app = Flask(import_name)
@@ -92,7 +98,8 @@ class ServiceRuntime:
         app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
         app.extensions["giaitrinh_runtime"] = self
         install_platform_routes(app, service=self.service, metrics=self.platform_metrics,
-                                readiness=self.readiness(), max_body_bytes=self.settings.max_body_bytes)
+                                readiness=self.readiness(), max_body_bytes=self.settings.max_body_bytes,
+                                verifier=self.token_verifier(), cookie_secure=self.settings.cookie_secure)
         for bp in blueprints:
             app.register_blueprint(bp)
         return app

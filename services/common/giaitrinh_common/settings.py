@@ -58,6 +58,11 @@ def replication_factor_in(env: Mapping[str, str]) -> int:
     return factor
 
 
+def data_dir_in(env: Mapping[str, str]) -> Path:
+    """GIAITRINH_DATA_DIR (``var``): where SQLite files, keys and logs live by default."""
+    return Path(env_str(env, "GIAITRINH_DATA_DIR", "var")).resolve()
+
+
 @dataclass(frozen=True)
 class ServiceSettings:
     """What every service process needs; services extend it with their own settings.
@@ -78,6 +83,10 @@ class ServiceSettings:
       GIAITRINH_RETRY_BACKOFF   first retry delay in seconds, doubled each time (1.0)
       <SVC>_MAX_BODY_BYTES      the largest request body the web process reads; longer ones
                                 get 413 (1048576 = 1 MiB)
+      GIAITRINH_AUTH_PUBLIC_KEY the public key (PEM, Ed25519) that verifies sign-in tokens
+                                (<data dir>/keys/auth-public.pem; routing holds the private one)
+      GIAITRINH_COOKIE_SECURE   send the sign-in and CSRF cookies only over HTTPS (false; set
+                                it when the site is served over TLS)
     """
 
     service: str
@@ -90,11 +99,13 @@ class ServiceSettings:
     max_attempts: int
     retry_backoff: float
     max_body_bytes: int = 1024 * 1024
+    auth_public_key: str = "var/keys/auth-public.pem"
+    cookie_secure: bool = False
 
     @classmethod
     def read(cls, service: str, env: Mapping[str, str], default_metrics_port: int, **extra):
         prefix = service.upper()
-        data_dir = Path(env_str(env, "GIAITRINH_DATA_DIR", "var")).resolve()
+        data_dir = data_dir_in(env)
         max_body_bytes = env_int(env, f"{prefix}_MAX_BODY_BYTES", 1024 * 1024)
         if max_body_bytes < 1:
             raise SettingError(f"{prefix}_MAX_BODY_BYTES must be 1 or more, got {max_body_bytes}")
@@ -109,6 +120,8 @@ class ServiceSettings:
             max_attempts=env_int(env, "GIAITRINH_MAX_ATTEMPTS", 4),
             retry_backoff=env_float(env, "GIAITRINH_RETRY_BACKOFF", 1.0),
             max_body_bytes=max_body_bytes,
+            auth_public_key=env_str(env, "GIAITRINH_AUTH_PUBLIC_KEY", str(data_dir / "keys" / "auth-public.pem")),
+            cookie_secure=env_bool(env, "GIAITRINH_COOKIE_SECURE", False),
         )
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in {**values, **extra}.items() if k in names})

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.datastructures import Headers
@@ -38,6 +38,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from giaitrinh_common import tracking_codes
 from giaitrinh_common.metrics import PlatformMetrics
+
+if TYPE_CHECKING:  # auth builds on this module's errors; it is imported where it is used
+    from giaitrinh_common.auth import TokenVerifier
 
 STANDARD_MESSAGES: dict[int, tuple[str, str, str]] = {
     400: ("bad_request", "Yêu cầu không hợp lệ.", "The request is not valid."),
@@ -85,10 +88,11 @@ class ApiError(Exception):
     """An error a client can act on, in Vietnamese and English."""
 
     def __init__(self, status: int, code: str, vi: str, en: str,
-                 details: list[dict[str, Any]] | None = None):
+                 details: list[dict[str, Any]] | None = None, headers: Mapping[str, str] | None = None):
         super().__init__(en)
         self.status, self.code, self.vi, self.en = status, code, vi, en
         self.details = details or []
+        self.headers = dict(headers or {})  # e.g. WWW-Authenticate on a 401, Retry-After on a 429
 
     @classmethod
     def standard(cls, status: int) -> ApiError:
@@ -98,6 +102,7 @@ class ApiError(Exception):
     def response(self) -> Response:
         resp = jsonify(error_document(self.code, self.vi, self.en, self.details))
         resp.status_code = self.status
+        resp.headers.update(self.headers)
         return resp
 
 
@@ -352,10 +357,17 @@ class Readiness:
 
 
 def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetrics,
-                            readiness: Readiness, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+                            readiness: Readiness, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                            verifier: TokenVerifier | None = None, cookie_secure: bool = False) -> None:
     """``/healthz`` (the process answers), ``/readyz`` (200 when everything the process needs
     answers, 503 otherwise; ``checks`` names those, ``detail`` the rest), ``/metrics``, HTTP
-    metrics on every request, and bilingual JSON errors."""
+    metrics on every request, and bilingual JSON errors. Every route, these and those added
+    later, must declare who may use it (:mod:`giaitrinh_common.auth`): a route without a
+    policy cannot be registered, and each request is checked against its route's policy with
+    ``verifier`` (a process without one serves only public routes: 503 on the others)."""
+    from giaitrinh_common.auth import PUBLIC, TokenVerifier, allow, guard_routes, install_auth
+
+    guard_routes(app)  # first: a route registered after this without a policy raises
     service_metrics = metrics.for_service(service)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes  # werkzeug answers 413 past it
     # Behind the gateway (deploy/nginx/giaitrinh.conf.template), one proxy hop says who the
@@ -367,10 +379,12 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)  # type: ignore[method-assign]
 
     @app.get("/healthz")
+    @allow(PUBLIC)
     def healthz():
         return jsonify(status="ok", service=service)
 
     @app.get("/readyz")
+    @allow(PUBLIC)
     def readyz():
         def ask(checks: Mapping[str, Callable[[], bool]]) -> dict[str, str]:
             return {name: ("ok" if check() else "unavailable") for name, check in checks.items()}
@@ -383,6 +397,7 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
         return resp
 
     @app.get("/metrics")
+    @allow(PUBLIC)  # on the process's own port; the gateway never passes /metrics on
     def metrics_endpoint():
         return Response(metrics.render(), mimetype="text/plain; version=0.0.4")
 
@@ -405,6 +420,9 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
                            [detail(shown(n.replace("\x00", "\\0")), "invalid_characters",
                                    "Tham số này có ký tự U+0000.", "This parameter holds U+0000.")
                             for n in nul_in[:MAX_NAMED]])
+
+    # After the checks above: a body over the limit is refused before a form is read for CSRF.
+    install_auth(app, verifier or TokenVerifier(""), cookie_secure=cookie_secure)
 
     @app.after_request
     def _record(response: Response):

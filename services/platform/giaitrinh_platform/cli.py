@@ -155,8 +155,9 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
                             base_env=dict(os.environ), province=province)
         _step(3, total, "topics")
         platform.create_topics()
-        _step(4, total, "database migrations (Alembic)")
+        _step(4, total, "database migrations (Alembic); the sign-in key pair")
         platform.migrate()
+        _ensure_signing_keys(platform.service_env("routing"))
         from giaitrinh_routing.adapters.reference_data import province_name, wards_of
 
         count = len(wards_of(province))
@@ -201,6 +202,15 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
             click.echo("stopped / đã dừng")
     if gave_up is not None:
         raise click.ClickException(str(gave_up))
+
+
+def _ensure_signing_keys(env) -> None:
+    """The sign-in key pair where routing's settings say, made on the first `up` (0600)."""
+    from giaitrinh_routing.adapters.credentials import generate_signing_keys
+
+    settings = SERVICES["routing"].settings(env)
+    if generate_signing_keys(settings.auth_private_key, settings.auth_public_key):
+        click.echo(f"      sign-in keys written to {Path(settings.auth_private_key).parent}")
 
 
 def _echo_supervisor_log() -> None:
@@ -505,6 +515,219 @@ def _dead_letter_commands(group: click.Group, service: str) -> None:
 
 for _name in SERVICES:
     main.add_command(_service_group(_name))
+
+
+# -- accounts, publishers' keys and the signing key (routing) -------------------------------
+def _account_commands(group: click.Group) -> None:
+    """``users``, ``publishers`` and ``keys``: who may sign in, and the key that signs them in.
+
+    Passwords are read from a prompt (typed twice) or from standard input with
+    ``--password-stdin``, never from an argument: arguments show in the process list and in
+    the shell's history."""
+    roles = ["official", "unit_head", "locality_head", "supervisor", "provincial_admin"]
+
+    def service():
+        from giaitrinh_common.bus import InMemoryBus
+        from giaitrinh_routing.entrypoints.auth import account_service
+
+        runtime = SERVICES["routing"].bootstrap(bus=InMemoryBus())
+        return runtime, account_service(runtime)
+
+    def read_password(from_stdin: bool) -> str:
+        if from_stdin:
+            return sys.stdin.readline().rstrip("\r\n")
+        return click.prompt("Password / mật khẩu", hide_input=True, confirmation_prompt=True)
+
+    def fail_with(problems) -> None:
+        raise click.ClickException("; ".join(f"{p.field}: {p.en} / {p.vi}" for p in problems))
+
+    password_stdin = click.option("--password-stdin", is_flag=True,
+                                  help="Read the password from the first line of standard input.")
+
+    @group.group("users")
+    def users() -> None:
+        """Tài khoản: the people who sign in (the first provincial admin comes from here)."""
+
+    @users.command("add")
+    @click.argument("login")
+    @click.option("--name", "display_name", required=True, help="Full name shown in the console.")
+    @click.option("--role", type=click.Choice(roles), required=True)
+    @click.option("--locality", "localities", multiple=True,
+                  help="Locality code (repeatable for a locality head); none for a provincial admin.")
+    @click.option("--unit", "unit_code", default=None, help="Unit code of an official or unit head (e.g. dia-chinh).")
+    @click.option("--body", type=click.Choice(["hdnd", "mttq", "ubkt"]), default=None,
+                  help="A supervisor's body.")
+    @click.option("--totp", "with_totp", is_flag=True,
+                  help="A one-time-code second factor for this account (always for a provincial admin).")
+    @password_stdin
+    def users_add(login, display_name, role, localities, unit_code, body, with_totp, password_stdin) -> None:
+        """Open an account LOGIN. A provincial admin (or --totp) gets a TOTP secret: the
+        otpauth:// URI printed once goes into an authenticator app (or a QR code of it)."""
+        from giaitrinh_routing.domain.accounts import AccountProblems
+
+        password = read_password(password_stdin)
+        runtime, accounts = service()
+        try:
+            made = accounts.add(login=login, display_name=display_name, role=role, localities=set(localities),
+                                unit_code=unit_code, body=body, password=password, with_totp=with_totp)
+        except AccountProblems as exc:
+            fail_with(exc.problems)
+        finally:
+            runtime.close()
+        click.echo(f"account {made.account.login} ({made.account.role.value}) added / đã tạo tài khoản")
+        if made.totp_uri:
+            click.echo("TOTP (add to an authenticator app; shown once / chỉ hiện một lần):")
+            click.echo(made.totp_uri)
+
+    @users.command("list")
+    @click.option("--role", type=click.Choice(roles), default=None)
+    @click.option("--locality", default=None, help="Only accounts serving this locality code.")
+    @click.option("--limit", default=200, show_default=True, type=click.IntRange(min=1))
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    def users_list(role, locality, limit, as_json) -> None:
+        """The accounts, by login (never their secrets)."""
+        import json
+
+        runtime, accounts = service()
+        try:
+            found, total = accounts.accounts(0, limit, role, locality)
+        finally:
+            runtime.close()
+        for a in found:
+            item = {"login": a.login, "name": a.display_name, "role": a.role.value,
+                    "localities": sorted(a.localities), "unit_code": a.unit_code,
+                    "body": a.body.value if a.body else None, "totp": bool(a.totp_secret),
+                    "disabled": a.disabled}
+            if as_json:
+                click.echo(json.dumps(item, ensure_ascii=False))
+            else:
+                click.echo(f"{a.login:<24} {a.role.value:<17} {','.join(sorted(a.localities)) or '*':<14} "
+                           f"{a.unit_code or '-':<16} {'disabled' if a.disabled else 'enabled'}"
+                           f"{'  totp' if a.totp_secret else ''}  {a.display_name}")
+        if not as_json:
+            click.echo(f"{total} accounts / tài khoản")
+
+    def set_disabled(login: str, disabled: bool) -> None:
+        from giaitrinh_routing.service_layer.accounts import UnknownAccount
+
+        runtime, accounts = service()
+        try:
+            accounts.set_disabled(login, disabled)
+        except UnknownAccount:
+            raise click.ClickException(f"no account {login!r} / không có tài khoản này") from None
+        finally:
+            runtime.close()
+
+    @users.command("disable")
+    @click.argument("login")
+    def users_disable(login) -> None:
+        """Disable LOGIN: its sessions end now, and a token it holds stops working within
+        ROUTING_TOKEN_SECONDS (60) on every service."""
+        set_disabled(login, True)
+        click.echo(f"{login} disabled / đã vô hiệu hóa")
+
+    @users.command("enable")
+    @click.argument("login")
+    def users_enable(login) -> None:
+        """Enable LOGIN again."""
+        set_disabled(login, False)
+        click.echo(f"{login} enabled / đã kích hoạt lại")
+
+    @users.command("reset-password")
+    @click.argument("login")
+    @click.option("--new-totp", is_flag=True, help="Also issue a new TOTP secret (a lost phone).")
+    @password_stdin
+    def users_reset_password(login, new_totp, password_stdin) -> None:
+        """Set a new password for LOGIN: the lock-out is lifted and its sessions end."""
+        from giaitrinh_routing.domain.accounts import AccountProblems
+        from giaitrinh_routing.service_layer.accounts import UnknownAccount
+
+        password = read_password(password_stdin)
+        runtime, accounts = service()
+        try:
+            done = accounts.reset_password(login, password, new_totp=new_totp)
+        except UnknownAccount:
+            raise click.ClickException(f"no account {login!r} / không có tài khoản này") from None
+        except AccountProblems as exc:
+            fail_with(exc.problems)
+        finally:
+            runtime.close()
+        click.echo(f"password of {done.account.login} reset / đã đặt lại mật khẩu")
+        if done.totp_uri:
+            click.echo("TOTP (shown once / chỉ hiện một lần):")
+            click.echo(done.totp_uri)
+
+    @group.group("publishers")
+    def publishers() -> None:
+        """API keys of systems that publish requests (inbound channel, Open311 POST)."""
+
+    @publishers.command("add")
+    @click.argument("name")
+    @click.option("--locality", "localities", multiple=True, required=True,
+                  help="Locality code the system publishes for (repeatable).")
+    def publishers_add(name, localities) -> None:
+        """A key for system NAME, printed once (only its digest is kept). The system trades it
+        for a token at POST /api/v1/auth/token {"api_key": ...}."""
+        from giaitrinh_routing.domain.accounts import AccountProblems
+
+        runtime, accounts = service()
+        try:
+            _key, secret = accounts.add_api_key(name, set(localities))
+        except AccountProblems as exc:
+            fail_with(exc.problems)
+        finally:
+            runtime.close()
+        click.echo(f"API key of {name} (shown once / chỉ hiện một lần):")
+        click.echo(secret)
+
+    @publishers.command("list")
+    def publishers_list() -> None:
+        """The publishers' keys (names and localities; never the keys)."""
+        runtime, accounts = service()
+        try:
+            keys = accounts.api_keys()
+        finally:
+            runtime.close()
+        for k in keys:
+            click.echo(f"{k.name:<24} {','.join(sorted(k.localities)):<20} {'disabled' if k.disabled else 'enabled'}")
+        click.echo(f"{len(keys)} keys / khóa")
+
+    @publishers.command("disable")
+    @click.argument("name")
+    def publishers_disable(name) -> None:
+        """Disable NAME's key: no new token; the last one works for at most a minute."""
+        from giaitrinh_routing.service_layer.accounts import UnknownAccount
+
+        runtime, accounts = service()
+        try:
+            accounts.set_api_key_disabled(name, True)
+        except UnknownAccount:
+            raise click.ClickException(f"no key {name!r} / không có khóa này") from None
+        finally:
+            runtime.close()
+        click.echo(f"{name} disabled / đã vô hiệu hóa")
+
+    @group.group("keys")
+    def keys() -> None:
+        """The Ed25519 key pair of sign-in tokens: routing signs with the private key
+        (ROUTING_AUTH_PRIVATE_KEY), every service verifies with the public one
+        (GIAITRINH_AUTH_PUBLIC_KEY)."""
+
+    @keys.command("generate")
+    @click.option("--replace", is_flag=True,
+                  help="Write a new pair even if one exists (every token out stops working).")
+    def keys_generate(replace) -> None:
+        """Write the key pair where the settings say (default DATA_DIR/keys/), the private key
+        readable by its owner only (0600). Safe to run again: an existing pair is kept."""
+        from giaitrinh_routing.adapters.credentials import generate_signing_keys
+
+        settings = SERVICES["routing"].settings(os.environ)
+        made = generate_signing_keys(settings.auth_private_key, settings.auth_public_key, replace=replace)
+        click.echo(f"{'written' if made else 'kept'}: {settings.auth_private_key} (private), "
+                   f"{settings.auth_public_key} (public)")
+
+
+_account_commands(main.commands["routing"])  # type: ignore[arg-type]
 
 
 @main.commands["routing"].command("seed-localities")

@@ -38,6 +38,10 @@ class Trial:
     def prepare(self, progress: Callable[[int], None] = lambda n: None) -> None:
         for name, runtime in self.runtimes.items():
             migrations.upgrade(SERVICES[name].package, runtime.settings.database_url)
+        from giaitrinh_routing.adapters.credentials import generate_signing_keys
+
+        routing = self.runtimes["routing"].settings
+        generate_signing_keys(routing.auth_private_key, routing.auth_public_key)  # type: ignore[attr-defined]
         seed_province(self.runtimes["routing"], self.province, progress)
 
     def start_workers(self) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, url_for
 
+from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.web import MAX_NAMED, ApiError, current_trace_id, json_body, shown, tracking_code_arg
 from giaitrinh_intake.bootstrap import IntakeRuntime, bootstrap
 from giaitrinh_intake.domain.commands import SubmitRequest
@@ -38,6 +39,7 @@ def _command(body: dict) -> SubmitRequest:
 
 
 @api.post("/requests")
+@allow(PUBLIC)  # anyone may submit; the gateway limits POSTs per client address
 def submit():
     """Nộp yêu cầu: 201 with the tracking code, or 422 listing every problem (unknown fields
     are refused, see :func:`_command`); a body that is no JSON object: 4xx from :func:`json_body`."""
@@ -56,6 +58,7 @@ def submit():
 
 
 @api.get("/requests/<tracking_code>")
+@allow(PUBLIC)  # the tracking code is the key; the answer holds no personal data
 def lookup(tracking_code: str):
     """Tra cứu: the public progress of a request. No personal data."""
     code = tracking_code_arg(tracking_code)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.web import tracking_code_arg
 from giaitrinh_notify.bootstrap import NotifyRuntime, bootstrap
 
@@ -10,6 +11,7 @@ api = Blueprint("notify_api", __name__, url_prefix="/api/v1")
 
 
 @api.get("/inbox/<tracking_code>")
+@allow(PUBLIC)  # the tracking code is the key
 def inbox(tracking_code: str):
     """Messages for the holder of a tracking code (knowing the code is the credential). The
     code is read as intake reads it: look-alike letters mapped back, and a 400 that says

@@ -126,4 +126,58 @@ audit_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+# -- accounts and sign-in (revision 0005) --------------------------------------------------------
+# Tài khoản: people who sign in. ``localities`` is a JSON list of locality codes.
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("login", sa.String(64), nullable=False),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(30), nullable=False),
+    sa.Column("localities", sa.Text(), nullable=False, server_default="[]"),
+    sa.Column("unit_code", sa.String(40), nullable=True),
+    sa.Column("body", sa.String(10), nullable=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("totp_secret", sa.String(64), nullable=True),
+    sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
+    sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("login", name="uq_accounts_login"),
+)
+
+# Failed sign-ins per login name (whether an account has it or not): the lock-out.
+sign_in_throttle = sa.Table(
+    "sign_in_throttle", metadata,
+    sa.Column("login", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("window_start", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Sign-in sessions: a digest of the secret that renews a person's short-lived token.
+account_sessions = sa.Table(
+    "account_sessions", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("account_id", sa.String(36), sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("secret_digest", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("secret_digest", name="uq_account_sessions_secret_digest"),
+)
+
+# API keys of systems that publish requests: a digest of the key, never the key.
+api_keys = sa.Table(
+    "api_keys", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("localities", sa.Text(), nullable=False, server_default="[]"),
+    sa.Column("key_digest", sa.String(64), nullable=False),
+    sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("name", name="uq_api_keys_name"),
+    sa.UniqueConstraint("key_digest", name="uq_api_keys_key_digest"),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.web import ApiError, detail, page_args
 from giaitrinh_routing.bootstrap import RoutingRuntime, bootstrap
 
@@ -22,6 +23,7 @@ def _province_arg() -> str | None:
 
 
 @api.get("/localities")
+@allow(PUBLIC)
 def localities():
     """The registered communes and wards (public), paginated (``page``, ``per_page`` ≤ 500),
     optionally of one province (``province``)."""
@@ -37,4 +39,9 @@ def localities():
 
 def create_app(runtime: RoutingRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_routing.entrypoints.web:create_app()'``)."""
-    return (runtime or bootstrap()).web_app(__name__, [api])
+    from giaitrinh_routing.entrypoints import auth, cases
+
+    runtime = runtime or bootstrap()
+    app = runtime.web_app(__name__, [api, auth.api, auth.pages, cases.api])
+    app.extensions["giaitrinh_accounts"] = auth.account_service(runtime)
+    return app

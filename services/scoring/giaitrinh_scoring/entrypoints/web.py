@@ -5,6 +5,7 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
+from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.web import ApiError, detail
 from giaitrinh_scoring.adapters.localities import names_a_commune_or_ward
 from giaitrinh_scoring.bootstrap import ScoringRuntime, bootstrap
@@ -31,6 +32,7 @@ def _period_arg(this_year: int) -> str:
 
 
 @api.get("/localities/<code>/indicators")
+@allow(PUBLIC)  # the public dashboard's figures
 def indicators(code: str):
     """Public aggregate counts of one commune/ward for a period (default: this year); 404 for
     a code that names no commune or ward."""

@@ -1,0 +1,247 @@
+"""Routing's case API for officials, heads, supervisors and provincial admins: the cases of
+their localities, one case with its steps and the actions open to them, and one POST per
+action (``/api/v1/cases/<id>/accept``, ``…/extend``, …) through ``RoutingRuntime.act``.
+
+Tenancy: a case of another locality answers 404, exactly as a case that does not exist —
+also for an action, before its version or its state are looked at. The domain decides who
+may take which action (403 ``not_permitted``), which action the state allows (409
+``action_not_allowed``) and what its content must be (422 ``invalid_action``, each problem
+named); a stale ``expected_version`` (body) or ``If-Match`` (header) is 409 ``version_conflict``.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from giaitrinh_common.auth import STAFF, Principal, allow, current_principal, signed_in
+from giaitrinh_common.web import ApiError, detail, json_body, page_args, shown
+from giaitrinh_routing.adapters.case_queries import case_ids_page
+from giaitrinh_routing.bootstrap import RoutingRuntime
+from giaitrinh_routing.domain.calendar import local_date
+from giaitrinh_routing.domain.case import (
+    WHO_MAY,
+    Action,
+    ActionNotAllowed,
+    Actor,
+    Case,
+    CaseState,
+    InvalidAction,
+    NotPermitted,
+    Role,
+    VersionConflict,
+)
+from giaitrinh_routing.service_layer.handlers import ActOnCase, CaseNotFound
+
+api = Blueprint("routing_cases", __name__, url_prefix="/api/v1/cases")
+
+READERS = signed_in(*STAFF)  # people of the platform; a publisher's key reads no case
+# The body each action reads (besides ``expected_version``); anything else is refused by name.
+ACTION_FIELDS: dict[Action, frozenset[str]] = {
+    Action.ACCEPT: frozenset(),
+    Action.REFUSE: frozenset({"ground", "reason", "refer_to"}),
+    Action.ASSIGN: frozenset({"unit_code", "official_id"}),
+    Action.TRANSFER: frozenset({"to_unit", "reason"}),
+    Action.EXTEND: frozenset({"days", "reason"}),
+    Action.SUSPEND: frozenset({"reason"}),
+    Action.RESUME: frozenset(),
+    Action.ANSWER: frozenset({"explanation", "legal_basis", "commitments", "meeting_minutes"}),
+    Action.CLOSE: frozenset(),
+    Action.WITHDRAW: frozenset({"reason"}),
+    Action.DISPUTE: frozenset({"reason"}),
+    Action.DECIDE_DISPUTE: frozenset({"outcome", "reason"}),
+    Action.MERGE: frozenset({"into_case_id", "reason"}),
+}
+FIELD_FORM = re.compile(r"^[a-z_]{1,40}$")
+CASE_ID_MAX = 64
+
+
+def _runtime() -> RoutingRuntime:
+    return current_app.extensions["giaitrinh_runtime"]
+
+
+def _principal() -> Principal:
+    principal = current_principal()
+    assert principal is not None  # the route's policy admits only signed-in principals
+    return principal
+
+
+def _actor(principal: Principal, case: Case) -> Actor:
+    # A provincial admin's scope is every locality of the deployment, the case's included.
+    localities = frozenset({case.locality_code}) if principal.sees_every_locality else principal.localities
+    return Actor(principal.id, Role(principal.role), localities, principal.unit_code)
+
+
+def _visible_case(case_id: str) -> Case:
+    """The case, if it is the principal's to see; 404 for another locality's, as for none."""
+    if len(case_id) > CASE_ID_MAX:
+        raise ApiError.standard(404)
+    with _runtime().unit_of_work() as uow:
+        case = uow.cases.get(case_id)
+    if case is None or not _principal().may_see(case.locality_code):
+        raise ApiError.standard(404)
+    return case
+
+
+def _actions_open_to(actor: Actor, case: Case) -> list[str]:
+    """The actions the state allows and the actor's role may take (the console shows these)."""
+    def may(action: Action) -> bool:
+        if actor.role not in WHO_MAY[action]:
+            return False
+        return not (actor.role is Role.OFFICIAL and case.unit_code is not None and actor.unit_code != case.unit_code)
+    return [a.value for a in case.allowed_actions() if may(a)]
+
+
+def _summary(case: Case) -> dict[str, Any]:
+    today = local_date(_runtime().now())
+    return {"id": case.id, "request_id": case.request_id, "tracking_code": case.tracking_code,
+            "kind": case.kind, "field": case.field, "locality_code": case.locality_code,
+            "state": case.state.value, "registered_at": case.registered_at.isoformat(),
+            "accept_by": _iso(case.accept_by), "answer_by": _iso(case.answer_by),
+            "unit_code": case.unit_code, "official_id": case.official_id, "extensions": case.extensions,
+            "suspended_on": _iso(case.suspended_on), "flagged": case.flagged,
+            "merged_into": case.merged_into, "version": case.version, "overdue": case.overdue(today)}
+
+
+def _iso(day) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _detail(case: Case) -> Any:
+    with _runtime().unit_of_work() as uow:
+        steps = uow.cases.steps(case.id)
+        promises = uow.cases.commitments_of(case.id)
+    actor = _actor(_principal(), case)
+    resp = jsonify({
+        **_summary(case), "time_limits_id": case.time_limits_id,
+        "steps": [{"version": s["version"], "action": s["action"], "at": s["at"].isoformat(),
+                   "actor_id": s["actor_id"], "actor_role": s["actor_role"], "reason": s["reason"],
+                   "details": s["details"]} for s in steps],
+        "commitments": [{"id": c["id"], "content": c["content"], "unit_code": c["unit_code"],
+                         "due_on": _iso(c["due_on"]), "status": c["status"]} for c in promises],
+        "allowed_actions": _actions_open_to(actor, case),
+        "state_allows": [a.value for a in case.allowed_actions()],
+    })
+    resp.headers["ETag"] = f'"{case.version}"'
+    return resp
+
+
+# -- reading ------------------------------------------------------------------------------------
+def _choice_arg(name: str, choices: list[str]) -> str | None:
+    raw = request.args.get(name, "")
+    if raw == "":
+        return None
+    if raw in choices:
+        return raw
+    raise ApiError(400, "invalid_parameter", f"Tham số {name} phải là một trong: {', '.join(choices)}.",
+                   f"The parameter {name} must be one of: {', '.join(choices)}.",
+                   [detail(name, "invalid_choice", "Giá trị không hợp lệ.", "Not a valid value.")])
+
+
+@api.get("")
+@allow(READERS)
+def list_cases():
+    """The cases of the principal's localities (a provincial admin: all), newest first:
+    ``?state=``, ``?field=``, ``?overdue=true``, ``?page=``, ``?per_page=`` (≤ 200)."""
+    page = page_args(default_size=50, max_size=200)
+    state = _choice_arg("state", [s.value for s in CaseState])
+    overdue = _choice_arg("overdue", ["true", "false"]) == "true"
+    field = request.args.get("field", "") or None
+    if field is not None and not FIELD_FORM.match(field):
+        raise ApiError(400, "invalid_parameter", "Tham số field là mã lĩnh vực, ví dụ land.",
+                       "The parameter field is a field's code, e.g. land.",
+                       [detail("field", "invalid_field", "Chữ thường a–z và '_'.", "Lower-case a–z and '_'.")])
+    principal = _principal()
+    runtime = _runtime()
+    with runtime.unit_of_work() as uow:
+        ids, total = case_ids_page(uow.session, localities=None if principal.sees_every_locality
+                                   else principal.localities, state=state, field=field,
+                                   overdue_on=local_date(runtime.now()) if overdue else None,
+                                   offset=page.offset, limit=page.size)
+        by_id = {c.id: c for c in uow.cases.get_many(ids)} if ids else {}
+    return jsonify(total=total, page=page.number, per_page=page.size,
+                   items=[_summary(by_id[i]) for i in ids if i in by_id])
+
+
+@api.get("/<case_id>")
+@allow(READERS)
+def get_case(case_id: str):
+    """One case with its steps, commitments and the actions open to the principal; its
+    ``ETag`` is the version to send back in ``If-Match``."""
+    return _detail(_visible_case(case_id))
+
+
+# -- acting -------------------------------------------------------------------------------------
+def _version_from_header() -> int | None:
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw:
+        return None
+    match = re.fullmatch(r'(?:W/)?"?([0-9]{1,9})"?', raw)
+    if match is None:
+        raise ApiError(400, "invalid_if_match", 'If-Match phải là phiên bản của hồ sơ, ví dụ "3".',
+                       'If-Match must be the version of the case, e.g. "3".',
+                       [detail("If-Match", "invalid_version", "Số phiên bản (ETag).", "The version (ETag).")])
+    return int(match.group(1))
+
+
+def _command(action: Action) -> tuple[dict[str, Any], int | None]:
+    body = json_body() if request.content_length or request.is_json else {}
+    allowed = ACTION_FIELDS[action] | {"expected_version"}
+    unknown = [k for k in body if k not in allowed]
+    if unknown:
+        raise ApiError(422, "unknown_fields", "Nội dung có trường không được hỗ trợ.",
+                       "The body has fields this action does not read.",
+                       [detail(shown(k), "unknown_field", "Trường không được hỗ trợ.",
+                               "Unknown field.") for k in unknown[:20]])
+    version = body.pop("expected_version", None)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                or not 0 <= version < 10**9):
+        raise ApiError(422, "invalid_fields", "expected_version phải là số nguyên không âm.",
+                       "expected_version must be a whole number, 0 or more.",
+                       [detail("expected_version", "wrong_type", "Số nguyên ≥ 0.", "A whole number ≥ 0.")])
+    header = _version_from_header()
+    if version is not None and header is not None and version != header:
+        raise ApiError(400, "version_mismatch", "expected_version và If-Match khác nhau.",
+                       "expected_version and If-Match disagree.")
+    return body, version if version is not None else header
+
+
+def _act(action: Action, case_id: str):
+    case = _visible_case(case_id)
+    params, version = _command(action)
+    actor = _actor(_principal(), case)
+    try:
+        changed = _runtime().act(ActOnCase(case_id, action.value, actor, params, version))
+    except CaseNotFound:
+        raise ApiError.standard(404) from None
+    except NotPermitted as exc:
+        if exc.hidden:
+            raise ApiError.standard(404) from None
+        raise ApiError(403, "not_permitted", "Bạn không được thực hiện thao tác này với hồ sơ này.",
+                       f"You may not do this to this case: {exc}.") from None
+    except ActionNotAllowed as exc:
+        raise ApiError(409, "action_not_allowed",
+                       f"Không thể thực hiện '{exc.action.value}' khi hồ sơ đang ở trạng thái '{exc.state.value}'.",
+                       f"'{exc.action.value}' is not allowed while the case is {exc.state.value}.") from None
+    except VersionConflict:
+        raise ApiError(409, "version_conflict", "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại.",
+                       "Someone else changed the case since you read it; reload it and try again.") from None
+    except InvalidAction as exc:
+        raise ApiError(422, "invalid_action", "Nội dung thao tác chưa hợp lệ; xem từng trường dưới đây.",
+                       "The action's content breaks a rule; see each field below.",
+                       [detail(p.field, p.code, p.vi, p.en) for p in exc.problems]) from None
+    return _detail(changed)
+
+
+def _register_actions() -> None:
+    """One route per action, each with its own endpoint and the same policy."""
+    for action in Action:
+        def view(case_id: str, action: Action = action):
+            return _act(action, case_id)
+        view.__name__ = f"act_{action.value.replace('-', '_')}"
+        view.__doc__ = f"Take the action '{action.value}' on the case (body: its fields and expected_version)."
+        api.add_url_rule(f"/<case_id>/{action.value}", view.__name__, allow(READERS)(view), methods=["POST"])
+
+
+_register_actions()
