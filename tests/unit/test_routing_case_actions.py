@@ -187,6 +187,8 @@ def test_another_localitys_case_is_not_found_rather_than_forbidden(routing):
     stranger = Actor("u-9", Role.LOCALITY_HEAD, frozenset({"99999"}))
     with pytest.raises(CaseNotFound):
         routing.act(ActOnCase(case_id, "accept", stranger))
+    with pytest.raises(CaseNotFound):  # not a version conflict, which would tell it exists
+        routing.act(ActOnCase(case_id, "accept", stranger, expected_version=7))
     with pytest.raises(NotPermitted):
         routing.act(ActOnCase(case_id, "accept", Actor("s", Role.SUPERVISOR, frozenset({WARD}))))
 

@@ -46,8 +46,10 @@ class RoutingRuntime(ServiceRuntime):
         now = self.now()
         with self.unit_of_work() as uow:
             due = uow.cases.due_for_watch(local_date(now), limit)
+            commitments = handlers.watch_commitments(uow, now, self.calendar, self.watch_policy, limit)
+            uow.commit()
         try:
-            return self._watch(due, now)
+            return commitments + self._watch(due, now)
         except (AlertAlreadyRaised, AuditHeadMoved):
             raised = 0
             for case_id in due:
@@ -62,6 +64,12 @@ class RoutingRuntime(ServiceRuntime):
             raised = handlers.watch_cases(case_ids, uow, now, self.calendar, self.watch_policy)
             uow.commit()
             return raised
+
+    def complete_commitment(self, commitment_id: str, actor, evidence: str):
+        with self.unit_of_work() as uow:
+            commitment = handlers.complete_commitment(commitment_id, actor, evidence, uow, self.now())
+            uow.commit()
+            return commitment
 
     def act(self, cmd: handlers.ActOnCase) -> Case:
         """Take an official's (or the requester's) action on a case, in one transaction."""

@@ -7,6 +7,7 @@ from giaitrinh_common import topics
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_routing.domain.audit import AuditEntry
 from giaitrinh_routing.domain.case import Case, StepRecorded
+from giaitrinh_routing.domain.commitment import Commitment
 from giaitrinh_routing.domain.deadline_watch import DeadlineAlert
 
 SOURCE = "/giaitrinh/routing"
@@ -62,6 +63,29 @@ def deadline_alert(case: Case, alert: DeadlineAlert, now: datetime) -> CloudEven
                       "deadline": alert.deadline.isoformat(), "escalate_to": alert.escalate_to}}
     return CloudEvent.new(type="vn.giaitrinh.case.deadline_alert.v1", source=SOURCE,
                           subject=case.request_id, locality=case.locality_code, time=now, data=data)
+
+
+def _commitment_part(c: Commitment) -> dict:
+    return {"commitment_id": c.id, "case_id": c.case_id, "request_id": c.request_id,
+            "locality_code": c.locality_code, "content": c.content, "unit_code": c.unit_code,
+            "due_on": c.due_on.isoformat(), "status": c.status}
+
+
+def commitment_alert(c: Commitment, kind: str, now: datetime) -> CloudEvent:
+    """``commitment.alert``: due soon (a reminder to the unit) or overdue (flagged)."""
+    return CloudEvent.new(type="vn.giaitrinh.commitment.alert.v1", source=SOURCE,
+                          subject=c.request_id, locality=c.locality_code, time=now,
+                          data={**_commitment_part(c), "kind": kind, "at": now.isoformat()})
+
+
+def commitment_completed(c: Commitment, actor_id: str, actor_role: str) -> CloudEvent:
+    assert c.completed_at is not None
+    return CloudEvent.new(type="vn.giaitrinh.commitment.completed.v1", source=SOURCE,
+                          subject=c.request_id, locality=c.locality_code, time=c.completed_at,
+                          data={**_commitment_part(c), "evidence": c.evidence,
+                                "on_time": bool(c.completed_on_time),
+                                "at": c.completed_at.isoformat(),
+                                "actor": {"id": actor_id, "role": actor_role}})
 
 
 def audit_entry(case: Case, step: StepRecorded) -> AuditEntry:

@@ -70,6 +70,11 @@ commitments = sa.Table(
     sa.Column("due_on", sa.Date(), nullable=False, index=True),
     sa.Column("status", sa.String(20), nullable=False, server_default="open"),
     sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("evidence", sa.Text(), nullable=False, server_default=""),
+    sa.Column("reminded", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("flagged_overdue", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("watch_from", sa.Date(), nullable=True, index=True),
 )
 
 # Đơn vị: the units of each locality (the registry is the one source of them).

@@ -20,6 +20,7 @@ from giaitrinh_routing.adapters.orm import (
 )
 from giaitrinh_routing.domain.audit import GENESIS, AuditEntry, StoredEntry, chain_hash
 from giaitrinh_routing.domain.case import Case, CaseState, VersionConflict
+from giaitrinh_routing.domain.commitment import Commitment
 from giaitrinh_routing.domain.deadline_watch import DeadlineAlert
 from giaitrinh_routing.domain.model import Locality
 from giaitrinh_routing.domain.registry import RoutingRule, Unit, UnitKind
@@ -46,7 +47,7 @@ class SqlCaseRepository:
         row = self.session.execute(sa.select(cases).where(cases.c.request_id == request_id)).mappings().first()
         return self._case(row) if row is not None else None
 
-    def save(self, case: Case, read_version: int, promises=()) -> None:
+    def save(self, case: Case, read_version: int, promises=(), first_watch=None) -> None:
         """Write ``case`` if nobody changed it since it was read at ``read_version``; raise
         :class:`VersionConflict` otherwise (the caller's transaction then rolls back)."""
         values = self._columns(case)
@@ -65,7 +66,8 @@ class SqlCaseRepository:
         for promise in promises:
             self.session.execute(sa.insert(commitments).values(
                 id=promise.id, case_id=case.id, content=promise.content, unit_code=promise.unit_code,
-                due_on=promise.due_on, status="open", made_at=case.events[-1].at))
+                due_on=promise.due_on, status="open", made_at=case.events[-1].at,
+                watch_from=first_watch(promise.due_on) if first_watch else None))
         self.seen.append(case)
 
     def get_many(self, case_ids: list[str]) -> list[Case]:
@@ -209,6 +211,40 @@ def read_audit_log(session: Session) -> tuple[list[StoredEntry], tuple[int, str]
                                             r.action, json.loads(r.payload)), r.prev_hash, r.hash)
               for r in rows]
     return stored, (head.seq, head.hash) if head is not None else None
+
+
+class SqlCommitments:
+    """Commitments, with the request and locality of their case."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _query(self):
+        return (sa.select(commitments, cases.c.request_id, cases.c.locality_code)
+                .join(cases, cases.c.id == commitments.c.case_id))
+
+    @staticmethod
+    def _commitment(r) -> Commitment:
+        return Commitment(id=r.id, case_id=r.case_id, request_id=r.request_id,
+                          locality_code=r.locality_code, content=r.content, unit_code=r.unit_code,
+                          due_on=r.due_on, status=r.status,
+                          completed_at=_aware(r.completed_at) if r.completed_at else None,
+                          evidence=r.evidence, reminded=bool(r.reminded),
+                          flagged_overdue=bool(r.flagged_overdue))
+
+    def get(self, commitment_id: str) -> Commitment | None:
+        row = self.session.execute(self._query().where(commitments.c.id == commitment_id)).first()
+        return self._commitment(row) if row is not None else None
+
+    def due_for_watch(self, today: date, limit: int) -> list[Commitment]:
+        rows = self.session.execute(self._query().where(commitments.c.watch_from <= today)
+                                    .order_by(commitments.c.watch_from).limit(limit))
+        return [self._commitment(r) for r in rows]
+
+    def save(self, c: Commitment, watch_from: date | None) -> None:
+        self.session.execute(sa.update(commitments).where(commitments.c.id == c.id).values(
+            status=c.status, completed_at=c.completed_at, evidence=c.evidence,
+            reminded=c.reminded, flagged_overdue=c.flagged_overdue, watch_from=watch_from))
 
 
 class SqlUnitRegistry:

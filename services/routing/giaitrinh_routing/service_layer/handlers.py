@@ -20,8 +20,10 @@ from giaitrinh_routing.domain.case import (
     InvalidAction,
     NotPermitted,
     Problem,
+    Role,
     VersionConflict,
 )
+from giaitrinh_routing.domain.commitment import Commitment
 from giaitrinh_routing.domain.deadline_watch import (
     DEFAULT_POLICY,
     DeadlineAlert,
@@ -74,6 +76,10 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
 
 class CaseNotFound(LookupError):
     """No such case (HTTP 404) — also what an actor of another locality is told."""
+
+
+def _may_see(actor: Actor, case: Case) -> bool:
+    return actor.role in {Role.SYSTEM, Role.REQUESTER} or case.locality_code in actor.localities
 
 
 @dataclass(frozen=True)
@@ -158,8 +164,8 @@ def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
                                      "Unknown action; one of: " + ", ".join(a.value for a in Action))]
                             ) from None
     case = uow.cases.get(cmd.case_id)
-    if case is None:
-        raise CaseNotFound(cmd.case_id)
+    if case is None or not _may_see(cmd.actor, case):
+        raise CaseNotFound(cmd.case_id)  # before the version: a 409 would tell the case exists
     if cmd.expected_version is not None and cmd.expected_version != case.version:
         raise VersionConflict(f"case {case.id} is at version {case.version}, "
                               f"not {cmd.expected_version}")
@@ -173,8 +179,58 @@ def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
             raise CaseNotFound(cmd.case_id) from None
         raise
     case.watch_from = first_watch(case, calendar, policy)  # deadlines may have moved
-    uow.cases.save(case, read_version, promises or ())
+    uow.cases.save(case, read_version, promises or (),
+                   first_watch=lambda due: calendar.working_days_before(due, policy.lead_working_days))
     return case
+
+
+class CommitmentNotFound(LookupError):
+    """No such commitment (HTTP 404) — also what an actor of another locality is told."""
+
+
+def complete_commitment(commitment_id: str, actor: Actor, evidence: str, uow: RoutingUnitOfWork,
+                        now: datetime) -> Commitment:
+    """Hoàn thành cam kết: record it done with its evidence, publish it, audit it."""
+    commitment = uow.commitments.get(commitment_id)
+    if commitment is None:
+        raise CommitmentNotFound(commitment_id)
+    try:
+        commitment.complete(actor, now, evidence)
+    except NotPermitted as exc:
+        if exc.hidden:
+            raise CommitmentNotFound(commitment_id) from None
+        raise
+    uow.commitments.save(commitment, None)
+    uow.emit(events_out.CASES_TOPIC,
+             events_out.commitment_completed(commitment, actor.id, actor.role.value))
+    uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id=actor.id,
+                          actor_role=actor.role.value, entity="commitment",
+                          entity_id=commitment.id, action="complete",
+                          payload={"evidence": commitment.evidence,
+                                   "on_time": commitment.completed_on_time}))
+    return commitment
+
+
+def watch_commitments(uow: RoutingUnitOfWork, now: datetime, calendar: WorkingDayCalendar,
+                      policy: WatchPolicy, limit: int = 500) -> int:
+    """Remind the unit of commitments due soon and flag overdue ones, each once."""
+    today = local_date(now)
+    raised = 0
+    for commitment in uow.commitments.due_for_watch(today, limit):
+        for kind in commitment.alerts_due(today, calendar, policy.lead_working_days):
+            if kind == "due_soon":
+                commitment.reminded = True
+            else:
+                commitment.flagged_overdue = True
+            uow.emit(events_out.CASES_TOPIC, events_out.commitment_alert(commitment, kind, now))
+            uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="system",
+                                  actor_role="system", entity="commitment",
+                                  entity_id=commitment.id, action=f"alert-{kind}",
+                                  payload={"due_on": commitment.due_on.isoformat()}))
+            raised += 1
+        uow.commitments.save(commitment, commitment.next_watch(today, calendar,
+                                                               policy.lead_working_days))
+    return raised
 
 
 def watch_cases(case_ids: list[str], uow: RoutingUnitOfWork, now: datetime,

@@ -5,6 +5,7 @@ from giaitrinh_routing.adapters import events_out
 from giaitrinh_routing.adapters.repository import (
     SqlAuditTrail,
     SqlCaseRepository,
+    SqlCommitments,
     SqlDeadlineAlerts,
     SqlLocalityRegistry,
     SqlUnitRegistry,
@@ -21,6 +22,7 @@ class RoutingUnitOfWork(SqlUnitOfWork):
     localities: SqlLocalityRegistry
     alerts: SqlDeadlineAlerts
     units: SqlUnitRegistry
+    commitments: SqlCommitments
 
     def __enter__(self):
         super().__enter__()
@@ -28,6 +30,7 @@ class RoutingUnitOfWork(SqlUnitOfWork):
         self.localities = SqlLocalityRegistry(self.session)
         self.alerts = SqlDeadlineAlerts(self.session)
         self.units = SqlUnitRegistry(self.session)
+        self.commitments = SqlCommitments(self.session)
         self._audit: list[AuditEntry] = []
         return self
 
