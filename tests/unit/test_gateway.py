@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from flask import request
 
+from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_common.settings import SettingError
 from giaitrinh_common.web import standard_error_document
@@ -142,7 +143,8 @@ def test_every_header_the_gateway_adds_is_added_at_the_server_level_only():
 def intake_app(sqlite_url):
     runtime = migrated_runtime("intake", sqlite_url("intake"), InMemoryBus())
     app = create_app(runtime)
-    app.add_url_rule("/probe", "probe", lambda: {"url": request.url, "client": request.remote_addr})
+    probe = allow(PUBLIC)(lambda: {"url": request.url, "client": request.remote_addr})
+    app.add_url_rule("/probe", "probe", probe)
     yield app
     runtime.close()
 
