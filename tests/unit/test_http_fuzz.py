@@ -23,10 +23,11 @@ from giaitrinh_platform.services import SERVICES
 from tests.support.factories import migrated_runtime
 
 PLATFORM_ROUTES = {"/healthz", "/readyz", "/metrics", "/static/<path:filename>"}
+PAGES = {"intake": {"/", "/tra-cuu", "/xa-phuong"}}  # HTML pages (giaitrinh_common.ui)
 # Every endpoint of each service, and the fuzz below that covers it. A new endpoint fails
 # test_every_endpoint_of_every_service_is_fuzzed until it is added here and to a fuzz.
 ENDPOINTS = {
-    "intake": {"/api/v1/requests", "/api/v1/requests/<tracking_code>"} | PLATFORM_ROUTES,
+    "intake": {"/api/v1/requests", "/api/v1/requests/<tracking_code>"} | PAGES["intake"] | PLATFORM_ROUTES,
     "routing": {"/api/v1/localities", "/api/v1/auth/token", "/api/v1/auth/session", "/api/v1/auth/refresh",
                 "/api/v1/auth/sign-out", "/api/v1/auth/me", "/api/v1/auth/password", "/auth/refresh",
                 "/api/v1/cases", "/api/v1/cases/<case_id>"}
@@ -152,7 +153,8 @@ numbers = st.sampled_from([
 # The query parameters the endpoints read, each maybe given, plus a few nobody reads.
 query_items = st.tuples(
     st.fixed_dictionaries({}, optional={name: numbers | any_text
-                                        for name in ("page", "per_page", "province", "period")}),
+                                        for name in ("page", "per_page", "province", "period", "ma", "q",
+                                                     "lang")}),
     st.lists(st.tuples(any_text, numbers | any_text), max_size=2),
 ).map(lambda pair: [*pair[0].items(), *pair[1]])
 header_values = st.text(st.characters(max_codepoint=255, exclude_characters="\r\n"), max_size=80)
@@ -220,9 +222,28 @@ def test_any_request_to_an_endpoint_is_answered_without_a_server_error(clients, 
                                                                        method, body, content_type):
     resp = send(clients[service], method, concrete(rule, part), query_string(query), data=body,
                 content_type=content_type)
+    if rule in PAGES.get(service, ()) and resp.mimetype == "text/html":  # a page's form with its error
+        assert resp.status_code < 500, resp.get_data(as_text=True)[:500]
+        return
     assert_no_server_error(resp, method)
     if resp.status_code == 200 and method == "GET" and not rule.startswith(("/metrics", "/static")):
-        assert isinstance(resp.json, dict)
+        assert isinstance(resp.json, dict) if rule not in PAGES.get(service, ()) else resp.mimetype == "text/html"
+
+
+PAGE_ENDPOINTS = sorted((service, rule) for service, rules in PAGES.items() for rule in rules)
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(("service", "rule"), PAGE_ENDPOINTS, ids=[f"{s}:{r}" for s, r in PAGE_ENDPOINTS])
+@settings(FUZZ, max_examples=100)
+@given(query=query_items, method=st.sampled_from(METHODS), language=header_values)
+def test_any_request_to_a_page_from_a_browser_is_answered_without_a_server_error(clients, service, rule, query,
+                                                                                 method, language):
+    resp = send(clients[service], method, rule, query_string(query),
+                headers={"Accept": BROWSER_ACCEPT, "Accept-Language": language})
+    assert resp.status_code < 500, resp.get_data(as_text=True)[:500]
+    if method != "HEAD":  # a page, or the error as a page
+        assert resp.mimetype == "text/html"
 
 
 @FUZZ

@@ -19,6 +19,10 @@ class LocalityDirectory(ABC):
     def get(self, code: str) -> Locality | None:
         """The locality with this code, or None if it is not served here."""
 
+    @abstractmethod
+    def all(self) -> list[Locality]:
+        """Every locality served here (the portal lists them), in no particular order."""
+
 
 class RequestRepository(ABC):
     """Stored requests. ``add``, ``append_step`` and ``add_answer`` join the caller's

@@ -1,13 +1,15 @@
-"""Intake's web app: the JSON API (and, later, the portal pages and Open311)."""
+"""Intake's web app: the JSON API and the portal's pages (and, later, Open311)."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, url_for
 
 from giaitrinh_common.auth import PUBLIC, allow
+from giaitrinh_common.ui import install_pages
 from giaitrinh_common.web import MAX_NAMED, ApiError, current_trace_id, json_body, shown, tracking_code_arg
 from giaitrinh_intake.bootstrap import IntakeRuntime, bootstrap
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.domain.model import AccountabilityRequest
+from giaitrinh_intake.entrypoints.pages import TRANSLATIONS, pages
 from giaitrinh_intake.service_layer.handlers import InvalidSubmission
 
 api = Blueprint("intake_api", __name__, url_prefix="/api/v1")
@@ -93,6 +95,8 @@ def _public_answer(request: AccountabilityRequest) -> dict | None:
 
 
 def create_app(runtime: IntakeRuntime | None = None):
-    """App factory (gunicorn: ``'giaitrinh_intake.entrypoints.web:create_app()'``)."""
+    """App factory (gunicorn: ``'giaitrinh_intake.entrypoints.web:create_app()'``): the JSON
+    API and the portal's pages (:mod:`giaitrinh_intake.entrypoints.pages`) in the shared shell."""
     runtime = runtime or bootstrap()
-    return runtime.web_app(__name__, [api])
+    return install_pages(runtime.web_app(__name__, [api, pages]), translations=[TRANSLATIONS],
+                         home="intake_pages.home")
