@@ -45,7 +45,8 @@ LOCAL_WORKER_METRICS_PORTS = {"intake": 9101, "routing": 9102, "scoring": 9103, 
 WEB_PORT = 8000
 WORKER_METRICS_PORT = 9100
 KAFKA_NODES = ("kafka-1", "kafka-2", "kafka-3")
-ONE_SHOTS = frozenset({"topics", "seed-localities", *(f"{s}-migrate" for s in SERVICES)})
+ONE_SHOTS = frozenset({"topics", "seed-localities", "routing-keys",
+                       *(f"{s}-migrate" for s in SERVICES)})
 
 # Every metric the services export (names as exposed; histograms as their base name).
 COUNTERS_AND_GAUGES = frozenset({
@@ -788,3 +789,26 @@ def test_docker_compose_accepts_the_file():
     result = subprocess.run(["docker", "compose", "-f", str(COMPOSE_FILE), "config", "-q"],
                             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_routing_alone_holds_the_private_key_and_every_service_reads_the_public_one():
+    services = load_yaml(COMPOSE_FILE)["services"]
+    keys = services["routing-keys"]
+    assert " ".join(as_argv(keys["command"])).startswith("giaitrinh routing keys generate")
+    assert set(keys["volumes"]) == {"auth-public:/keys", "auth-private:/keys-private"}
+    for name, service in services.items():
+        owner = owner_of(name, service)
+        if owner is None or name == "routing-keys":
+            continue
+        env = environment_of(service)
+        assert env["GIAITRINH_AUTH_PUBLIC_KEY"] == "/keys/auth-public.pem", name
+        mounts = set(service.get("volumes", []))
+        assert "auth-public:/keys:ro" in mounts, name
+        if owner == "routing":
+            assert env["ROUTING_AUTH_PRIVATE_KEY"] == "/keys-private/auth-private.pem"
+            assert "auth-private:/keys-private:ro" in mounts
+        else:
+            assert not any(m.startswith("auth-private") for m in mounts), name
+            assert "ROUTING_AUTH_PRIVATE_KEY" not in env, name
+        if name.endswith(("-web", "-worker")):
+            assert service["depends_on"]["routing-keys"]["condition"] == "service_completed_successfully"
