@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Both install what they need.
-.PHONY: run test down trial lint bench help
+.PHONY: run test down trial lint bench screenshots translations help
 
 help:
 	@echo "make run    — install, then run the platform here (real Kafka, four services)"
@@ -8,6 +8,8 @@ help:
 	@echo "make trial  — all four services in one process on an in-memory bus"
 	@echo "make lint   — ruff on everything, mypy on domains, service layers and common, the import contracts"
 	@echo "make bench  — the benchmarks in bench/ (results in bench/README.md)"
+	@echo "make screenshots — pictures of the main pages (phone, desktop) in docs/screenshots/, of a running platform"
+	@echo "make translations — the pages' strings into their catalogs (.po), then compiled (.mo)"
 
 run:
 	@bash deploy/scripts/bootstrap.sh
@@ -33,3 +35,11 @@ lint:
 bench:
 	@bash deploy/scripts/bootstrap.sh --test
 	@.venv/bin/python bench/run.py
+
+screenshots:
+	@bash deploy/scripts/bootstrap.sh --test
+	@.venv/bin/giaitrinh screenshots
+
+translations:
+	@bash deploy/scripts/bootstrap.sh
+	@.venv/bin/python -m giaitrinh_common.ui.catalogs update services

@@ -2,7 +2,7 @@
 # Prepare this checkout for running the platform (and, with --test, its test suite).
 #
 #   bash deploy/scripts/bootstrap.sh          # .venv + Kafka broker jars + nginx (the gateway)
-#   bash deploy/scripts/bootstrap.sh --test   # ... + PostgreSQL and Prometheus for the tests
+#   bash deploy/scripts/bootstrap.sh --test   # ... + PostgreSQL, Prometheus, Chromium and axe-core for the tests
 #
 # Idempotent: every step checks a stamp or the thing itself first, so a second run does nothing
 # and prints nothing. Progress and errors go to stderr, one short line each. Works from any
@@ -102,7 +102,7 @@ as_root() {
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
     sudo -n "$@"
   else
-    die "need root to run '$*': run this script as root or give this user passwordless sudo, or install the packages yourself (Debian: apt-get install nginx postgresql prometheus)"
+    die "need root to run '$*': run this script as root or give this user passwordless sudo, or install the packages yourself (Debian: apt-get install nginx postgresql prometheus chromium fonts-dejavu-core npm)"
   fi
 }
 
@@ -110,6 +110,9 @@ setup_test_packages() {
   local missing=()
   compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
   { command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
+  have_chromium || missing+=(chromium)
+  have_vietnamese_font || missing+=(fonts-dejavu-core)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
   if (( ${#missing[@]} )); then
     command -v apt-get >/dev/null 2>&1 ||
       die "missing ${missing[*]} and there is no apt-get; install them so that pg_ctl, prometheus and promtool exist"
@@ -119,6 +122,7 @@ setup_test_packages() {
     compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null ||
       die "installed postgresql but found no /usr/lib/postgresql/*/bin/pg_ctl"
     command -v promtool >/dev/null 2>&1 || die "installed prometheus but found no promtool"
+    have_chromium || die "installed chromium but found no /usr/bin/chromium"
   fi
   # The tests run PostgreSQL as this user when they run as root (it refuses to run as root).
   # The Debian package creates it; make sure anyway, since nothing works without it.
@@ -145,9 +149,40 @@ setup_nginx() {
   have_nginx || die "installed nginx but found no nginx binary"
 }
 
-# --- Chromium (later) -------------------------------------------------------------------------
-# >>> CHROMIUM: the e2e tests will need a headless Chromium from Debian's packages; its install
-# >>> step goes here, under --test: one more name in setup_test_packages.
+# --- Chromium, fonts and axe-core: the pages tested in a real browser (--test) -------------------
+# Playwright (a Python package of the lock) drives Debian's chromium: it is never told to
+# download a browser of its own. DejaVu Sans carries every Vietnamese glyph, so the screenshots
+# and the tests read the pages as a cheap phone shows them. axe-core, the accessibility engine
+# the browser tests inject into every page, comes from npm at the version deploy/axe pins.
+have_chromium() {
+  [[ -x /usr/bin/chromium ]]
+}
+
+have_vietnamese_font() {
+  [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]]
+}
+
+AXE_DIR=$ROOT/deploy/axe
+AXE_CACHE=$ROOT/.cache/axe
+AXE_STAMP=$AXE_CACHE/.lock.sha256
+
+setup_axe() {
+  local want have=""
+  want=$(sha256sum "$AXE_DIR/package-lock.json" | cut -d' ' -f1)
+  [[ -f $AXE_STAMP ]] && have=$(tr -d '[:space:]' <"$AXE_STAMP")
+  if [[ $have == "$want" && -f $AXE_CACHE/node_modules/axe-core/axe.min.js ]]; then
+    return 0  # up to date
+  fi
+  say "installing axe-core into .cache/axe (npm, the version deploy/axe/package-lock.json pins)"
+  mkdir -p "$AXE_CACHE"
+  cp "$AXE_DIR/package.json" "$AXE_DIR/package-lock.json" "$AXE_CACHE/"
+  local out
+  if ! out=$(npm ci --prefix "$AXE_CACHE" --ignore-scripts --no-audit --no-fund 2>&1); then
+    printf '%s\n' "$out" >&2
+    die "npm could not install axe-core (output above)"
+  fi
+  printf '%s\n' "$want" >"$AXE_STAMP"
+}
 
 setup_venv
 check_java_maven
@@ -155,4 +190,5 @@ setup_kafka_jars
 setup_nginx
 if [[ $WITH_TEST -eq 1 ]]; then
   setup_test_packages
+  setup_axe
 fi

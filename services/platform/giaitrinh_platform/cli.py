@@ -302,6 +302,33 @@ def trial(data_dir: Path, host: str, port: int, province: str) -> None:
         trial_.stop()
 
 
+@main.command()
+@click.option("--url", default=None,
+              help="The platform's one address [default: http://127.0.0.1:$GIAITRINH_GATEWAY_PORT/].")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/screenshots"),
+              show_default=True, help="Where the pictures go.")
+@click.option("--tracking-code", default=None,
+              help="Picture this request's tracking page [default: submit a sample request first].")
+def screenshots(url: str | None, out: Path, tracking_code: str | None) -> None:
+    """Pictures of the main pages at a phone's (390x844) and a desktop's (1280x800) width,
+    taken with Debian's Chromium through the gateway of a running platform (`make run`), as
+    docs/screenshots/<page>-<phone|desktop>.png. Without --tracking-code it submits one sample
+    request (no personal data) so the tracking page shows a timeline. `make screenshots` runs it.
+    """
+    from giaitrinh_platform import screenshots as shots
+    from giaitrinh_platform.gateway import GatewaySettings
+
+    base = url or f"http://127.0.0.1:{GatewaySettings.from_env(os.environ).port}/"
+    try:
+        code = tracking_code or shots.submit_sample_request(base)
+        with shots.launch() as browser:
+            written = shots.take(browser, base, out, code)
+    except shots.ScreenshotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in written:
+        click.echo(path)
+
+
 @main.group("topics")
 def topics_group() -> None:
     """Kafka topics of the platform."""
