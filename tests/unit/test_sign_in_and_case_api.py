@@ -425,3 +425,22 @@ def test_the_list_filters_by_state_field_and_overdue_and_pages_within_bounds(rou
 def test_the_accounts_service_is_the_one_the_app_uses(app, routing):
     # The CLI builds the same service on the same settings.
     assert account_service(routing).token_seconds == app.extensions["giaitrinh_accounts"].token_seconds == 60
+
+
+def test_an_official_completes_a_commitment_over_http_and_a_stranger_gets_404(routing, accounts, client):
+    add(accounts, "can-bo")
+    add(accounts, "ngoai", localities=(OTHER_WARD,))
+    headers = bearer(client, "can-bo")
+    case_id = open_case(routing)
+    for action, body in [("accept", {}), ("answer", {
+            "explanation": "Đã xác minh", "legal_basis": "Luật Đất đai 2024",
+            "commitments": [{"content": "Cắm lại mốc", "due_on": "2026-12-20"}]})]:
+        assert client.post(f"/api/v1/cases/{case_id}/{action}", json=body, headers=headers).status_code == 200
+    [commitment] = client.get(f"/api/v1/cases/{case_id}", headers=headers).json["commitments"]
+    url = f"/api/v1/commitments/{commitment['id']}/complete"
+    assert client.post(url, json={"evidence": "x"}, headers=bearer(client, "ngoai")).status_code == 404
+    assert client.post(url, json={"evidence": "  "}, headers=headers).status_code == 422
+    assert client.post(url, json={"evidence": "x", "extra": 1}, headers=headers).status_code == 422
+    done = client.post(url, json={"evidence": "Đã cắm 4 mốc, biên bản số 12"}, headers=headers)
+    assert done.status_code == 200 and done.json["status"] == "done" and done.json["on_time"] is True
+    assert client.post(url, json={"evidence": "again"}, headers=headers).status_code == 409

@@ -13,10 +13,7 @@ from datetime import date, datetime, timedelta
 from giaitrinh_routing.domain.calendar import WorkingDayCalendar, local_date
 from giaitrinh_routing.domain.case import (
     REASON_MAX,
-    Action,
-    ActionNotAllowed,
     Actor,
-    CaseState,
     InvalidAction,
     NotPermitted,
     Problem,
@@ -24,6 +21,10 @@ from giaitrinh_routing.domain.case import (
 )
 
 OPEN, DONE = "open", "done"
+
+
+class CommitmentAlreadyDone(Exception):
+    """The commitment was completed before (HTTP 409): its evidence stands."""
 
 
 @dataclass
@@ -50,7 +51,7 @@ class Commitment:
         if actor.role is Role.OFFICIAL and actor.unit_code != self.unit_code:
             raise NotPermitted("the commitment belongs to another unit")
         if self.status != OPEN:
-            raise ActionNotAllowed(Action.CLOSE, CaseState.CLOSED)
+            raise CommitmentAlreadyDone(self.id)
         if not evidence.strip():
             raise InvalidAction([Problem("evidence", "required", "Hãy nêu kết quả thực hiện cam kết.",
                                          "Say what was done (the evidence).")])

@@ -39,9 +39,9 @@ def localities():
 
 def create_app(runtime: RoutingRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_routing.entrypoints.web:create_app()'``)."""
-    from giaitrinh_routing.entrypoints import auth, cases
+    from giaitrinh_routing.entrypoints import auth, cases, commitments
 
     runtime = runtime or bootstrap()
-    app = runtime.web_app(__name__, [api, auth.api, auth.pages, cases.api])
+    app = runtime.web_app(__name__, [api, auth.api, auth.pages, cases.api, commitments.api])
     app.extensions["giaitrinh_accounts"] = auth.account_service(runtime)
     return app
