@@ -155,3 +155,40 @@ def test_a_step_counts_in_the_period_it_was_taken_in_vietnam(sqlite_url):
     finally:
         runtime.close()
 
+
+
+def test_commitments_completed_late_and_overdue_are_counted_once_each(bus, sqlite_url):
+    """Cam kết sau giải trình: completion, completion after the promised date, and each
+    commitment flagged overdue (a reminder before the due date counts nothing)."""
+    from datetime import UTC, datetime
+
+    from giaitrinh_common import contracts
+    from giaitrinh_common.envelope import CloudEvent
+    from tests.support.factories import migrated_runtime
+
+    runtime = migrated_runtime("scoring", sqlite_url("scoring-commitments"), bus)
+    at = datetime(2026, 12, 20, 2, tzinfo=UTC)
+    base = {"commitment_id": "5b1f6a3e-6a0e-4b8e-9d2c-0c5a1e2f3a4b",
+            "case_id": "7c1f6a3e-6a0e-4b8e-9d2c-0c5a1e2f3a4b",
+            "request_id": "8d1f6a3e-6a0e-4b8e-9d2c-0c5a1e2f3a4b", "locality_code": "18880",
+            "content": "Cắm lại mốc", "unit_code": "dia-chinh", "due_on": "2026-12-15",
+            "at": at.isoformat()}
+    events = [
+        ("vn.giaitrinh.commitment.alert.v1", {**base, "status": "open", "kind": "due_soon"}),
+        ("vn.giaitrinh.commitment.alert.v1", {**base, "status": "open", "kind": "overdue"}),
+        ("vn.giaitrinh.commitment.completed.v1", {**base, "status": "done", "evidence": "Biên bản 12",
+                                                  "on_time": False, "actor": {"id": "u", "role": "official"}}),
+    ]
+    handlers = runtime.handlers()
+    for type_, data in events:
+        event = CloudEvent.new(type=type_, source="/t", subject=base["request_id"], locality="18880",
+                               data=data, time=at)
+        contracts.validate(event)
+        with runtime.unit_of_work() as uow:
+            uow.claim("scoring", event)
+            handlers[type_](event, uow)
+            uow.commit()
+    with runtime.unit_of_work() as uow:
+        counts = uow.indicators.for_locality("18880", "2026")
+    runtime.close()
+    assert counts == {"commitments_overdue": 1, "commitments_completed": 1, "commitments_completed_late": 1}

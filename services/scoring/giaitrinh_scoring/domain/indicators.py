@@ -24,8 +24,16 @@ CASES_ANSWERED = "cases_answered"  # số lần giải trình — again after an
 CASES_ANSWERED_LATE = "cases_answered_late"  # giải trình quá hạn (chậm giải trình)
 DISPUTES_UPHELD = "disputes_upheld"  # ý kiến không đồng ý được giám sát chấp nhận
 CASES_WITHDRAWN = "cases_withdrawn"  # số yêu cầu bị rút
+COMMITMENTS_COMPLETED = "commitments_completed"  # cam kết sau giải trình đã hoàn thành
+COMMITMENTS_COMPLETED_LATE = "commitments_completed_late"  # hoàn thành sau hạn đã cam kết
+COMMITMENTS_OVERDUE = "commitments_overdue"  # cam kết quá hạn chưa hoàn thành (flagged once each)
 
 Condition = Callable[[Mapping[str, Any]], bool]
+
+
+def data_is(name: str, value: Any) -> Condition:
+    """The event's top-level ``data[name]`` is exactly ``value``."""
+    return lambda data: data.get(name) == value
 
 
 def always(data: Mapping[str, Any]) -> bool:
@@ -55,6 +63,9 @@ MOVES: dict[str, tuple[tuple[str, Condition], ...]] = {
                         (CASES_ANSWERED_LATE, detail_is("on_time", False))),
     _case("dispute_decided"): ((DISPUTES_UPHELD, detail_is("outcome", "upheld")),),
     _case("withdrawn"): ((CASES_WITHDRAWN, always),),
+    "vn.giaitrinh.commitment.completed.v1": ((COMMITMENTS_COMPLETED, always),
+                                             (COMMITMENTS_COMPLETED_LATE, data_is("on_time", False))),
+    "vn.giaitrinh.commitment.alert.v1": ((COMMITMENTS_OVERDUE, data_is("kind", "overdue")),),
 }
 
 
