@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from giaitrinh_common import topics
+from giaitrinh_common import contracts, topics
 from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_common.consumer import IdempotentConsumer
 from giaitrinh_common.metrics import PlatformMetrics
@@ -40,8 +40,31 @@ HEADERS = st.dictionaries(
     max_size=3)
 
 
-# A real event of every type routing publishes (registered, each step, deadline alerts aside).
-CASE_EVENTS = sorted(every_step_type().values(), key=lambda e: e.type)
+def _alerts_and_commitments() -> list:
+    """Routing's deadline and commitment events, built by its own events_out."""
+    from datetime import UTC, date, datetime
+
+    from giaitrinh_routing.adapters import events_out
+    from giaitrinh_routing.domain.commitment import Commitment
+    from giaitrinh_routing.domain.deadline_watch import AlertKind, DeadlineAlert
+    from tests.support.case_history import CaseHistory
+
+    history = CaseHistory()
+    now = datetime(2026, 11, 10, 2, tzinfo=UTC)
+    alert = DeadlineAlert("accept", AlertKind.OVERDUE, date(2026, 11, 9), date(2026, 11, 10))
+    promise = Commitment(str(uuid.uuid4()), history.case.id, history.request_id,
+                         history.case.locality_code, "Cắm lại mốc", "dia-chinh", date(2026, 12, 15),
+                         status="done", completed_at=now, evidence="Biên bản số 12")
+    events = [events_out.deadline_alert(history.case, alert, now),
+              events_out.commitment_alert(promise, "overdue", now),
+              events_out.commitment_completed(promise, "u-1", "official")]
+    for event in events:  # valid as routing publishes them: the fuzz then breaks them itself
+        contracts.validate(event)
+    return events
+
+
+# A real event of every type routing publishes: registered, each step, alerts, commitments.
+CASE_EVENTS = sorted([*every_step_type().values(), *_alerts_and_commitments()], key=lambda e: e.type)
 
 
 def valid_event(stream: str, request_id: str, case_event_index: int = 0):

@@ -6,6 +6,7 @@ commands.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -884,12 +885,19 @@ def audit_verify() -> None:
 
 
 # -- routing's registry: units and routing rules ---------------------------------------------
-def _routing_runtime():
+@contextlib.contextmanager
+def _routing_registry():
+    """Routing's runtime and one unit of work on its database, both closed afterwards. Registry
+    commands change routing's database only; the events they cause wait in its outbox for the
+    worker's relay."""
     from giaitrinh_common.bus import InMemoryBus
 
-    # Registry commands change routing's database only; the events they cause wait in its
-    # outbox for the worker's relay.
-    return SERVICES["routing"].bootstrap(bus=InMemoryBus())
+    runtime = SERVICES["routing"].bootstrap(bus=InMemoryBus())
+    try:
+        with runtime.unit_of_work() as uow:
+            yield runtime, uow
+    finally:
+        runtime.close()
 
 
 @main.commands["routing"].group("units")
@@ -905,12 +913,8 @@ def units_export(locality: str | None) -> None:
 
     from giaitrinh_routing.service_layer.handlers import UNIT_COLUMNS
 
-    runtime = _routing_runtime()
-    try:
-        with runtime.unit_of_work() as uow:
-            found = uow.units.units_of(locality)
-    finally:
-        runtime.close()
+    with _routing_registry() as (_runtime, uow):
+        found = uow.units.units_of(locality)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(UNIT_COLUMNS)
     for u in found:
@@ -928,17 +932,14 @@ def units_import(csv_file, actor: str) -> None:
     from giaitrinh_routing.service_layer.handlers import ImportRefused, import_units
 
     rows = list(csv.DictReader(csv_file))
-    runtime = _routing_runtime()
     try:
-        with runtime.unit_of_work() as uow:
+        with _routing_registry() as (runtime, uow):
             counts = import_units(uow, rows, actor, runtime.now())
             uow.commit()
     except ImportRefused as exc:
         for problem in exc.problems:
             click.echo(f"line {problem.line}: {problem.message}", err=True)
         raise click.ClickException(f"nothing imported: {len(exc.problems)} problems / không nhập dòng nào") from None
-    finally:
-        runtime.close()
     click.echo(f"{counts['added']} added, {counts['changed']} changed, {counts['unchanged']} unchanged")
 
 
@@ -951,12 +952,8 @@ def rules_group() -> None:
 @click.argument("locality")
 def rules_list(locality: str) -> None:
     """The rules of LOCALITY: field, unit, default official."""
-    runtime = _routing_runtime()
-    try:
-        with runtime.unit_of_work() as uow:
-            rules = uow.units.rules_of(locality)
-    finally:
-        runtime.close()
+    with _routing_registry() as (_runtime, uow):
+        rules = uow.units.rules_of(locality)
     if not rules:
         raise click.ClickException(f"no rules for {locality!r}: is it registered? (seed-localities)")
     for field_name in sorted(rules):
@@ -976,13 +973,10 @@ def rules_set(locality: str, field_name: str, unit: str, official: str, actor: s
     from giaitrinh_routing.domain.registry import RoutingRule
     from giaitrinh_routing.service_layer.handlers import set_rule
 
-    runtime = _routing_runtime()
     try:
-        with runtime.unit_of_work() as uow:
+        with _routing_registry() as (runtime, uow):
             set_rule(uow, RoutingRule(locality, field_name, unit, official), actor, runtime.now())
             uow.commit()
     except InvalidAction as exc:
         raise click.ClickException("; ".join(f"{p.field}: {p.en}" for p in exc.problems)) from None
-    finally:
-        runtime.close()
     click.echo(f"{locality} {field_name} → {unit}")
