@@ -25,7 +25,9 @@ def alembic_config(package: str, url: str) -> Config:
     return cfg
 
 
-def upgrade(package: str, url: str, revision: str = "head") -> None:
+def upgrade(package: str, url: str, revision: str = "heads") -> None:
+    """Every head: while branches of one service's revisions are open (parallel work), all apply;
+    a merge revision joins them before a release."""
     command.upgrade(alembic_config(package, url), revision)
 
 

@@ -1,4 +1,4 @@
-"""Routing's web app (the officials' console arrives with the routing issue)."""
+"""Routing's web app: the JSON API, the sign-in API and the officials' console (pages under ``/console/``)."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
@@ -39,9 +39,11 @@ def localities():
 
 def create_app(runtime: RoutingRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_routing.entrypoints.web:create_app()'``)."""
-    from giaitrinh_routing.entrypoints import auth, cases, commitments
+    from giaitrinh_common.ui import install_pages
+    from giaitrinh_routing.entrypoints import auth, cases, commitments, console, console_admin, console_auth
 
     runtime = runtime or bootstrap()
-    app = runtime.web_app(__name__, [api, auth.api, auth.pages, cases.api, commitments.api])
+    app = runtime.web_app(__name__, [api, auth.api, auth.pages, cases.api, commitments.api,
+                                     console.pages, console_auth.pages, console_admin.pages])
     app.extensions["giaitrinh_accounts"] = auth.account_service(runtime)
-    return app
+    return install_pages(app, translations=[console.TRANSLATIONS])
