@@ -1,13 +1,20 @@
 from __future__ import annotations
 
 from giaitrinh_common.storage import SqlUnitOfWork
+from giaitrinh_notify.adapters.channel_store import SqlPreferences, SqlStaffInbox, SqlWebhookSubscriptions
 from giaitrinh_notify.adapters.repository import SqlInbox
 
 
 class NotifyUnitOfWork(SqlUnitOfWork):
     inbox_messages: SqlInbox
+    staff_inbox: SqlStaffInbox
+    preferences: SqlPreferences
+    webhook_subscriptions: SqlWebhookSubscriptions
 
     def __enter__(self):
         super().__enter__()
         self.inbox_messages = SqlInbox(self.session)
+        self.staff_inbox = SqlStaffInbox(self.session)
+        self.preferences = SqlPreferences(self.session)
+        self.webhook_subscriptions = SqlWebhookSubscriptions(self.session)
         return self
