@@ -1,6 +1,7 @@
 """Topic names (the AsyncAPI document in ``contracts/asyncapi.yaml`` is the public statement).
 
-Every topic is keyed by request id. Each consumer group owns a retry and a dead-letter topic
+Every topic is keyed by request id, except the registry's, keyed by the entity's id (locality
+code, account id, publisher id). Each consumer group owns a retry and a dead-letter topic
 per topic it reads: ``<topic>.<group>.retry`` and ``<topic>.<group>.dlq``.
 """
 from __future__ import annotations
@@ -10,8 +11,10 @@ REQUESTS = "giaitrinh.requests.v1"
 CASES = "giaitrinh.cases.v1"
 SCORES = "giaitrinh.scores.v1"
 DELIVERIES = "giaitrinh.deliveries.v1"
+# Routing's registry: served localities with their units, staff accounts, publishers.
+REGISTRY = "giaitrinh.registry.v1"
 
-STREAMS = (INBOUND, REQUESTS, CASES, SCORES, DELIVERIES)
+STREAMS = (INBOUND, REQUESTS, CASES, SCORES, DELIVERIES, REGISTRY)
 
 DEFAULT_PARTITIONS = 6
 
@@ -21,10 +24,10 @@ RETRY_RETENTION_MS = str(7 * 24 * 3600 * 1000)
 # Which service's worker reads which stream. The one table of who-consumes-what; the worker
 # entry points and the topic creation both use it.
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
-    "intake": (INBOUND, CASES),
+    "intake": (INBOUND, CASES, REGISTRY),
     "routing": (REQUESTS,),
-    "scoring": (REQUESTS, CASES),
-    "notify": (REQUESTS, CASES, SCORES),
+    "scoring": (REQUESTS, CASES, REGISTRY),
+    "notify": (REQUESTS, CASES, SCORES, REGISTRY),
 }
 
 
