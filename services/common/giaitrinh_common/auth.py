@@ -345,6 +345,17 @@ def needs_csrf(principal: Principal | None) -> bool:
     return (principal is not None and principal.via_cookie) or request.mimetype in FORM_TYPES
 
 
+_CSRF_EXEMPT = "__giaitrinh_csrf_exempt__"
+
+
+def csrf_exempt(view: F) -> F:
+    """For a route a machine POSTs a form to, authenticated by a secret in that form (Open311's
+    ``api_key``): no other site's page knows the secret, so CSRF cannot ride on it. Such a
+    view must not act on the sign-in cookie's principal."""
+    setattr(view, _CSRF_EXEMPT, True)
+    return view
+
+
 # -- cookies ------------------------------------------------------------------------------------
 def set_sign_in_cookies(response: Response, *, token: str, token_seconds: int, secure: bool,
                         session_secret: str | None = None, session_seconds: int = 0) -> None:
@@ -418,7 +429,7 @@ def install_auth(app: Flask, verifier: TokenVerifier, *, cookie_secure: bool = F
                 if not principal.may_see(code):
                     raise ApiError.standard(404)
             g.principal = principal
-        if needs_csrf(principal):
+        if needs_csrf(principal) and not getattr(app.view_functions.get(request.endpoint), _CSRF_EXEMPT, False):
             check_csrf()
 
     @app.after_request

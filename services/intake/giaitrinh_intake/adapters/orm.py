@@ -63,4 +63,42 @@ answers = sa.Table(
     sa.Column("commitments", sa.JSON(), nullable=False),
 )
 
+# Tìm kiếm công khai: one row per request the public may find, with the text to search
+# (what may be published of it). The full-text index is the engine's own, made by revision
+# 0006: FTS5 table search_entries_fts on SQLite (folded text, rowid = id), a GIN index on
+# to_tsvector('simple', giaitrinh_unaccent(document)) on PostgreSQL.
+search_entries = sa.Table(
+    "search_entries", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), nullable=False, unique=True),
+    sa.Column("locality_code", sa.String(10), nullable=False),
+    sa.Column("field", sa.String(40), nullable=False),
+    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("document", sa.Text(), nullable=False),
+    sa.Index("ix_search_entries_locality_submitted", "locality_code", "submitted_at"),
+    sa.Index("ix_search_entries_submitted_at", "submitted_at"),
+)
+# Made by a migration for one engine only, so never compared with these models.
+metadata.info.setdefault("engine_specific", set()).update({
+    "search_entries_fts", "search_entries_fts_data", "search_entries_fts_idx",
+    "search_entries_fts_content", "search_entries_fts_docsize", "search_entries_fts_config",
+    "ix_search_entries_fulltext",
+})
+
+# The first answer to a POST that carried an Idempotency-Key, per key and route, until it
+# expires (giaitrinh_intake.adapters.idempotency); status NULL while the first is running.
+idempotency_keys = sa.Table(
+    "idempotency_keys", metadata,
+    sa.Column("scope", sa.String(200), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("body_sha256", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer(), nullable=True),
+    sa.Column("content_type", sa.String(200), nullable=True),
+    sa.Column("location", sa.String(500), nullable=True),
+    sa.Column("body", sa.Text(), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -9,6 +9,7 @@ from giaitrinh_common.web import MAX_NAMED, ApiError, current_trace_id, json_bod
 from giaitrinh_intake.bootstrap import IntakeRuntime, bootstrap
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.domain.model import AccountabilityRequest
+from giaitrinh_intake.entrypoints.machines import install_machine_interfaces
 from giaitrinh_intake.entrypoints.pages import TRANSLATIONS, pages
 from giaitrinh_intake.service_layer.handlers import InvalidSubmission
 
@@ -98,5 +99,7 @@ def create_app(runtime: IntakeRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_intake.entrypoints.web:create_app()'``): the JSON
     API and the portal's pages (:mod:`giaitrinh_intake.entrypoints.pages`) in the shared shell."""
     runtime = runtime or bootstrap()
-    return install_pages(runtime.web_app(__name__, [api, pages]), translations=[TRANSLATIONS],
-                         home="intake_pages.home")
+    app = install_pages(runtime.web_app(__name__, [api, pages]), translations=[TRANSLATIONS],
+                        home="intake_pages.home")
+    install_machine_interfaces(app, runtime)
+    return app

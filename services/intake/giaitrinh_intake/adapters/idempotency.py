@@ -1,0 +1,113 @@
+"""The first answer to a POST that carried an ``Idempotency-Key``, kept so that a retry gets that
+answer again instead of making a second request.
+
+A key is claimed before the request is handled, in its own committed transaction: the primary
+key (scope, key) lets exactly one of any number of concurrent POSTs claim it, on SQLite and on
+PostgreSQL alike. The claimer handles the request and then :meth:`IdempotencyStore.complete`
+stores the answer (a success), or :meth:`IdempotencyStore.release` gives the key up (an error:
+nothing was made, so the client may fix the body and send it again under the same key).
+
+A claim whose answer never came (the process died between the request's commit and the answer's)
+stays unanswered until it expires: the key then answers "in progress" rather than risk a second
+request. Keys live :data:`KEY_LIFETIME` from their first use, after which the same key makes a
+new request; expired rows are deleted when any key is claimed (an index on ``expires_at``).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from giaitrinh_intake.adapters.orm import idempotency_keys
+
+KEY_LIFETIME = timedelta(hours=24)  # a client retrying for longer than a day starts over
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    status: int
+    content_type: str
+    location: str | None
+    body: str
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What claiming a key found: ``claimed`` (this request goes ahead), or the key in use with
+    ``body_sha256`` of the body it was first used with and the ``answer`` if there is one yet."""
+
+    claimed: bool
+    body_sha256: str
+    answer: StoredAnswer | None = None
+
+
+def _aware(dt: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class IdempotencyStore(ABC):
+    """Contract: :meth:`claim` of an unexpired (scope, key) succeeds for exactly one caller until
+    that caller releases it; every other caller sees the first body's hash and, once completed,
+    its answer. A released key can be claimed again; an expired one is claimed afresh."""
+
+    @abstractmethod
+    def claim(self, scope: str, key: str, body_sha256: str, now: datetime) -> Claim: ...
+
+    @abstractmethod
+    def complete(self, scope: str, key: str, answer: StoredAnswer) -> None: ...
+
+    @abstractmethod
+    def release(self, scope: str, key: str) -> None: ...
+
+    @abstractmethod
+    def look(self, scope: str, key: str, now: datetime) -> Claim | None:
+        """The key's state as another caller sees it (None: free or expired)."""
+
+
+class SqlIdempotencyStore(IdempotencyStore):
+    def __init__(self, engine: Engine, lifetime: timedelta = KEY_LIFETIME):
+        self.engine = engine
+        self.lifetime = lifetime
+
+    def claim(self, scope: str, key: str, body_sha256: str, now: datetime) -> Claim:
+        t = idempotency_keys
+        for _ in range(3):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(sa.delete(t).where(t.c.expires_at <= now))
+                    conn.execute(sa.insert(t).values(scope=scope, key=key, body_sha256=body_sha256,
+                                                     created_at=now, expires_at=now + self.lifetime))
+                return Claim(True, body_sha256)
+            except IntegrityError:
+                seen = self.look(scope, key, now)
+                if seen is not None:
+                    return seen
+                # released or expired between our insert and our look: try once more
+        raise RuntimeError(f"could not claim idempotency key {key!r}")
+
+    def look(self, scope: str, key: str, now: datetime) -> Claim | None:
+        t = idempotency_keys
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t).where(t.c.scope == scope, t.c.key == key)).mappings().first()
+        if row is None or _aware(row["expires_at"]) <= now:
+            return None
+        answer = (StoredAnswer(row["status"], row["content_type"] or "application/json", row["location"],
+                               row["body"] or "") if row["status"] is not None else None)
+        return Claim(False, row["body_sha256"], answer)
+
+    def complete(self, scope: str, key: str, answer: StoredAnswer) -> None:
+        t = idempotency_keys
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(t).where(t.c.scope == scope, t.c.key == key).values(
+                status=answer.status, content_type=answer.content_type, location=answer.location,
+                body=answer.body))
+
+    def release(self, scope: str, key: str) -> None:
+        t = idempotency_keys
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(t).where(t.c.scope == scope, t.c.key == key, t.c.status.is_(None)))
