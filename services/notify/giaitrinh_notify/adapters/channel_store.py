@@ -18,9 +18,13 @@ from giaitrinh_notify.domain.staff_inbox import StaffMessage
 from giaitrinh_notify.domain.webhooks import SigningSecret, WebhookSubscription
 
 
-def _aware(value: datetime | None) -> datetime | None:
+def _when(value: datetime) -> datetime:
     # SQLite hands back naive datetimes; every one we store is UTC.
-    return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else _when(value)
 
 
 class SqlWebhookSubscriptions:
@@ -34,7 +38,7 @@ class SqlWebhookSubscriptions:
         rows = self.session.execute(sa.select(secrets).where(secrets.c.subscription_id.in_(ids))
                                     .order_by(secrets.c.created_at.desc(), secrets.c.id)).mappings()
         for r in rows:
-            found[r["subscription_id"]].append(SigningSecret(r["id"], r["secret"], _aware(r["created_at"]),
+            found[r["subscription_id"]].append(SigningSecret(r["id"], r["secret"], _when(r["created_at"]),
                                                              _aware(r["expires_at"])))
         return found
 
@@ -43,7 +47,7 @@ class SqlWebhookSubscriptions:
         by_id = self._secrets([r["id"] for r in rows])
         return [WebhookSubscription(id=r["id"], url=r["url"], event_types=tuple(json.loads(r["event_types"])),
                                     locality_code=r["locality_code"], description=r["description"],
-                                    active=bool(r["active"]), created_at=_aware(r["created_at"]),
+                                    active=bool(r["active"]), created_at=_when(r["created_at"]),
                                     secrets=tuple(by_id[r["id"]])) for r in rows]
 
     def get(self, subscription_id: str) -> WebhookSubscription | None:
@@ -73,7 +77,8 @@ class SqlWebhookSubscriptions:
         values = {"url": sub.url, "event_types": json.dumps(list(sub.event_types)),
                   "locality_code": sub.locality_code, "description": sub.description,
                   "active": sub.active, "updated_at": now}
-        updated = self.session.execute(sa.update(subs).where(subs.c.id == sub.id).values(**values)).rowcount
+        done = self.session.execute(sa.update(subs).where(subs.c.id == sub.id).values(**values))
+        updated = done.rowcount  # type: ignore[attr-defined]
         if not updated:
             self.session.execute(sa.insert(subs).values(id=sub.id, created_at=sub.created_at, **values))
         self.session.execute(sa.delete(secrets).where(secrets.c.subscription_id == sub.id))
@@ -99,7 +104,8 @@ class SqlPreferences:
 
     def save(self, pref: Preference, now: datetime) -> None:
         values = {"channels": ",".join(pref.channels), "non_statutory": pref.non_statutory, "updated_at": now}
-        if not self.session.execute(sa.update(prefs).where(prefs.c.person == pref.person).values(**values)).rowcount:
+        done = self.session.execute(sa.update(prefs).where(prefs.c.person == pref.person).values(**values))
+        if not done.rowcount:  # type: ignore[attr-defined]
             self.session.execute(sa.insert(prefs).values(person=pref.person, **values))
 
 
@@ -110,7 +116,7 @@ class SqlStaffInbox:
     @staticmethod
     def _message(r) -> StaffMessage:
         return StaffMessage(id=r["id"], delivery_key=r["delivery_key"], account_id=r["account_id"],
-                            subject=r["subject"], body=r["body"], created_at=_aware(r["created_at"]),
+                            subject=r["subject"], body=r["body"], created_at=_when(r["created_at"]),
                             language=r["language"], locality_code=r["locality_code"], request_id=r["request_id"],
                             topic=r["topic"], link=r["link"], read_at=_aware(r["read_at"]))
 
@@ -152,4 +158,5 @@ class SqlStaffInbox:
         where = (inbox.c.account_id == account_id) & inbox.c.read_at.is_(None)
         if message_ids is not None:
             where = where & inbox.c.id.in_(list(message_ids))
-        return self.session.execute(sa.update(inbox).where(where).values(read_at=now)).rowcount
+        done = self.session.execute(sa.update(inbox).where(where).values(read_at=now))
+        return done.rowcount  # type: ignore[attr-defined]

@@ -1,6 +1,11 @@
-"""Notify's web app: the in-app inbox of a tracking code."""
+"""Notify's web app: the in-app inbox of a tracking code; the staff's inbox, preferences,
+webhook subscriptions and the delivery log (their own modules); the API's description."""
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
+
+import yaml
 from flask import Blueprint, current_app, jsonify
 
 from giaitrinh_common.auth import PUBLIC, allow
@@ -26,6 +31,25 @@ def inbox(tracking_code: str):
         for n in notes])
 
 
+OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
+
+
+@cache
+def openapi_document() -> dict:
+    """Notify's OpenAPI document (entrypoints/openapi.yaml), read once."""
+    return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+
+
+@api.get("/openapi.json")
+@allow(PUBLIC)
+def openapi():
+    """This API's description (OpenAPI 3.1), checked against the routes by the tests."""
+    return jsonify(openapi_document())
+
+
 def create_app(runtime: NotifyRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_notify.entrypoints.web:create_app()'``)."""
-    return (runtime or bootstrap()).web_app(__name__, [api])
+    from giaitrinh_notify.entrypoints import deliveries_api, inbox_api, preferences_api, webhooks_api
+
+    return (runtime or bootstrap()).web_app(__name__, [api, inbox_api.api, preferences_api.api,
+                                                       webhooks_api.api, deliveries_api.api])
