@@ -24,6 +24,9 @@ from tests.support.factories import migrated_runtime
 
 PLATFORM_ROUTES = {"/healthz", "/readyz", "/metrics", "/static/<path:filename>"}
 PAGES = {"intake": {"/", "/tra-cuu", "/xa-phuong"}}  # HTML pages (giaitrinh_common.ui)
+# The submission form, joining a request, and the requester's page behind the secret link.
+PAGES["intake"] |= {"/gui-yeu-cau", "/cung-kien-nghi", "/cua-toi/<secret>", "/cua-toi/<secret>/rut",
+                    "/cua-toi/<secret>/danh-gia", "/cua-toi/<secret>/khong-dong-y"}
 # Every endpoint of each service, and the fuzz below that covers it. A new endpoint fails
 # test_every_endpoint_of_every_service_is_fuzzed until it is added here and to a fuzz.
 ENDPOINTS = {
@@ -37,6 +40,8 @@ ENDPOINTS = {
     "scoring": {"/api/v1/localities/<code>/indicators"} | PLATFORM_ROUTES,
     "notify": {"/api/v1/inbox/<tracking_code>"} | PLATFORM_ROUTES,
 }
+ENDPOINTS["intake"] |= {"/api/v1/similar-requests", "/api/v1/requests/<tracking_code>/join",  # the requester's API
+                        "/api/v1/requester/withdraw", "/api/v1/requester/rating", "/api/v1/requester/dispute"}
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -167,7 +172,7 @@ def query_string(items) -> str:
 
 def concrete(rule: str, part: str) -> str:
     """The rule's path with ``part`` in place of its parameter."""
-    for name in ("<tracking_code>", "<code>", "<path:filename>", "<case_id>"):
+    for name in ("<tracking_code>", "<code>", "<path:filename>", "<case_id>", "<secret>"):
         rule = rule.replace(name, part or "x")
     return rule
 

@@ -34,7 +34,9 @@ def test_feedback_from_the_hotline_becomes_a_request_with_its_channel_and_refere
     [event] = submitted_events(intake, bus)
     assert event.data["channel"] == "hotline"
     assert event.data["external_ref"] == {"source_system": "hotline-1022", "external_id": "HL-77"}
-    assert event.data["contact"] == {"phone": "0912345678"}
+    # The requester never saw a receipt: their secret link reaches them in the notice alone.
+    assert event.data["contact"]["phone"] == "0912345678"
+    assert event.data["contact"]["requester_link"].startswith("/cua-toi/")
     with intake.unit_of_work() as uow:
         assert uow.requests.by_tracking_code(event.data["tracking_code"]).channel.value == "hotline"
 

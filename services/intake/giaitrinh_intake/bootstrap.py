@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_intake.adapters import orm
+from giaitrinh_intake.adapters.attachments import ContentInspector
 from giaitrinh_intake.adapters.localities import ProvinceLocalities
 from giaitrinh_intake.service_layer import handlers
 from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -18,6 +19,7 @@ class IntakeRuntime(ServiceRuntime):
     def __init__(self, settings: IntakeSettings, **kwargs):
         super().__init__(settings, **kwargs)
         self.localities = ProvinceLocalities(settings.provinces)
+        self.inspector = ContentInspector()  # attachments judged by their content
 
     def handlers(self):
         return {
@@ -28,9 +30,17 @@ class IntakeRuntime(ServiceRuntime):
 
     def submit(self, cmd) -> handlers.Receipt:
         with self.unit_of_work() as uow:
-            receipt = handlers.submit_request(cmd, uow, self.localities, self.now())
+            receipt = handlers.submit_request(cmd, uow, self.localities, self.now(), self.inspector)
             uow.commit()
             return receipt
+
+    def requester_action(self, handler, cmd):
+        """One of the requester's commands (join, withdraw, rate, dispute: a handler of
+        :mod:`~giaitrinh_intake.service_layer.handlers`), committed with its event."""
+        with self.unit_of_work() as uow:
+            result = handler(cmd, uow, self.now())
+            uow.commit()
+            return result
 
 
 def bootstrap(settings: IntakeSettings | None = None, **kwargs) -> IntakeRuntime:

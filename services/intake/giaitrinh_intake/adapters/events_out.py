@@ -1,13 +1,17 @@
 """Intake's domain facts as contract events (what other services may know of a request)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_intake.domain.model import AccountabilityRequest
 
 SOURCE = "/giaitrinh/intake"
 
 
-def request_submitted(request: AccountabilityRequest, traceid: str = "") -> CloudEvent:
+def request_submitted(request: AccountabilityRequest, traceid: str = "", requester_link: str = "") -> CloudEvent:
+    """``request.submitted``; the requester's secret link rides in ``contact`` only, for the
+    receipt notice, and only when the requester asked to be notified."""
     r = request.requester
     data: dict[str, object] = {
         "request_id": request.id, "tracking_code": request.tracking_code,
@@ -19,10 +23,40 @@ def request_submitted(request: AccountabilityRequest, traceid: str = "") -> Clou
     }
     if r.wants_notifications:
         # The requester asked to be told; only then does their contact leave intake.
-        data["contact"] = {k: v for k, v in (("email", r.email), ("phone", r.phone)) if v}
+        data["contact"] = {k: v for k, v in (("email", r.email), ("phone", r.phone), ("requester_link", requester_link))
+                           if v}
     if request.external_ref:
         data["external_ref"] = {"source_system": request.external_ref.source_system,
                                 "external_id": request.external_ref.external_id}
     return CloudEvent.new(type="vn.giaitrinh.request.submitted.v1", source=SOURCE,
                           subject=request.id, locality=request.locality.code, data=data,
                           time=request.submitted_at, traceid=traceid or None)
+
+
+def _requester_action(kind: str, request: AccountabilityRequest, at: datetime, traceid: str,
+                      **values: object) -> CloudEvent:
+    """One of the requester's actions; nothing in it says who the requester is."""
+    data = {"request_id": request.id, "tracking_code": request.tracking_code,
+            "locality_code": request.locality.code, f"{kind}_at": at.isoformat(),
+            **{k: v for k, v in values.items() if v not in (None, "")}}
+    return CloudEvent.new(type=f"vn.giaitrinh.request.{kind}.v1", source=SOURCE, subject=request.id,
+                          locality=request.locality.code, data=data, time=at, traceid=traceid or None)
+
+
+def request_joined(request: AccountabilityRequest, at: datetime, joiner_count: int,
+                   contact: dict[str, str] | None, traceid: str = "") -> CloudEvent:
+    """``contact`` only when the joiner asked to be notified (their own notices need it)."""
+    return _requester_action("joined", request, at, traceid, joiner_count=joiner_count, contact=contact or None)
+
+
+def request_withdrawn(request: AccountabilityRequest, at: datetime, reason: str, traceid: str = "") -> CloudEvent:
+    return _requester_action("withdrawn", request, at, traceid, reason=reason)
+
+
+def request_rated(request: AccountabilityRequest, at: datetime, rating: int, comment: str,
+                  traceid: str = "") -> CloudEvent:
+    return _requester_action("rated", request, at, traceid, rating=rating, comment=comment)
+
+
+def request_disputed(request: AccountabilityRequest, at: datetime, reason: str, traceid: str = "") -> CloudEvent:
+    return _requester_action("disputed", request, at, traceid, reason=reason)

@@ -50,6 +50,55 @@ timeline_entries = sa.Table(
     sa.UniqueConstraint("request_id", "case_version", name="uq_timeline_entries_request_version"),
 )
 
+# What the submission form asks beyond the request itself (revision 0005_submission): the
+# decision or act concerned, where, the requester's ID number (personal data: never public),
+# consent to publish the answer, the hash of the requester's secret link (the link itself is
+# never stored), and what the requester did with it.
+submission_details = sa.Table(
+    "submission_details", metadata,
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), primary_key=True),
+    sa.Column("decision_concerned", sa.String(2000), nullable=False, server_default=""),
+    sa.Column("location_text", sa.String(500), nullable=False, server_default=""),
+    sa.Column("latitude", sa.Float(), nullable=True),
+    sa.Column("longitude", sa.Float(), nullable=True),
+    sa.Column("id_number", sa.String(12), nullable=False, server_default=""),
+    sa.Column("consent_to_publish", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("link_sha256", sa.String(64), nullable=True, unique=True),
+    sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("rating", sa.Integer(), nullable=True),
+    sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("disputed_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+# Tệp đính kèm: kept in the database, in the transaction that stores the request and its
+# outbox event, so a request is never accepted with a file missing nor a file left without its
+# request, and every web process of a shared deployment sees it without a shared volume.
+request_attachments = sa.Table(
+    "request_attachments", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(40), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary(), nullable=False),
+    sa.UniqueConstraint("request_id", "position", name="uq_request_attachments_position"),
+)
+
+# Cùng kiến nghị: people who joined a request instead of filing the same one again (Decree
+# 59/2019 Art. 10); their contact is personal data and stays here.
+request_joiners = sa.Table(
+    "request_joiners", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), nullable=False, index=True),
+    sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("full_name", sa.String(200), nullable=False, server_default=""),
+    sa.Column("email", sa.String(254), nullable=False, server_default=""),
+    sa.Column("phone", sa.String(30), nullable=False, server_default=""),
+    sa.Column("wants_notifications", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+
 # Nội dung giải trình: each explanation given (again after an upheld dispute), kept for
 # publication; the meeting's minutes are not kept here (they name the people who met).
 answers = sa.Table(
@@ -86,7 +135,8 @@ metadata.info.setdefault("engine_specific", set()).update({
 })
 
 # The first answer to a POST that carried an Idempotency-Key, per key and route, until it
-# expires (giaitrinh_intake.adapters.idempotency); status NULL while the first is running.
+# expires (giaitrinh_intake.adapters.idempotency); status NULL while the first is running. The
+# key is kept as its SHA-256 and the answer sealed with a key only the client holds.
 idempotency_keys = sa.Table(
     "idempotency_keys", metadata,
     sa.Column("scope", sa.String(200), primary_key=True),

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from giaitrinh_intake.domain.attachments import Upload
+
 
 @dataclass(frozen=True)
 class SubmitRequest:
@@ -28,6 +30,55 @@ class SubmitRequest:
     wants_notifications: bool = False
     source_system: str = ""
     external_id: str = ""
+    # The submission form's details (giaitrinh_intake.domain.model.SubmissionDetails);
+    # coordinates as typed, read by the domain.
+    decision_concerned: str = ""
+    location_text: str = ""
+    latitude: str = ""
+    longitude: str = ""
+    id_number: str = ""
+    consent_to_publish: bool = False
+    attachments: tuple[Upload, ...] = ()
     trace_id: str = ""
     wrong_types: tuple[str, ...] = ()
     unknown_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """Cùng kiến nghị: join a request of the same content instead of filing it again."""
+
+    tracking_code: str
+    full_name: str = ""
+    email: str = ""
+    phone: str = ""
+    wants_notifications: bool = False
+    trace_id: str = ""
+
+
+@dataclass(frozen=True)
+class WithdrawRequest:
+    """Rút yêu cầu, with the requester's secret link."""
+
+    secret: str
+    reason: str = ""
+    trace_id: str = ""
+
+
+@dataclass(frozen=True)
+class RateAnswer:
+    """Đánh giá the explanation, 1 to 5, with the requester's secret link."""
+
+    secret: str
+    rating: int
+    comment: str = ""
+    trace_id: str = ""
+
+
+@dataclass(frozen=True)
+class DisputeAnswer:
+    """Không đồng ý with the explanation, with the requester's secret link and a reason."""
+
+    secret: str
+    reason: str
+    trace_id: str = ""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from giaitrinh_intake.domain.requester_link import RequesterStanding
 from giaitrinh_intake.domain.timeline import (
     PUBLIC_STATUS,
     CaseStep,
@@ -67,6 +68,32 @@ class Requester:
     email: str = ""
     phone: str = ""
     wants_notifications: bool = False
+
+
+@dataclass(frozen=True)
+class Location:
+    """Địa điểm: where the matter is — an address as the person writes it, and optionally a point
+    (WGS 84) inside Viet Nam."""
+
+    text: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass
+class SubmissionDetails:
+    """What the submission form adds to a request: the decision or act concerned (*quyết định,
+    hành vi*), where, the requester's ID number (personal data, never public), their consent to
+    publish the explanation, the hash of their secret link, what they did with it, and how many
+    people joined the request."""
+
+    decision_concerned: str = ""
+    location: Location = dataclasses.field(default_factory=Location)
+    id_number: str = ""
+    consent_to_publish: bool = False
+    link_sha256: str | None = None
+    standing: RequesterStanding = dataclasses.field(default_factory=RequesterStanding)
+    joiner_count: int = 0
 
 
 @dataclass(frozen=True)

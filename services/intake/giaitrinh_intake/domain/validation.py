@@ -27,18 +27,31 @@ TEXT_LIMITS = {
     "phone": 20,
     "source_system": 100,
     "external_id": 200,
+    "decision_concerned": 2000,
+    "location_text": 500,
+    "id_number": 12,
+    "latitude": 32,
+    "longitude": 32,
 }
 _VI_NAMES = {
     "kind": "Loại yêu cầu", "channel": "Kênh tiếp nhận", "field": "Lĩnh vực",
     "requester_type": "Loại người yêu cầu", "locality_code": "Mã xã/phường", "title": "Tiêu đề",
     "content": "Nội dung", "full_name": "Họ và tên", "address": "Địa chỉ", "email": "Thư điện tử",
     "phone": "Số điện thoại", "source_system": "Hệ thống gửi", "external_id": "Mã hồ sơ ở hệ thống gửi",
-    "wants_notifications": "Nhận thông báo",
+    "wants_notifications": "Nhận thông báo", "decision_concerned": "Quyết định, hành vi được yêu cầu giải trình",
+    "location_text": "Địa điểm", "id_number": "Số định danh cá nhân", "latitude": "Vĩ độ", "longitude": "Kinh độ",
+    "consent_to_publish": "Đồng ý công khai",
 }
-_FLAGS = {"wants_notifications"}
+_FLAGS = {"wants_notifications", "consent_to_publish"}
+# Viet Nam's mainland and its islands (Hoàng Sa and Trường Sa included), WGS 84.
+VIETNAM_LATITUDE = (6.0, 23.5)
+VIETNAM_LONGITUDE = (102.0, 117.9)
+_ID_NUMBER = re.compile(r"^(?:[0-9]{9}|[0-9]{12})$")  # CMND (9 digits) or CCCD (12)
+_NUMBER = re.compile(r"^[+-]?[0-9]{1,3}(?:\.[0-9]{1,12})?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 .-]{8,20}$")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+EMAIL, PHONE = _EMAIL, _PHONE  # the forms that ask only for a contact check it the same way
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,12 @@ def problems_with(cmd: SubmitRequest, locality_known: bool) -> list[Problem]:
         out.append(Problem("email", "contact_required",
                            "Muốn nhận thông báo, hãy cho biết thư điện tử hoặc số điện thoại.",
                            "To be notified, give an email address or a phone number."))
+    if readable("id_number") and cmd.id_number.strip() and not _ID_NUMBER.match(cmd.id_number.strip()):
+        out.append(Problem("id_number", "invalid_id_number",
+                           "Số định danh cá nhân gồm 12 chữ số (CCCD) hoặc 9 chữ số (CMND).",
+                           "The ID number has 12 digits (citizen ID card) or 9 (old ID card)."))
+    if readable("latitude", "longitude"):
+        out += _coordinate_problems(cmd.latitude.strip(), cmd.longitude.strip())
     if readable("kind") and cmd.kind == RequestKind.ACCOUNTABILITY_REQUEST.value:
         # Art. 10: who asks, and where to answer them.
         if readable("full_name") and not cmd.full_name.strip():
@@ -141,4 +160,32 @@ def problems_with(cmd: SubmitRequest, locality_known: bool) -> list[Problem]:
             out.append(Problem("address", "required",
                                "Hãy ghi địa chỉ hoặc số điện thoại liên hệ (Điều 10 NĐ 59/2019).",
                                "Give a postal address or a phone number (Decree 59/2019, Art. 10)."))
+    return out
+
+
+def coordinates(latitude: str, longitude: str) -> tuple[float, float] | None:
+    """The point as numbers, or None when none was given (call after :func:`problems_with`)."""
+    if not latitude.strip() and not longitude.strip():
+        return None
+    return float(latitude), float(longitude)
+
+
+def _coordinate_problems(latitude: str, longitude: str) -> list[Problem]:
+    """Both coordinates or neither; decimal degrees; inside Viet Nam (the platform serves only
+    Vietnamese communes, so a point elsewhere is a typing slip or swapped coordinates)."""
+    if not latitude and not longitude:
+        return []
+    if not (latitude and longitude):
+        missing = "longitude" if latitude else "latitude"
+        return [Problem(missing, "required", "Hãy nhập cả vĩ độ và kinh độ, hoặc bỏ trống cả hai.",
+                        "Give both latitude and longitude, or neither.")]
+    out = []
+    for name, value, (low, high) in (("latitude", latitude, VIETNAM_LATITUDE),
+                                     ("longitude", longitude, VIETNAM_LONGITUDE)):
+        if not _NUMBER.match(value):
+            out.append(Problem(name, "invalid_number", f"{_VI_NAMES[name]} phải là số thập phân (ví dụ 16.8163).",
+                               f"{name} must be a decimal number (for example 16.8163)."))
+        elif not low <= float(value) <= high:
+            out.append(Problem(name, "outside_vietnam", "Tọa độ nằm ngoài lãnh thổ Việt Nam.",
+                               "The coordinates are outside Viet Nam."))
     return out

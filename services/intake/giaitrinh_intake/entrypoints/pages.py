@@ -77,10 +77,11 @@ def track():
         return _track_error(raw, err)
     with _runtime().unit_of_work() as uow:
         record = uow.requests.by_tracking_code(code)
+        details = uow.submissions.details(record.id) if record is not None else None
     if record is None:
         return _track_error(code, ApiError(404, "unknown_tracking_code", "Không có yêu cầu nào với mã tra cứu này.",
                                            "No request has this tracking code."))
-    return render_template("intake/track.html", code=code, record=record, error=None, kinds=KINDS,
+    return render_template("intake/track.html", code=code, record=record, details=details, error=None, kinds=KINDS,
                            fields=FIELDS, statuses=STATUSES, deadlines=DEADLINES)
 
 

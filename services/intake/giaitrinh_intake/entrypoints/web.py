@@ -9,16 +9,21 @@ from giaitrinh_common.web import MAX_NAMED, ApiError, current_trace_id, json_bod
 from giaitrinh_intake.bootstrap import IntakeRuntime, bootstrap
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.domain.model import AccountabilityRequest
+from giaitrinh_intake.domain.requester_link import link_path
 from giaitrinh_intake.entrypoints.machines import install_machine_interfaces
 from giaitrinh_intake.entrypoints.pages import TRANSLATIONS, pages
+from giaitrinh_intake.entrypoints.requester_api import requester_api
+from giaitrinh_intake.entrypoints.submission import submission
 from giaitrinh_intake.service_layer.handlers import InvalidSubmission
 
 api = Blueprint("intake_api", __name__, url_prefix="/api/v1")
 
 # The fields of a submission, with their defaults. JSON null counts as not given.
 _TEXT_FIELDS = {"kind": "feedback", "field": "other", "locality_code": "", "title": "", "content": "",
-                "requester_type": "citizen", "full_name": "", "address": "", "email": "", "phone": ""}
-_FLAG_FIELDS = {"wants_notifications": False}
+                "requester_type": "citizen", "full_name": "", "address": "", "email": "", "phone": "",
+                "decision_concerned": "", "location_text": "", "latitude": "", "longitude": "", "id_number": ""}
+_FLAG_FIELDS = {"wants_notifications": False, "consent_to_publish": False}
+_COORDINATES = ("latitude", "longitude")  # JSON numbers, read as the form's text
 
 
 def _runtime() -> IntakeRuntime:
@@ -30,6 +35,9 @@ def _command(body: dict) -> SubmitRequest:
     ``wrong_types``; an unknown field is named in ``unknown_fields`` (the first
     :data:`MAX_NAMED`): the domain reports both with every other problem, in one 422."""
     given = {name: value for name, value in body.items() if value is not None}
+    for name in _COORDINATES:
+        if isinstance(given.get(name), int | float) and not isinstance(given[name], bool):
+            given[name] = repr(float(given[name]))
     unknown = [name for name in given if name not in _TEXT_FIELDS and name not in _FLAG_FIELDS]
     wrong = [name for name in _TEXT_FIELDS if name in given and not isinstance(given[name], str)]
     wrong += [name for name in _FLAG_FIELDS if name in given and not isinstance(given[name], bool)]
@@ -53,8 +61,10 @@ def submit():
                        "The request is not valid yet; fix the items below.",
                        [p.as_dict() for p in exc.problems]) from None
     status_url = url_for("intake_api.lookup", tracking_code=receipt.tracking_code)
+    # The requester's secret link: in this answer once, and never again (intake keeps its hash).
     resp = jsonify(request_id=receipt.request_id, tracking_code=receipt.tracking_code,
-                   submitted_at=receipt.submitted_at.isoformat(), status_url=status_url)
+                   submitted_at=receipt.submitted_at.isoformat(), status_url=status_url,
+                   requester_link=link_path(receipt.secret) if receipt.secret else None)
     resp.status_code = 201
     resp.headers["Location"] = status_url
     return resp
@@ -67,7 +77,8 @@ def lookup(tracking_code: str):
     code = tracking_code_arg(tracking_code)
     with _runtime().unit_of_work() as uow:
         request = uow.requests.by_tracking_code(code)
-    if request is None:
+        details = uow.submissions.details(request.id) if request is not None else None
+    if request is None or details is None:
         raise ApiError(404, "unknown_tracking_code", "Không có yêu cầu nào với mã tra cứu này.",
                        "No request has this tracking code.")
     deadline = request.deadline
@@ -79,27 +90,31 @@ def lookup(tracking_code: str):
         timeline=[{"at": e.at.isoformat(), "step": e.step, "label": {"vi": e.label_vi, "en": e.label_en},
                    "due_by": e.due_by.isoformat() if e.due_by else None, "on_time": e.on_time}
                   for e in request.timeline],
-        answer=_public_answer(request))
+        joiners=details.joiner_count, answer=_public_answer(request, details.consent_to_publish))
 
 
-def _public_answer(request: AccountabilityRequest) -> dict | None:
-    """That an explanation was given, when, and whether on time. Its text, legal basis and
-    commitments are published only with the requester's consent, which intake does not record
-    yet: until it does, none of them leaves intake."""
+def _public_answer(request: AccountabilityRequest, consent: bool) -> dict | None:
+    """That an explanation was given, when, and whether on time; its text, legal basis and
+    commitments only when the requester agreed on the form to publish them (never who asked)."""
     answer = request.latest_answer
     if answer is None:
         return None
-    return {"answered_at": answer.answered_at.isoformat(), "on_time": answer.on_time,
-            "published": False,
-            "note": {"vi": "Nội dung giải trình chỉ được công khai khi người yêu cầu đồng ý.",
-                     "en": "The explanation is published only with the requester's consent."}}
+    out: dict = {"answered_at": answer.answered_at.isoformat(), "on_time": answer.on_time, "published": consent}
+    if consent:
+        out.update(explanation=answer.explanation, legal_basis=answer.legal_basis,
+                   commitments=[{"content": c.content, "unit_code": c.unit_code, "due_on": c.due_on.isoformat()}
+                                for c in answer.commitments])
+    else:
+        out["note"] = {"vi": "Nội dung giải trình chỉ được công khai khi người yêu cầu đồng ý.",
+                       "en": "The explanation is published only with the requester's consent."}
+    return out
 
 
 def create_app(runtime: IntakeRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_intake.entrypoints.web:create_app()'``): the JSON
     API and the portal's pages (:mod:`giaitrinh_intake.entrypoints.pages`) in the shared shell."""
     runtime = runtime or bootstrap()
-    app = install_pages(runtime.web_app(__name__, [api, pages]), translations=[TRANSLATIONS],
+    app = install_pages(runtime.web_app(__name__, [api, pages, submission, requester_api]), translations=[TRANSLATIONS],
                         home="intake_pages.home")
     install_machine_interfaces(app, runtime)
     return app

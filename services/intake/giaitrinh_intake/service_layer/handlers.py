@@ -11,20 +11,27 @@ from giaitrinh_common import topics
 from giaitrinh_common.consumer import RejectedEvent
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_intake.adapters import events_out
-from giaitrinh_intake.domain.commands import SubmitRequest
+from giaitrinh_intake.domain import requester_link
+from giaitrinh_intake.domain.attachments import Attachment, FileInspector, judge
+from giaitrinh_intake.domain.commands import DisputeAnswer, JoinRequest, RateAnswer, SubmitRequest, WithdrawRequest
 from giaitrinh_intake.domain.model import (
     AccountabilityRequest,
     Channel,
     ExternalRef,
     Field,
+    Location,
     Requester,
     RequesterType,
     RequestKind,
+    SubmissionDetails,
 )
 from giaitrinh_intake.domain.ports import LocalityDirectory
+from giaitrinh_intake.domain.requester_link import ActionRefused
+from giaitrinh_intake.domain.search import search_entry
+from giaitrinh_intake.domain.similar import JOINABLE
 from giaitrinh_intake.domain.timeline import LABELS, CaseStep
 from giaitrinh_intake.domain.tracking import new_tracking_code
-from giaitrinh_intake.domain.validation import Problem, problems_with
+from giaitrinh_intake.domain.validation import EMAIL, PHONE, TEXT_LIMITS, Problem, coordinates, problems_with
 from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 
@@ -42,13 +49,22 @@ class Receipt:
     tracking_code: str
     submitted_at: datetime
     duplicate: bool = False
+    secret: str = ""  # the requester's secret link's key: shown once, stored only as a hash
 
 
 def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: LocalityDirectory,
-                   now: datetime) -> Receipt:
-    """Validate, store, and emit ``request.submitted`` (committed by the caller)."""
+                   now: datetime, inspector: FileInspector | None = None) -> Receipt:
+    """Validate (the attachments by their content, with ``inspector``), store the request with
+    its details, attachments and the hash of a new secret link, and emit ``request.submitted``
+    (committed by the caller, so the request, its files and its event are durable together)."""
     locality = localities.get(cmd.locality_code)
     problems = problems_with(cmd, locality_known=locality is not None)
+    attachments: list[Attachment] = []
+    if cmd.attachments:
+        if inspector is None:
+            raise ValueError("attachments given with no inspector to judge them")
+        attachments, refused = judge(list(cmd.attachments), inspector)
+        problems += [Problem(d["field"], d["code"], d["message"]["vi"], d["message"]["en"]) for d in refused]
     if problems:
         raise InvalidSubmission(problems)
     assert locality is not None
@@ -67,8 +83,16 @@ def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: Locali
                             cmd.wants_notifications),
         submitted_at=now, external_ref=ref)
     uow.requests.add(request)
-    uow.emit(topics.REQUESTS, events_out.request_submitted(request, cmd.trace_id))
-    return Receipt(request.id, request.tracking_code, request.submitted_at)
+    secret = requester_link.new_secret()
+    point = coordinates(cmd.latitude, cmd.longitude)
+    uow.submissions.add(request.id, SubmissionDetails(
+        decision_concerned=cmd.decision_concerned.strip(),
+        location=Location(cmd.location_text.strip(), *(point or (None, None))),
+        id_number=cmd.id_number.strip(), consent_to_publish=cmd.consent_to_publish,
+        link_sha256=requester_link.digest(secret)), attachments)
+    uow.emit(topics.REQUESTS, events_out.request_submitted(request, cmd.trace_id,
+                                                           requester_link.link_path(secret)))
+    return Receipt(request.id, request.tracking_code, request.submitted_at, secret=secret)
 
 
 def on_inbound_feedback(event: CloudEvent, uow: IntakeUnitOfWork, localities: LocalityDirectory,
@@ -85,6 +109,113 @@ def on_inbound_feedback(event: CloudEvent, uow: IntakeUnitOfWork, localities: Lo
     # An inbound request the domain refuses raises InvalidSubmission: the consumer retries it
     # and then parks it on the dead-letter topic with the reasons, where the sender can see it.
     submit_request(cmd, uow, localities, now)
+
+
+class UnknownRequest(ActionRefused):
+    pass
+
+
+UNKNOWN_TRACKING_CODE = ("unknown_tracking_code", "Không có yêu cầu nào với mã tra cứu này.",
+                         "No request has this tracking code.")
+UNKNOWN_LINK = ("unknown_link", "Đường dẫn này không đúng hoặc không còn dùng được; hãy kiểm tra lại.",
+                "This link is wrong or no longer valid; check it again.")
+
+
+def join_request(cmd: JoinRequest, uow: IntakeUnitOfWork, now: datetime) -> int:
+    """Cùng kiến nghị: the person joins an open or answered request (Decree 59/2019 Art. 10);
+    the number of joiners after them. Their contact leaves intake only in ``request.joined``,
+    and only when they asked to be notified."""
+    request = uow.requests.by_tracking_code(cmd.tracking_code)
+    if request is None:
+        raise UnknownRequest(404, *UNKNOWN_TRACKING_CODE)
+    details = uow.submissions.details(request.id)
+    if request.status not in JOINABLE or details.standing.withdrawn_at is not None:
+        raise ActionRefused(409, "not_joinable", "Yêu cầu này đã kết thúc; không thể cùng kiến nghị.",
+                            "This request has ended and cannot be joined.")
+    problems = _contact_problems(cmd)
+    if problems:
+        raise InvalidSubmission(problems)
+    count = uow.submissions.add_joiner(request.id, now, cmd.full_name.strip(), cmd.email.strip(),
+                                       cmd.phone.strip(), cmd.wants_notifications)
+    contact = ({k: v for k, v in (("email", cmd.email.strip()), ("phone", cmd.phone.strip())) if v}
+               if cmd.wants_notifications else None)
+    uow.emit(topics.REQUESTS, events_out.request_joined(request, now, count, contact, cmd.trace_id))
+    return count
+
+
+def _contact_problems(cmd: JoinRequest) -> list[Problem]:
+    out = []
+    for name in ("full_name", "email", "phone"):
+        if len(getattr(cmd, name)) > TEXT_LIMITS[name]:
+            out.append(Problem(name, "too_long", f"Tối đa {TEXT_LIMITS[name]} ký tự.",
+                               f"{name} may have at most {TEXT_LIMITS[name]} characters."))
+    if cmd.email.strip() and not EMAIL.match(cmd.email.strip()):
+        out.append(Problem("email", "invalid_email", "Địa chỉ thư điện tử không hợp lệ.",
+                           "The email address is not valid."))
+    if cmd.phone.strip() and not PHONE.match(cmd.phone.strip()):
+        out.append(Problem("phone", "invalid_phone", "Số điện thoại không hợp lệ.", "The phone number is not valid."))
+    if cmd.wants_notifications and not (cmd.email.strip() or cmd.phone.strip()):
+        out.append(Problem("email", "contact_required",
+                           "Muốn nhận thông báo, hãy cho biết thư điện tử hoặc số điện thoại.",
+                           "To be notified, give an email address or a phone number."))
+    return out
+
+
+def request_by_link(secret: str, uow: IntakeUnitOfWork) -> tuple[AccountabilityRequest, SubmissionDetails]:
+    """The request whose secret link this is, with its details; 404 ``unknown_link`` otherwise
+    (a malformed secret is not even looked up)."""
+    request_id = (uow.submissions.request_id_by_link(requester_link.digest(secret))
+                  if requester_link.well_formed(secret) else None)
+    request = uow.requests.get(request_id) if request_id else None
+    if request is None or request_id is None:
+        raise UnknownRequest(404, *UNKNOWN_LINK)
+    return request, uow.submissions.details(request_id)
+
+
+def _text_problem(name: str, value: str, required: bool) -> list[Problem]:
+    if required and not value.strip():
+        return [Problem(name, "required", "Hãy nêu lý do.", "Give a reason.")]
+    if len(value) > requester_link.MAX_REASON:
+        return [Problem(name, "too_long", f"Tối đa {requester_link.MAX_REASON} ký tự.",
+                        f"{name} may have at most {requester_link.MAX_REASON} characters.")]
+    return []
+
+
+def withdraw_request(cmd: WithdrawRequest, uow: IntakeUnitOfWork, now: datetime) -> AccountabilityRequest:
+    """Rút yêu cầu before the explanation; routing ends the case on ``request.withdrawn``."""
+    request, details = request_by_link(cmd.secret, uow)
+    if problems := _text_problem("reason", cmd.reason, required=False):
+        raise InvalidSubmission(problems)
+    details.standing.withdraw(request.status, now)
+    uow.submissions.save_standing(request.id, details.standing)
+    uow.emit(topics.REQUESTS, events_out.request_withdrawn(request, now, cmd.reason.strip(), cmd.trace_id))
+    return request
+
+
+def rate_answer(cmd: RateAnswer, uow: IntakeUnitOfWork, now: datetime) -> AccountabilityRequest:
+    """Đánh giá the explanation, 1 to 5; scoring counts it for citizens' satisfaction."""
+    request, details = request_by_link(cmd.secret, uow)
+    problems = _text_problem("comment", cmd.comment, required=False)
+    if not (isinstance(cmd.rating, int) and not isinstance(cmd.rating, bool) and 1 <= cmd.rating <= 5):
+        problems.append(Problem("rating", "invalid_rating", "Hãy chọn mức đánh giá từ 1 đến 5.",
+                                "Choose a rating from 1 to 5."))
+    if problems:
+        raise InvalidSubmission(problems)
+    details.standing.rate(request.latest_answer is not None, cmd.rating, now)
+    uow.submissions.save_standing(request.id, details.standing)
+    uow.emit(topics.REQUESTS, events_out.request_rated(request, now, cmd.rating, cmd.comment.strip(), cmd.trace_id))
+    return request
+
+
+def dispute_answer(cmd: DisputeAnswer, uow: IntakeUnitOfWork, now: datetime) -> AccountabilityRequest:
+    """Không đồng ý with the explanation; routing puts the dispute to a supervisor."""
+    request, details = request_by_link(cmd.secret, uow)
+    if problems := _text_problem("reason", cmd.reason, required=True):
+        raise InvalidSubmission(problems)
+    details.standing.dispute(request.latest_answer is not None, now)
+    uow.submissions.save_standing(request.id, details.standing)
+    uow.emit(topics.REQUESTS, events_out.request_disputed(request, now, cmd.reason.strip(), cmd.trace_id))
+    return request
 
 
 REGISTERED = "vn.giaitrinh.case.registered.v1"
@@ -123,3 +254,7 @@ def on_case_event(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
     answer = request.latest_answer
     if answer is not None and answer.case_version == step.version:
         uow.requests.add_answer(request.id, answer)
+        # Published (and so found by the public search) only with the requester's consent.
+        published = search_entry(request, uow.submissions.details(request.id).consent_to_publish)
+        if published is not None:
+            uow.search.put(published)

@@ -1,0 +1,108 @@
+"""SQL storage of what the submission form adds to a request: its details, attachments, the
+people who joined it, and the requester's standing (on the unit of work's session; every write
+joins the caller's transaction)."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from giaitrinh_intake.adapters.orm import (
+    request_attachments,
+    request_joiners,
+    requests,
+    submission_details,
+    timeline_entries,
+)
+from giaitrinh_intake.domain.attachments import Attachment
+from giaitrinh_intake.domain.model import Location, SubmissionDetails
+from giaitrinh_intake.domain.requester_link import RequesterStanding
+from giaitrinh_intake.domain.similar import Candidate
+from giaitrinh_intake.domain.timeline import PUBLIC_STATUS
+
+SIMILAR_POOL = 500  # the locality's most recent requests compared with a new one
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+class SqlSubmissionRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, request_id: str, details: SubmissionDetails, attachments: list[Attachment]) -> None:
+        self.session.execute(sa.insert(submission_details).values(
+            request_id=request_id, decision_concerned=details.decision_concerned,
+            location_text=details.location.text, latitude=details.location.latitude,
+            longitude=details.location.longitude, id_number=details.id_number,
+            consent_to_publish=details.consent_to_publish, link_sha256=details.link_sha256))
+        for position, a in enumerate(attachments):
+            self.session.execute(sa.insert(request_attachments).values(
+                id=str(uuid.uuid4()), request_id=request_id, position=position, filename=a.filename,
+                media_type=a.media_type, size=a.size, sha256=a.sha256, content=a.data))
+
+    def details(self, request_id: str) -> SubmissionDetails:
+        """The request's details; the defaults for one that came without (before the form, or
+        from another system)."""
+        row = self.session.execute(sa.select(submission_details).where(
+            submission_details.c.request_id == request_id)).mappings().first()
+        joiners = self.session.execute(sa.select(sa.func.count()).select_from(request_joiners).where(
+            request_joiners.c.request_id == request_id)).scalar_one()
+        if row is None:
+            return SubmissionDetails(joiner_count=joiners)
+        return SubmissionDetails(
+            decision_concerned=row["decision_concerned"],
+            location=Location(row["location_text"], row["latitude"], row["longitude"]),
+            id_number=row["id_number"], consent_to_publish=row["consent_to_publish"],
+            link_sha256=row["link_sha256"],
+            standing=RequesterStanding(_aware(row["withdrawn_at"]), row["rating"], _aware(row["rated_at"]),
+                                       _aware(row["disputed_at"])),
+            joiner_count=joiners)
+
+    def request_id_by_link(self, link_sha256: str) -> str | None:
+        return self.session.execute(sa.select(submission_details.c.request_id).where(
+            submission_details.c.link_sha256 == link_sha256)).scalar_one_or_none()
+
+    def save_standing(self, request_id: str, standing: RequesterStanding) -> None:
+        self.session.execute(sa.update(submission_details).where(
+            submission_details.c.request_id == request_id).values(
+            withdrawn_at=standing.withdrawn_at, rating=standing.rating, rated_at=standing.rated_at,
+            disputed_at=standing.disputed_at))
+
+    def attachments(self, request_id: str) -> list[Attachment]:
+        rows = self.session.execute(sa.select(request_attachments).where(
+            request_attachments.c.request_id == request_id).order_by(request_attachments.c.position)).mappings()
+        return [Attachment(r["filename"], r["media_type"], r["content"]) for r in rows]
+
+    def add_joiner(self, request_id: str, now: datetime, full_name: str, email: str, phone: str,
+                   wants_notifications: bool) -> int:
+        """Record a joiner; the number of joiners after it."""
+        self.session.execute(sa.insert(request_joiners).values(
+            request_id=request_id, joined_at=now, full_name=full_name, email=email, phone=phone,
+            wants_notifications=wants_notifications))
+        return self.session.execute(sa.select(sa.func.count()).select_from(request_joiners).where(
+            request_joiners.c.request_id == request_id)).scalar_one()
+
+    def candidates(self, locality_code: str, withdrawn_status: str = "withdrawn") -> list[Candidate]:
+        """The locality's recent requests with their public status (the case's state after its
+        latest step), to compare a new one with."""
+        latest = (sa.select(timeline_entries.c.state).where(
+            timeline_entries.c.request_id == requests.c.id, timeline_entries.c.case_version.is_not(None))
+            .order_by(timeline_entries.c.case_version.desc()).limit(1).scalar_subquery())
+        rows = self.session.execute(
+            sa.select(requests.c.tracking_code, requests.c.title, requests.c.content, latest.label("state"),
+                      submission_details.c.withdrawn_at)
+            .select_from(requests.outerjoin(submission_details, submission_details.c.request_id == requests.c.id))
+            .where(requests.c.locality_code == locality_code)
+            .order_by(requests.c.submitted_at.desc()).limit(SIMILAR_POOL)).all()
+        return [Candidate(r.tracking_code, r.title, f"{r.title} {r.content}",
+                          withdrawn_status if r.withdrawn_at is not None else _public_status(r.state))
+                for r in rows]
+
+
+def _public_status(state: str | None) -> str:
+    # The same reading as AccountabilityRequest.status, from the state after the latest step.
+    return "submitted" if state is None else PUBLIC_STATUS.get(state, state)
