@@ -60,6 +60,16 @@ def test_a_retry_with_the_same_key_and_body_gets_the_first_answer_and_makes_noth
     assert stored_requests(runtime) == 1 and runtime.storage.outbox_backlog() == 1
 
 
+def test_the_table_keeps_neither_the_key_nor_the_answer_in_the_clear(client, runtime):
+    first = client.post("/api/v1/requests", json=BODY, headers={"Idempotency-Key": "secret-key-123"})
+    with runtime.storage.engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(sa.text("SELECT * FROM idempotency_keys")).mappings()]
+    stored = repr(rows)
+    assert len(rows) == 1 and rows[0]["status"] == 201
+    assert "secret-key-123" not in stored and first.json["tracking_code"] not in stored
+    assert first.json.get("requester_link") is None or first.json["requester_link"] not in stored
+
+
 def test_the_same_key_with_another_body_is_refused_in_both_languages(client, runtime):
     client.post("/api/v1/requests", json=BODY, headers={"Idempotency-Key": "a1"})
     other = client.post("/api/v1/requests", json={**BODY, "title": "Khác"}, headers={"Idempotency-Key": "a1"})

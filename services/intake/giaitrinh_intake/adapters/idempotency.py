@@ -7,6 +7,11 @@ PostgreSQL alike. The claimer handles the request and then :meth:`IdempotencySto
 stores the answer (a success), or :meth:`IdempotencyStore.release` gives the key up (an error:
 nothing was made, so the client may fix the body and send it again under the same key).
 
+The first answer may hold a secret (the requester's link, shown once): the table keeps neither
+the key nor the answer in the clear. A row is found by the key's SHA-256 and its answer is
+sealed (AES-GCM) with a key derived from the Idempotency-Key, which only the client holds; the
+database alone gives back nothing.
+
 A claim whose answer never came (the process died between the request's commit and the answer's)
 stays unanswered until it expires: the key then answers "in progress" rather than risk a second
 request. Keys live :data:`KEY_LIFETIME` from their first use, after which the same key makes a
@@ -14,11 +19,16 @@ new request; expired rows are deleted when any key is claimed (an index on ``exp
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -43,6 +53,27 @@ class Claim:
     claimed: bool
     body_sha256: str
     answer: StoredAnswer | None = None
+
+
+def _row_key(key: str) -> str:
+    return hashlib.sha256(b"giaitrinh idempotency row\n" + key.encode()).hexdigest()
+
+
+def _sealing_key(key: str) -> bytes:
+    return hashlib.sha256(b"giaitrinh idempotency answer\n" + key.encode()).digest()
+
+
+def _seal(key: str, body: str) -> str:
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(_sealing_key(key)).encrypt(nonce, body.encode(), None)).decode()
+
+
+def _unseal(key: str, sealed: str) -> str | None:
+    raw = base64.b64decode(sealed)
+    try:
+        return AESGCM(_sealing_key(key)).decrypt(raw[:12], raw[12:], None).decode()
+    except (InvalidTag, ValueError):
+        return None
 
 
 def _aware(dt: datetime) -> datetime:
@@ -80,7 +111,7 @@ class SqlIdempotencyStore(IdempotencyStore):
             try:
                 with self.engine.begin() as conn:
                     conn.execute(sa.delete(t).where(t.c.expires_at <= now))
-                    conn.execute(sa.insert(t).values(scope=scope, key=key, body_sha256=body_sha256,
+                    conn.execute(sa.insert(t).values(scope=scope, key=_row_key(key), body_sha256=body_sha256,
                                                      created_at=now, expires_at=now + self.lifetime))
                 return Claim(True, body_sha256)
             except IntegrityError:
@@ -93,21 +124,23 @@ class SqlIdempotencyStore(IdempotencyStore):
     def look(self, scope: str, key: str, now: datetime) -> Claim | None:
         t = idempotency_keys
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t).where(t.c.scope == scope, t.c.key == key)).mappings().first()
+            row = conn.execute(sa.select(t).where(t.c.scope == scope, t.c.key == _row_key(key))).mappings().first()
         if row is None or _aware(row["expires_at"]) <= now:
             return None
-        answer = (StoredAnswer(row["status"], row["content_type"] or "application/json", row["location"],
-                               row["body"] or "") if row["status"] is not None else None)
+        body = _unseal(key, row["body"]) if row["status"] is not None and row["body"] else None
+        location = _unseal(key, row["location"]) if row["location"] else None
+        answer = (StoredAnswer(row["status"], row["content_type"] or "application/json", location, body)
+                  if body is not None else None)
         return Claim(False, row["body_sha256"], answer)
 
     def complete(self, scope: str, key: str, answer: StoredAnswer) -> None:
         t = idempotency_keys
         with self.engine.begin() as conn:
-            conn.execute(sa.update(t).where(t.c.scope == scope, t.c.key == key).values(
-                status=answer.status, content_type=answer.content_type, location=answer.location,
-                body=answer.body))
+            conn.execute(sa.update(t).where(t.c.scope == scope, t.c.key == _row_key(key)).values(
+                status=answer.status, content_type=answer.content_type,
+                location=_seal(key, answer.location) if answer.location else None, body=_seal(key, answer.body)))
 
     def release(self, scope: str, key: str) -> None:
         t = idempotency_keys
         with self.engine.begin() as conn:
-            conn.execute(sa.delete(t).where(t.c.scope == scope, t.c.key == key, t.c.status.is_(None)))
+            conn.execute(sa.delete(t).where(t.c.scope == scope, t.c.key == _row_key(key), t.c.status.is_(None)))

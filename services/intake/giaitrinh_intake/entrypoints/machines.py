@@ -9,6 +9,7 @@ from giaitrinh_intake.adapters.idempotency import SqlIdempotencyStore
 from giaitrinh_intake.bootstrap import IntakeRuntime
 from giaitrinh_intake.entrypoints.idempotency import install_idempotency
 from giaitrinh_intake.entrypoints.open311 import install_open311
+from giaitrinh_intake.entrypoints.search import search_api, search_pages
 
 
 def install_machine_interfaces(app: Flask, runtime: IntakeRuntime) -> None:
@@ -16,3 +17,5 @@ def install_machine_interfaces(app: Flask, runtime: IntakeRuntime) -> None:
     # others (tests, the standalone trial) as ``publisher_keys``.
     install_open311(app, getattr(runtime, "publisher_keys", None))
     install_idempotency(app, SqlIdempotencyStore(runtime.storage.engine), runtime.now)
+    app.register_blueprint(search_api)
+    app.register_blueprint(search_pages)
