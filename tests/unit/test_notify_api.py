@@ -482,3 +482,55 @@ def _pointer_to_schema(doc, path, method, status, answer) -> str:
     base = ref if ref else "#/paths/" + path.replace("~", "~0").replace("/", "~1") + f"/{method}/responses/{status}"
     assert "application/json" in answer["content"]
     return "urn:notify" + base + "/content/application~1json/schema"
+
+
+# -- the console's pages ------------------------------------------------------------------------
+PAGE = {"Accept": "text/html"}
+
+
+def test_the_inbox_page_shows_ones_messages_in_vietnamese_with_the_unread_count(client, notify, as_user):
+    deliver_in_app(notify, "dk-page", "acc-1", "Hồ sơ mới được giao")
+    deliver_in_app(notify, "dk-not-mine", "acc-2", "Thư của người khác")
+    resp = client.get("/console/thong-bao/", headers={**as_user(), **PAGE})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and resp.mimetype == "text/html"
+    assert "Hộp thư" in html and "1 thư chưa đọc" in html and "Hồ sơ mới được giao" in html
+    assert "Thư của người khác" not in html
+    assert 'class="inbox-badge__count">1<' in html and 'data-unread-url="/console/thong-bao/chua-doc.json"' in html
+    assert "<script>" not in html and "style=" not in html  # the CSP allows neither
+    assert client.get("/console/thong-bao/chua-doc.json", headers=as_user()).json == {"unread": 1}
+
+
+def test_the_inbox_forms_mark_read_only_with_their_csrf_token(client, notify, token):
+    deliver_in_app(notify, "dk-form", "acc-1")
+    deliver_in_app(notify, "dk-form-theirs", "acc-2")
+    client.set_cookie(auth.TOKEN_COOKIE, token())
+    page = client.get("/console/thong-bao/", headers=PAGE)
+    csrf = page.headers.get("Set-Cookie", "")
+    assert auth.CSRF_COOKIE in csrf
+    form_token = page.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    refused = client.post("/console/thong-bao/da-doc", data={"all": "1"}, headers=PAGE)
+    assert refused.status_code == 400 and "csrf_failed" in refused.get_data(as_text=True)
+    forged = client.post("/console/thong-bao/da-doc", data={"all": "1", "csrf_token": "x" * 43}, headers=PAGE)
+    assert forged.status_code == 400
+    assert client.get("/console/thong-bao/chua-doc.json").json == {"unread": 1}
+    theirs = client.post("/console/thong-bao/da-doc", data={"id": "2", "csrf_token": form_token})
+    assert theirs.status_code == 303  # another person's id marks nothing
+    assert client.get("/console/thong-bao/chua-doc.json").json == {"unread": 1}
+    done = client.post("/console/thong-bao/da-doc", data={"all": "1", "csrf_token": form_token, "chua-doc": "1"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("/console/thong-bao/?chua-doc=1")
+    assert client.get("/console/thong-bao/chua-doc.json").json == {"unread": 0}
+    bad = client.post("/console/thong-bao/da-doc", data={"id": "1e9", "csrf_token": form_token})
+    assert bad.status_code == 400
+
+
+def test_the_delivery_log_page_is_for_a_localitys_heads(client, as_user, ledger):
+    head = {**as_user(account="head", role=auth.LOCALITY_HEAD), **PAGE}
+    html = client.get("/console/thong-bao/nhat-ky?status=parked", headers=head).get_data(as_text=True)
+    assert "Nhật ký gửi thông báo" in html and "+84912345678" in html and "dan@example.vn" not in html
+    assert "ai@example.vn" not in client.get("/console/thong-bao/nhat-ky", headers=head).get_data(as_text=True)
+    official = client.get("/console/thong-bao/nhat-ky", headers={**as_user(), **PAGE})
+    assert official.status_code == 403 and official.mimetype == "text/html"
+    inbox = client.get("/console/thong-bao/", headers={**as_user(), **PAGE}).get_data(as_text=True)
+    assert "nhat-ky" not in inbox  # the menu offers no page the person may not open
+    assert client.get("/console/thong-bao/", headers=PAGE).status_code == 401

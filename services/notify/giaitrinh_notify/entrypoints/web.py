@@ -49,7 +49,15 @@ def openapi():
 
 def create_app(runtime: NotifyRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_notify.entrypoints.web:create_app()'``)."""
-    from giaitrinh_notify.entrypoints import deliveries_api, inbox_api, preferences_api, webhooks_api
+    from giaitrinh_common.ui import install_pages
+    from giaitrinh_notify.entrypoints import (
+        console_pages,
+        deliveries_api,
+        inbox_api,
+        preferences_api,
+        webhooks_api,
+    )
 
-    return (runtime or bootstrap()).web_app(__name__, [api, inbox_api.api, preferences_api.api,
-                                                       webhooks_api.api, deliveries_api.api])
+    app = (runtime or bootstrap()).web_app(__name__, [api, inbox_api.api, preferences_api.api, webhooks_api.api,
+                                                      deliveries_api.api, console_pages.pages])
+    return install_pages(app, translations=[console_pages.TRANSLATIONS], home="notify_console.inbox")
