@@ -96,8 +96,9 @@ def test_a_publisher_posts_a_request_and_finds_it_by_id_and_by_token(client, run
     assert token == {"service_request_id": code, "token": made["token"]}
     with runtime.unit_of_work() as uow:
         stored = uow.requests.by_tracking_code(code)
+        where = uow.submissions.details(stored.id).location
     assert stored.channel.value == "open311"
-    assert "Bờ sông Nhật Lệ; 17.468900, 106.622300" in stored.content
+    assert (where.text, where.latitude, where.longitude) == ("Bờ sông Nhật Lệ", 17.4689, 106.6223)
 
 
 def test_a_post_answers_in_the_spec_xml_shape(client):
