@@ -9,7 +9,7 @@ from giaitrinh_routing.adapters import orm
 from giaitrinh_routing.adapters.repository import AlertAlreadyRaised, AuditHeadMoved
 from giaitrinh_routing.adapters.time_limits import load_rule_book
 from giaitrinh_routing.domain.calendar import WorkingDayCalendar, local_date
-from giaitrinh_routing.domain.case import Case
+from giaitrinh_routing.domain.case import Action, Case
 from giaitrinh_routing.domain.deadline_watch import WatchPolicy
 from giaitrinh_routing.service_layer import handlers
 from giaitrinh_routing.service_layer.unit_of_work import RoutingUnitOfWork
@@ -31,9 +31,14 @@ class RoutingRuntime(ServiceRuntime):
                                         settings.escalate_after_working_days)
 
     def handlers(self):
+        def requester(action: Action):
+            return lambda ev, uow: handlers.on_requester_action(ev, action, uow, self.rules, self.calendar,
+                                                                self.now(), self.watch_policy)
         return {"vn.giaitrinh.request.submitted.v1":
                 lambda ev, uow: handlers.on_request_submitted(ev, uow, self.now(), self.rules,
-                                                             self.calendar, self.watch_policy)}
+                                                             self.calendar, self.watch_policy),
+                "vn.giaitrinh.request.withdrawn.v1": requester(Action.WITHDRAW),
+                "vn.giaitrinh.request.disputed.v1": requester(Action.DISPUTE)}
 
     def jobs(self):
         return (PeriodicJob("deadline-watcher", self.settings.watch_every_seconds, self.watch),)
@@ -70,6 +75,27 @@ class RoutingRuntime(ServiceRuntime):
             commitment = handlers.complete_commitment(commitment_id, actor, evidence, uow, self.now())
             uow.commit()
             return commitment
+
+    def set_locality_served(self, code: str, served: bool, actor_id: str):
+        """Enable or disable a locality (the provincial admin), in one transaction; a code the
+        registry does not hold yet is looked up in the official list."""
+        from giaitrinh_routing.adapters.reference_data import official_locality
+        with self.unit_of_work() as uow:
+            locality = handlers.set_locality_served(uow, code, served, actor_id, self.now(), official_locality)
+            uow.commit()
+            return locality
+
+    def import_units(self, rows, actor_id: str) -> dict[str, int]:
+        """Add or change units (all rows valid, or none written), in one transaction."""
+        with self.unit_of_work() as uow:
+            counts = handlers.import_units(uow, rows, actor_id, self.now())
+            uow.commit()
+            return counts
+
+    def set_rule(self, rule, actor_id: str) -> None:
+        with self.unit_of_work() as uow:
+            handlers.set_rule(uow, rule, actor_id, self.now())
+            uow.commit()
 
     def act(self, cmd: handlers.ActOnCase) -> Case:
         """Take an official's (or the requester's) action on a case, in one transaction."""

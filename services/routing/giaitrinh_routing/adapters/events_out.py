@@ -1,4 +1,5 @@
-"""Routing's domain facts as contract events (``giaitrinh.cases.v1``)."""
+"""Routing's domain facts as contract events: the case's on ``giaitrinh.cases.v1``, the
+registry's (localities, accounts, publishers) on ``giaitrinh.registry.v1``."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -9,9 +10,12 @@ from giaitrinh_routing.domain.audit import AuditEntry
 from giaitrinh_routing.domain.case import Case, StepRecorded
 from giaitrinh_routing.domain.commitment import Commitment
 from giaitrinh_routing.domain.deadline_watch import DeadlineAlert
+from giaitrinh_routing.domain.model import Locality
+from giaitrinh_routing.domain.registry import RoutingRule, Unit, fields_by_unit
 
 SOURCE = "/giaitrinh/routing"
 CASES_TOPIC = topics.CASES
+REGISTRY_TOPIC = topics.REGISTRY
 
 # The contract type of each step of the procedure.
 STEP_TYPES = {
@@ -114,3 +118,59 @@ def case_step(case: Case, step: StepRecorded, traceid: str = "") -> CloudEvent:
     return CloudEvent.new(type=f"vn.giaitrinh.case.{name}.v1", source=SOURCE,
                           subject=case.request_id, locality=case.locality_code, time=step.at,
                           traceid=traceid or None, data=data)
+
+
+# -- the registry (key = the entity's id; each event is the entity's whole current state) ------
+# The tenant attribute of an account without localities (a provincial admin's scope is the
+# whole deployment): not a locality code, so no locality's filter ever matches it by accident.
+PROVINCE_WIDE = "province"
+
+
+def _province_name(province_code: str) -> str:
+    from giaitrinh_routing.adapters.reference_data import province_name
+    try:
+        return province_name(province_code)
+    except ValueError:  # a province the official list does not know (test data): its code
+        return province_code
+
+
+def locality_changed(locality: Locality, units: list[Unit], rules: dict[str, RoutingRule],
+                     now: datetime) -> CloudEvent:
+    """``locality.changed``: whether the locality is served, and its units with the fields
+    each handles now (by the rules, the fallback included)."""
+    handles = fields_by_unit(locality.code, rules, {u.code for u in units if u.active})
+    data = {"locality_code": locality.code, "name": locality.name,
+            "province_code": locality.province_code,
+            "province_name": _province_name(locality.province_code),
+            "division_type": locality.division_type, "served": locality.served,
+            "units": [{"code": u.code, "name": u.name, "kind": u.kind.value,
+                       "fields": handles.get(u.code, [])} for u in units if u.active],
+            "changed_at": now.astimezone(UTC).isoformat()}
+    return CloudEvent.new(type="vn.giaitrinh.locality.changed.v1", source=SOURCE, subject=locality.code,
+                          locality=locality.code, time=now, data=data)
+
+
+def account_changed(account, now: datetime) -> CloudEvent:
+    """``account.changed``: a staff account as it now is (never its password or secrets)."""
+    data = {"account_id": account.id, "name": account.display_name, "role": account.role.value,
+            "localities": sorted(account.localities), "active": not account.disabled,
+            "changed_at": now.astimezone(UTC).isoformat()}
+    if account.unit_code:
+        data["unit_code"] = account.unit_code
+    if account.body is not None:
+        data["body"] = account.body.value
+    for contact in ("email", "phone"):
+        if getattr(account, contact, None):
+            data[contact] = getattr(account, contact)
+    return CloudEvent.new(type="vn.giaitrinh.account.changed.v1", source=SOURCE, subject=account.id,
+                          locality=min(account.localities, default=PROVINCE_WIDE), time=now, data=data)
+
+
+def publisher_changed(api_key, now: datetime) -> CloudEvent:
+    """``publisher.changed``: a system allowed to publish, known by its key's SHA-256 (the
+    digest routing stores; the key itself never leaves routing)."""
+    data = {"publisher_id": api_key.id, "name": api_key.name, "key_sha256": api_key.key_digest,
+            "localities": sorted(api_key.localities), "active": not api_key.disabled,
+            "changed_at": now.astimezone(UTC).isoformat()}
+    return CloudEvent.new(type="vn.giaitrinh.publisher.changed.v1", source=SOURCE, subject=api_key.id,
+                          locality=min(api_key.localities, default=PROVINCE_WIDE), time=now, data=data)

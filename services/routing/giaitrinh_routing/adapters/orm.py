@@ -13,6 +13,8 @@ localities = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("province_code", sa.String(4), nullable=False, index=True),
     sa.Column("division_type", sa.String(40), nullable=False),
+    # Whether the platform takes requests for it (the provincial admin enables and disables).
+    sa.Column("served", sa.Boolean(), nullable=False, server_default=sa.true()),
 )
 
 cases = sa.Table(

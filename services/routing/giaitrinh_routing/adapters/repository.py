@@ -300,11 +300,25 @@ class SqlLocalityRegistry:
     def add(self, locality: Locality) -> None:
         self.session.execute(sa.insert(localities).values(
             code=locality.code, name=locality.name, province_code=locality.province_code,
-            division_type=locality.division_type))
+            division_type=locality.division_type, served=locality.served))
 
-    def page(self, province_code: str | None, offset: int, limit: int) -> tuple[list[Locality], int]:
+    def get(self, code: str) -> Locality | None:
+        row = self.session.execute(sa.select(localities).where(localities.c.code == code)).mappings().first()
+        return _locality(row) if row is not None else None
+
+    def set_served(self, code: str, served: bool) -> None:
+        self.session.execute(sa.update(localities).where(localities.c.code == code).values(served=served))
+
+    def page(self, province_code: str | None, offset: int, limit: int,
+             served: bool | None = None) -> tuple[list[Locality], int]:
         where = localities.c.province_code == province_code if province_code else sa.true()
+        if served is not None:
+            where = where & (localities.c.served == served)
         total = self.session.execute(sa.select(sa.func.count()).select_from(localities).where(where)).scalar_one()
         rows = self.session.execute(sa.select(localities).where(where).order_by(localities.c.code)
                                     .offset(offset).limit(limit)).mappings().all()
-        return [Locality(r["code"], r["name"], r["province_code"], r["division_type"]) for r in rows], total
+        return [_locality(r) for r in rows], total
+
+
+def _locality(row) -> Locality:
+    return Locality(row["code"], row["name"], row["province_code"], row["division_type"], bool(row["served"]))

@@ -12,3 +12,4 @@ class Locality:
     name: str
     province_code: str
     division_type: str  # "xã", "phường", "đặc khu"
+    served: bool = True  # whether the platform takes requests for it (the registry decides)

@@ -94,6 +94,19 @@ class Routed:
     rule_id: str
 
 
+FIELDS: tuple[str, ...] = tuple(DEFAULT_RULES)  # lĩnh vực: every field a request may have
+
+
+def fields_by_unit(locality_code: str, rules: dict[str, RoutingRule],
+                   active_units: set[str]) -> dict[str, list[str]]:
+    """Which fields each unit handles now: where :func:`route` sends each field (so a rule
+    whose unit is inactive counts for the fallback unit, as the requests do)."""
+    out: dict[str, list[str]] = {}
+    for field in FIELDS:
+        out.setdefault(route(locality_code, field, rules, active_units).unit_code, []).append(field)
+    return out
+
+
 def route(locality_code: str, field: str, rules: dict[str, RoutingRule],
           active_units: set[str]) -> Routed:
     """The unit for a request of ``field`` in a locality: its rule's unit if that unit is

@@ -26,24 +26,35 @@ def _province_arg() -> str | None:
 @allow(PUBLIC)
 def localities():
     """The registered communes and wards (public), paginated (``page``, ``per_page`` ≤ 500),
-    optionally of one province (``province``)."""
+    optionally of one province (``province``) and only those served or not (``served``)."""
     page = page_args(default_size=50, max_size=500)
     province = _province_arg()
+    served = {"": None, "true": True, "false": False}.get(request.args.get("served", ""))
     runtime: RoutingRuntime = current_app.extensions["giaitrinh_runtime"]
     with runtime.unit_of_work() as uow:
-        items, total = uow.localities.page(province, page.offset, page.size)
+        items, total = uow.localities.page(province, page.offset, page.size, served)
     return jsonify(total=total, page=page.number, per_page=page.size,
                    items=[{"code": x.code, "name": x.name, "province_code": x.province_code,
-                           "division_type": x.division_type} for x in items])
+                           "division_type": x.division_type, "served": x.served} for x in items])
 
 
 def create_app(runtime: RoutingRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_routing.entrypoints.web:create_app()'``)."""
+    from giaitrinh_common.openapi import openapi_blueprint
     from giaitrinh_common.ui import install_pages
-    from giaitrinh_routing.entrypoints import auth, cases, commitments, console, console_admin, console_auth
+    from giaitrinh_routing.entrypoints import (
+        auth,
+        cases,
+        commitments,
+        console,
+        console_admin,
+        console_auth,
+        registry_api,
+    )
 
     runtime = runtime or bootstrap()
-    app = runtime.web_app(__name__, [api, auth.api, auth.pages, cases.api, commitments.api,
+    app = runtime.web_app(__name__, [api, auth.api, auth.pages, cases.api, commitments.api, registry_api.api,
+                                     openapi_blueprint("routing", "giaitrinh_routing.entrypoints"),
                                      console.pages, console_auth.pages, console_admin.pages])
     app.extensions["giaitrinh_accounts"] = auth.account_service(runtime)
     return install_pages(app, translations=[console.TRANSLATIONS])

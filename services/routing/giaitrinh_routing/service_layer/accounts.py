@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any, Protocol
 
 from giaitrinh_common.auth import token_claims
+from giaitrinh_routing.adapters import events_out
 from giaitrinh_routing.adapters.accounts import SqlAccounts
 from giaitrinh_routing.adapters.credentials import digest
 from giaitrinh_routing.domain.accounts import (
@@ -226,6 +227,7 @@ class AccountService:
                         {"login": account.login, "role": account.role.value,
                          "localities": sorted(account.localities), "unit_code": account.unit_code,
                          "body": account.body.value if account.body else None, "totp": bool(totp)})
+            uow.emit(events_out.REGISTRY_TOPIC, events_out.account_changed(account, now))
             uow.commit()
         uri = self.codes.provisioning_uri(totp, account.login, ISSUER_NAME) if totp else None
         return NewAccount(account, uri)
@@ -247,6 +249,7 @@ class AccountService:
             if disabled:
                 repo.revoke_sessions(account.id, now)
             self._audit(uow, now, by, account, "account-disable" if disabled else "account-enable", {})
+            uow.emit(events_out.REGISTRY_TOPIC, events_out.account_changed(account, now))
             uow.commit()
         return account
 
@@ -309,6 +312,7 @@ class AccountService:
             uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id=by, actor_role="admin",
                                   entity="api_key", entity_id=api_key.id, action="api-key-add",
                                   payload={"name": api_key.name, "localities": sorted(api_key.localities)}))
+            uow.emit(events_out.REGISTRY_TOPIC, events_out.publisher_changed(api_key, now))
             uow.commit()
         return api_key, key
 
@@ -327,6 +331,7 @@ class AccountService:
             uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id=by, actor_role="admin",
                                   entity="api_key", entity_id=found.id,
                                   action="api-key-disable" if disabled else "api-key-enable", payload={}))
+            uow.emit(events_out.REGISTRY_TOPIC, events_out.publisher_changed(replace(found, disabled=disabled), now))
             uow.commit()
 
     @staticmethod

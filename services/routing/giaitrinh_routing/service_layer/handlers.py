@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from giaitrinh_common.consumer import RejectedEvent
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_routing.adapters import events_out
 from giaitrinh_routing.domain.audit import AuditEntry
 from giaitrinh_routing.domain.calendar import WorkingDayCalendar, local_date
 from giaitrinh_routing.domain.case import (
     Action,
+    ActionNotAllowed,
     Actor,
     Case,
     CommitmentPromise,
@@ -35,6 +37,7 @@ from giaitrinh_routing.domain.deadline_watch import (
 from giaitrinh_routing.domain.model import Locality
 from giaitrinh_routing.domain.registry import (
     DEFAULT_RULES,
+    FIELDS,
     RoutingRule,
     Unit,
     UnitKind,
@@ -54,6 +57,12 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
     d = event.data
     if uow.cases.for_request(d["request_id"]) is not None:
         return
+    locality = uow.localities.get(d["locality_code"])
+    if locality is None or not locality.served:
+        # Intake learns the served localities from the registry, so this is a race with a
+        # disabling, or a sender that skipped intake: parked with its reason, never guessed at.
+        raise RejectedEvent(f"locality {d['locality_code']!r} is "
+                            + ("not in the registry" if locality is None else "not served (disabled in the registry)"))
     received_at = datetime.fromisoformat(d["submitted_at"])
     limits = rules.in_force(d["kind"], local_date(received_at))
     active = {u.code for u in uow.units.units_of(d["locality_code"]) if u.active}
@@ -76,6 +85,24 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
 
 class CaseNotFound(LookupError):
     """No such case (HTTP 404) — also what an actor of another locality is told."""
+
+
+def on_requester_action(event: CloudEvent, action: Action, uow: RoutingUnitOfWork, rules: RuleBook,
+                        calendar: WorkingDayCalendar, now: datetime,
+                        policy: WatchPolicy = DEFAULT_POLICY) -> None:
+    """The requester withdrew the request or disputed its answer in intake (with the secret
+    link): take the case's ``withdraw`` or ``dispute`` action as the requester. An event the
+    case cannot take (no case, or a state that does not allow it) is rejected with its reason."""
+    d = event.data
+    case = uow.cases.for_request(d["request_id"])
+    if case is None:
+        raise RejectedEvent(f"no case for request {d['request_id']}")
+    requester = Actor("requester", Role.REQUESTER, frozenset({case.locality_code}), None)
+    try:
+        act_on_case(ActOnCase(case.id, action.value, requester, {"reason": d.get("reason", "")}),
+                    uow, rules, calendar, now, policy)
+    except (ActionNotAllowed, InvalidAction, NotPermitted) as exc:
+        raise RejectedEvent(f"case {case.id} cannot take '{action.value}' from the requester: {exc}") from None
 
 
 def _may_see(actor: Actor, case: Case) -> bool:
@@ -261,28 +288,75 @@ def watch_cases(case_ids: list[str], uow: RoutingUnitOfWork, now: datetime,
     return len(new)
 
 
+def _register(uow: RoutingUnitOfWork, locality: Locality, at: str, actor_id: str = "system",
+              actor_role: str = "system") -> None:
+    """A new locality with the default units and routing rules, audited."""
+    uow.localities.add(locality)
+    uow.flush()  # the units and rules refer to it
+    for unit in default_units(locality.code):
+        uow.units.put_unit(unit)
+    for field_, unit_code in DEFAULT_RULES.items():
+        uow.units.put_rule(RoutingRule(locality.code, field_, unit_code))
+    uow.record(AuditEntry(at=at, actor_id=actor_id, actor_role=actor_role, entity="locality",
+                          entity_id=locality.code, action="register",
+                          payload={"name": locality.name, "default_units": True, "served": locality.served}))
+
+
+def announce_locality(uow: RoutingUnitOfWork, code: str, now: datetime) -> None:
+    """Publish the locality as the registry now holds it (``locality.changed``): served or
+    not, its active units and the fields each handles. Called after every change to it."""
+    locality = uow.localities.get(code)
+    if locality is None:
+        return
+    uow.flush()  # the units and rules changed in this transaction
+    uow.emit(events_out.REGISTRY_TOPIC,
+             events_out.locality_changed(locality, uow.units.units_of(code), uow.units.rules_of(code), now))
+
+
 def seed_localities(uow: RoutingUnitOfWork, localities: Iterable[Locality],
                     progress: Callable[[int], None] = lambda n: None,
                     now: datetime | None = None) -> int:
-    """Add the localities not yet registered, each with the default units and routing rules;
-    return how many were added. Safe to run again (what exists is left as admins edited it)."""
+    """Add the localities not yet registered, served, each with the default units and routing
+    rules; return how many were added. Safe to run again (what exists is left as admins edited
+    it). Every served locality of the list is announced again, so a consumer whose table was
+    lost or is new (intake, scoring) learns the registry from this run too."""
     known = uow.localities.known_codes()
-    at = (now or datetime.now(UTC)).astimezone(UTC).isoformat()
+    when = now or datetime.now(UTC)
+    at = when.astimezone(UTC).isoformat()
     added = 0
     for locality in localities:
         if locality.code not in known:
-            uow.localities.add(locality)
-            uow.flush()  # the units and rules refer to it
-            for unit in default_units(locality.code):
-                uow.units.put_unit(unit)
-            for field_, unit_code in DEFAULT_RULES.items():
-                uow.units.put_rule(RoutingRule(locality.code, field_, unit_code))
-            uow.record(AuditEntry(at=at, actor_id="system", actor_role="system", entity="locality",
-                                  entity_id=locality.code, action="register",
-                                  payload={"name": locality.name, "default_units": True}))
+            _register(uow, locality, at)
             added += 1
+        announce_locality(uow, locality.code, when)
         progress(1)
     return added
+
+
+class UnknownLocality(LookupError):
+    """No commune or ward has this code in the official list (HTTP 404)."""
+
+
+def set_locality_served(uow: RoutingUnitOfWork, code: str, served: bool, actor_id: str, now: datetime,
+                        official: Callable[[str], Locality | None]) -> Locality:
+    """Enable (serve) or disable a locality — the provincial admin's decision. A locality not
+    yet registered is registered from the ``official`` list with the default units; its
+    cases stay when it is disabled. Announced either way (``locality.changed``)."""
+    at = now.astimezone(UTC).isoformat()
+    locality = uow.localities.get(code)
+    if locality is None:
+        found = official(code)
+        if found is None:
+            raise UnknownLocality(code)
+        _register(uow, replace(found, served=served), at, actor_id, "provincial_admin")
+    elif locality.served != served:
+        uow.localities.set_served(code, served)
+        uow.record(AuditEntry(at=at, actor_id=actor_id, actor_role="provincial_admin", entity="locality",
+                              entity_id=code, action="enable" if served else "disable", payload={}))
+    announce_locality(uow, code, now)
+    result = uow.localities.get(code)
+    assert result is not None
+    return result
 
 
 @dataclass(frozen=True)
@@ -333,15 +407,19 @@ def import_units(uow: RoutingUnitOfWork, rows: Iterable[dict[str, str]], actor_i
     if problems:
         raise ImportRefused(problems)
     counts = {"added": 0, "changed": 0, "unchanged": 0}
+    changed_localities: set[str] = set()
     for unit in parsed:
         outcome = uow.units.put_unit(unit)
         counts[outcome] += 1
         if outcome != "unchanged":
+            changed_localities.add(unit.locality_code)
             uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id=actor_id,
                                   actor_role="provincial_admin", entity="unit",
                                   entity_id=f"{unit.locality_code}:{unit.code}", action=outcome,
                                   payload={"name": unit.name, "kind": unit.kind.value,
                                            "active": unit.active}))
+    for code in sorted(changed_localities):
+        announce_locality(uow, code, now)
     return counts
 
 
@@ -353,7 +431,7 @@ def set_rule(uow: RoutingUnitOfWork, rule: RoutingRule, actor_id: str, now: date
         raise InvalidAction([Problem("unit_code", "unknown_unit",
                                      "Đơn vị không thuộc xã/phường này hoặc không xử lý hồ sơ.",
                                      "No active handling unit of this locality has this code.")])
-    if rule.field not in DEFAULT_RULES:
+    if rule.field not in FIELDS:
         raise InvalidAction([Problem("field", "invalid_choice", "Lĩnh vực không hợp lệ.",
                                      "Unknown field: " + ", ".join(DEFAULT_RULES))])
     uow.units.put_rule(rule)
@@ -361,3 +439,4 @@ def set_rule(uow: RoutingUnitOfWork, rule: RoutingRule, actor_id: str, now: date
                           actor_role="provincial_admin", entity="rule", entity_id=rule.id,
                           action="set", payload={"unit_code": rule.unit_code,
                                                  "official_id": rule.official_id}))
+    announce_locality(uow, rule.locality_code, now)
