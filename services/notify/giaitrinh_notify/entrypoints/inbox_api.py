@@ -49,19 +49,19 @@ def list_messages():
                    items=[as_json(m) for m in items])
 
 
-def _message_id(raw: str) -> int:
+def _message_number(raw: str) -> int:
     if raw.isascii() and raw.isdigit() and len(raw) <= 16 and 0 < int(raw) <= MAX_ID:
         return int(raw)
     raise ApiError.standard(404)
 
 
-@api.get("/<raw_id>")
+@api.get("/<message_id>")
 @allow(STAFF_ONLY)
-def one_message(raw_id: str):
+def one_message(message_id: str):
     """One of the caller's messages, marked read by opening it; 404 for anyone else's."""
     rt = runtime()
     with rt.unit_of_work() as uow:
-        message = channels.read_one(uow, principal().id, _message_id(raw_id), rt.now())
+        message = channels.read_one(uow, principal().id, _message_number(message_id), rt.now())
     if message is None:
         raise ApiError.standard(404)
     return jsonify(as_json(message))

@@ -2,10 +2,6 @@
 webhook subscriptions and the delivery log (their own modules); the API's description."""
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-import yaml
 from flask import Blueprint, current_app, jsonify
 
 from giaitrinh_common.auth import PUBLIC, allow
@@ -31,24 +27,9 @@ def inbox(tracking_code: str):
         for n in notes])
 
 
-OPENAPI = Path(__file__).resolve().parent / "openapi.yaml"
-
-
-@cache
-def openapi_document() -> dict:
-    """Notify's OpenAPI document (entrypoints/openapi.yaml), read once."""
-    return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
-
-
-@api.get("/openapi.json")
-@allow(PUBLIC)
-def openapi():
-    """This API's description (OpenAPI 3.1), checked against the routes by the tests."""
-    return jsonify(openapi_document())
-
-
 def create_app(runtime: NotifyRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_notify.entrypoints.web:create_app()'``)."""
+    from giaitrinh_common.openapi import openapi_blueprint
     from giaitrinh_common.ui import install_pages
     from giaitrinh_notify.entrypoints import (
         console_pages,
@@ -58,6 +39,7 @@ def create_app(runtime: NotifyRuntime | None = None):
         webhooks_api,
     )
 
-    app = (runtime or bootstrap()).web_app(__name__, [api, inbox_api.api, preferences_api.api, webhooks_api.api,
-                                                      deliveries_api.api, console_pages.pages])
+    app = (runtime or bootstrap()).web_app(__name__, [
+        api, inbox_api.api, preferences_api.api, webhooks_api.api, deliveries_api.api, console_pages.pages,
+        openapi_blueprint("notify", "giaitrinh_notify.entrypoints")])  # /api/v1/openapi.json
     return install_pages(app, translations=[console_pages.TRANSLATIONS], home="notify_console.inbox")
