@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from giaitrinh_common.storage import SqlUnitOfWork
 from giaitrinh_notify.adapters.channel_store import SqlPreferences, SqlStaffInbox, SqlWebhookSubscriptions
+from giaitrinh_notify.adapters.ledger import SqlDeliveryLedger
 from giaitrinh_notify.adapters.repository import SqlInbox
 
 
@@ -10,6 +11,7 @@ class NotifyUnitOfWork(SqlUnitOfWork):
     staff_inbox: SqlStaffInbox
     preferences: SqlPreferences
     webhook_subscriptions: SqlWebhookSubscriptions
+    deliveries: SqlDeliveryLedger
 
     def __enter__(self):
         super().__enter__()
@@ -17,4 +19,5 @@ class NotifyUnitOfWork(SqlUnitOfWork):
         self.staff_inbox = SqlStaffInbox(self.session)
         self.preferences = SqlPreferences(self.session)
         self.webhook_subscriptions = SqlWebhookSubscriptions(self.session)
+        self.deliveries = SqlDeliveryLedger(self.session)
         return self
