@@ -173,3 +173,115 @@ def test_the_screenshots_command_writes_each_page_at_both_widths(browser, base, 
         width, height = png_size(path)
         assert width == (PHONE.width if path.stem.endswith("-phone") else DESKTOP.width)
         assert height >= (PHONE.height if path.stem.endswith("-phone") else DESKTOP.height)
+
+
+# -- notify's pages in the console (/console/thong-bao/), signed in ------------------------------
+HEAD_LOGIN, HEAD_PASSWORD = "e2e-truong-phuong", "mật-khẩu đủ dài cho e2e 2026"
+NOTIFY_PAGES = {"notify-inbox": "/console/thong-bao/", "notify-deliveries": "/console/thong-bao/nhat-ky"}
+
+
+@pytest.fixture(scope="module")
+def locality_head(platform, base) -> str:
+    """A locality head's account, opened with the CLI as an operator does, and one message in
+    their inbox (written by notify's in-app channel into notify's database). Its account id."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from giaitrinh_common.bus import InMemoryBus
+    from giaitrinh_notify.adapters.in_app import InAppChannel
+    from giaitrinh_notify.domain.channels import IN_APP, OutgoingMessage
+    from giaitrinh_platform.services import SERVICES
+
+    cli = Path(sys.executable).parent / "giaitrinh"
+    # The sign-in key pair, as `giaitrinh up` makes it on a first start (kept if there is one);
+    # every process reads its key when it first needs it.
+    subprocess.run([str(cli), "routing", "keys", "generate"], env=platform.service_env("routing"), check=True,
+                   capture_output=True, timeout=120)
+    subprocess.run([str(cli), "routing", "users", "add", HEAD_LOGIN, "--name", "Trưởng phường E2E",
+                    "--role", "locality_head", "--locality", "18880", "--password-stdin"],
+                   input=HEAD_PASSWORD + "\n", text=True, env=platform.service_env("routing"), check=True,
+                   capture_output=True, timeout=120)
+    request = urllib.request.Request(urljoin(base, "/routing/api/v1/auth/token"), method="POST",
+                                     data=json.dumps({"login": HEAD_LOGIN, "password": HEAD_PASSWORD}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        account_id = json.load(resp)["principal"]["id"]
+    spec = SERVICES["notify"]
+    runtime = spec.bootstrap(settings=spec.settings(platform.service_env("notify")), bus=InMemoryBus())
+    try:
+        InAppChannel(runtime.unit_of_work).send(OutgoingMessage(
+            delivery_key="e2e-inbox-1", channel=IN_APP, recipient=account_id, subject="Hồ sơ mới được giao",
+            body="Yêu cầu GT-7X9V-FH1S-R đã được giao cho đơn vị của bạn.",
+            headers={"locality_code": "18880", "link": "/console/"}))
+    finally:
+        runtime.close()
+    return account_id
+
+
+def signed_in_context(browser, base, viewport, **options):
+    """A context holding the head's sign-in cookies (routing's /auth/session, through the
+    gateway, as the sign-in page does); the token lives a minute, enough for a few pages."""
+    context = shots.new_context(browser, viewport, **options)
+    answer = context.request.post(urljoin(base, "/routing/api/v1/auth/session"),
+                                  data={"login": HEAD_LOGIN, "password": HEAD_PASSWORD})
+    assert answer.ok, answer.text()
+    return context
+
+
+@pytest.mark.parametrize("viewport", shots.VIEWPORTS, ids=lambda v: v.name)
+def test_notifys_console_pages_have_no_serious_or_critical_accessibility_violation(browser, base, locality_head,
+                                                                                   viewport):
+    context = signed_in_context(browser, base, viewport, bypass_csp=True)  # for axe's script only
+    found: dict[str, list[str]] = {}
+    try:
+        page = context.new_page()
+        for name, path in NOTIFY_PAGES.items():
+            response = page.goto(urljoin(base, path))
+            assert response.status == 200, (name, response.status)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+            grave = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+                     for v in result["violations"] if v["impact"] in GRAVE]
+            if grave:
+                found[name] = grave
+            assert result["passes"], f"axe checked nothing on {name}"
+    finally:
+        context.close()
+    assert found == {}
+
+
+def test_the_inbox_badge_script_runs_under_the_csp_and_the_pages_stay_on_the_screen(browser, base, locality_head):
+    context = signed_in_context(browser, base, PHONE)  # the gateway's CSP, enforced
+    errors: list[str] = []
+    try:
+        page = context.new_page()
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+        with page.expect_response(lambda r: r.url.endswith("/console/thong-bao/chua-doc.json")) as counted:
+            page.goto(urljoin(base, "/console/thong-bao/"))
+        assert counted.value.json() == {"unread": 1}  # the script asked, under script-src 'self'
+        assert page.locator(".inbox-badge__count").inner_text() == "1"
+        assert page.locator("h1").inner_text() == "Hộp thư"
+        for path in NOTIFY_PAGES.values():
+            page.goto(urljoin(base, path))
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE.width, path
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_without_javascript_the_header_link_leads_to_the_inbox_and_its_form_marks_read(browser, base,
+                                                                                      locality_head):
+    context = signed_in_context(browser, base, DESKTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(urljoin(base, "/console/thong-bao/nhat-ky"))
+        page.get_by_role("link", name="Hộp thư").click()
+        page.wait_for_url("**/console/thong-bao/")
+        assert "Hồ sơ mới được giao" in page.locator("main").inner_text()
+        page.get_by_role("button", name="Đánh dấu tất cả là đã đọc").click()
+        page.wait_for_url("**/console/thong-bao/")
+        assert page.locator(".inbox-badge").is_hidden()
+        assert "0 thư chưa đọc" in page.locator(".lead").inner_text()
+    finally:
+        context.close()
