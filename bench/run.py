@@ -19,10 +19,12 @@ from measure import Measurement, markdown_table, results_table  # noqa: E402
 from parts import Parts, machine_facts  # noqa: E402
 from pipeline import bench_consume, bench_relay  # noqa: E402
 from routing import bench_actions, bench_watcher  # noqa: E402
+from search import bench_search  # noqa: E402
 
-BENCHMARKS = ("relay", "consume", "http", "watcher", "actions")
+BENCHMARKS = ("relay", "consume", "http", "watcher", "actions", "search")
 SIZES = {"events": (20000, 2000), "requests": (3000, 300), "cases": (1_000_000, 20_000),
-         "due": (2000, 200), "actions": (2000, 200)}  # (full, --quick)
+         "due": (2000, 200), "actions": (2000, 200),
+         "published": (1_000_000, 20_000)}  # (full, --quick)
 RESULTS_DIR = ROOT / "bench" / "results"
 
 
@@ -63,6 +65,8 @@ def heading(name: str, text: str) -> None:
               help="Open cases for watcher [default: 1000000, --quick 20000].")
 @click.option("--due", type=click.IntRange(min=1), default=None,
               help="Of them, cases overdue on the day of the sweep [default: 2000, --quick 200].")
+@click.option("--published", "n_published", type=click.IntRange(min=1), default=None,
+              help="Published answers for search [default: 1000000, --quick 20000].")
 @click.option("--actions", "n_actions", type=click.IntRange(min=1), default=None,
               help="Cases extended one by one for actions [default: 2000, --quick 200].")
 @click.option("--client-threads", type=click.IntRange(min=1), default=8, show_default=True,
@@ -71,7 +75,7 @@ def heading(name: str, text: str) -> None:
               help="JSON results file [default: bench/results/<UTC date>.json, with a "
                    "-<name> and/or -quick suffix for --only and --quick runs].")
 def main(quick: bool, only: str | None, events: int | None, requests: int | None,
-         cases: int | None, due: int | None, n_actions: int | None,
+         cases: int | None, due: int | None, n_actions: int | None, n_published: int | None,
          client_threads: int, output: Path | None) -> None:
     """Measure Giải Trình's throughput, latency and memory on real parts started here.
 
@@ -92,6 +96,8 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
     watcher  routing's deadline watcher on PostgreSQL: N open cases, D of them overdue
              today; the time to find the due ones (the watch-date index) and the whole
              sweep (alerts raised, each with its event and audit row).
+    search   intake's public search on PostgreSQL: N published answers (1,000,000), then
+             searches as people type them through GET /api/v1/search; p50/p95/p99.
     actions  officials' actions through RoutingRuntime.act (load, check, save with the
              version, step log, audit chain, outbox): actions/s on SQLite and PostgreSQL.
 
@@ -106,6 +112,7 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
     n_requests = requests or default_size("requests", quick)
     n_cases, n_due = cases or default_size("cases", quick), due or default_size("due", quick)
     n_actions = n_actions or default_size("actions", quick)
+    n_published = n_published or default_size("published", quick)
     output = output or default_output(quick, only)
 
     started = time.monotonic()
@@ -131,6 +138,9 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
         if "actions" in selected:
             heading("actions", f"{n_actions:,} cases extended one by one")
             measurements += bench_actions(parts, n_actions)
+        if "search" in selected:
+            heading("search", f"{n_published:,} published answers searched (PostgreSQL)")
+            measurements += bench_search(parts, n_published)
     duration = time.monotonic() - started
 
     click.echo("\n" + results_table(measurements))
@@ -141,7 +151,7 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
         "sizes": {"events": n_events, "requests": n_requests, "client_threads": client_threads,
-                  "cases": n_cases, "due": n_due, "actions": n_actions},
+                  "cases": n_cases, "due": n_due, "actions": n_actions, "published": n_published},
         "machine": facts,
         "duration_seconds": round(duration, 1),
         "results": [asdict(m) for m in measurements],

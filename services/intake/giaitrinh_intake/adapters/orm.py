@@ -114,8 +114,9 @@ answers = sa.Table(
 
 # Tìm kiếm công khai: one row per request the public may find, with the text to search
 # (what may be published of it). The full-text index is the engine's own, made by revision
-# 0006: FTS5 table search_entries_fts on SQLite (folded text, rowid = id), a GIN index on
-# to_tsvector('simple', giaitrinh_unaccent(document)) on PostgreSQL.
+# 0006: FTS5 table search_entries_fts on SQLite (folded text, rowid = id); on PostgreSQL a
+# stored generated column document_tsv = to_tsvector('simple', giaitrinh_unaccent(document))
+# and a GIN index on it.
 search_entries = sa.Table(
     "search_entries", metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -125,13 +126,13 @@ search_entries = sa.Table(
     sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("document", sa.Text(), nullable=False),
     sa.Index("ix_search_entries_locality_submitted", "locality_code", "submitted_at"),
-    sa.Index("ix_search_entries_submitted_at", "submitted_at"),
+    sa.Index("ix_search_entries_submitted_at", "submitted_at", "id"),
 )
 # Made by a migration for one engine only, so never compared with these models.
 metadata.info.setdefault("engine_specific", set()).update({
     "search_entries_fts", "search_entries_fts_data", "search_entries_fts_idx",
     "search_entries_fts_content", "search_entries_fts_docsize", "search_entries_fts_config",
-    "ix_search_entries_fulltext",
+    "ix_search_entries_fulltext", "document_tsv",
 })
 
 # The first answer to a POST that carried an Idempotency-Key, per key and route, until it

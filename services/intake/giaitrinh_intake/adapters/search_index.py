@@ -1,9 +1,10 @@
 """The public search's index, with each engine's own full-text search (revision
 0006_search_and_idempotency):
 
-- PostgreSQL: a GIN index on ``to_tsvector('simple', giaitrinh_unaccent(document))``; the
-  ``unaccent`` extension takes the diacritics off the documents (đ as d), :func:`fold` the same
-  off the query, and each word matches as a prefix (``dong:*``).
+- PostgreSQL: a GIN index on the stored column ``document_tsv`` =
+  ``to_tsvector('simple', giaitrinh_unaccent(document))``; the ``unaccent`` extension takes the
+  diacritics off the documents (đ as d), :func:`fold` the same off the query, and each word
+  matches as a prefix (``dong:*``).
 - SQLite: the FTS5 table ``search_entries_fts`` holds the folded document under the rowid of its
   ``search_entries`` row (FTS5's own diacritic removal keeps đ), written here in the same
   transaction as the row.
@@ -86,8 +87,7 @@ class SqlSearchIndex:
         where: list[Any] = []  # SQL conditions: columns' and the engines' own full-text ones
         words = [w for word in query.words for w in words_of(word)][:MAX_WORDS]
         if words and self._dialect == "postgresql":
-            where.append(sa.text("to_tsvector('simple', giaitrinh_unaccent(search_entries.document)) "
-                                 "@@ to_tsquery('simple', :tsquery)")
+            where.append(sa.text("search_entries.document_tsv @@ to_tsquery('simple', :tsquery)")
                          .bindparams(tsquery=" & ".join(f"{w}:*" for w in words)))
         elif words:
             where.append(s.c.id.in_(sa.text("SELECT rowid FROM search_entries_fts WHERE search_entries_fts "
