@@ -28,6 +28,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "recipient": ("recipient", "address"),
     "channel": ("channel",),
     "template": ("template", "template_name"),
+    "audience": ("audience",),
+    "statutory": ("statutory",),
     "status": ("status", "state"),
     "attempts": ("attempts", "tries"),
     "reason": ("reason", "last_error", "error"),
