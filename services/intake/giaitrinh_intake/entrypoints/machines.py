@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from giaitrinh_common.openapi import openapi_blueprint
 from giaitrinh_intake.adapters.idempotency import SqlIdempotencyStore
 from giaitrinh_intake.bootstrap import IntakeRuntime
 from giaitrinh_intake.entrypoints.idempotency import install_idempotency
@@ -19,3 +20,4 @@ def install_machine_interfaces(app: Flask, runtime: IntakeRuntime) -> None:
     install_idempotency(app, SqlIdempotencyStore(runtime.storage.engine), runtime.now)
     app.register_blueprint(search_api)
     app.register_blueprint(search_pages)
+    app.register_blueprint(openapi_blueprint("intake", "giaitrinh_intake.entrypoints"))  # /api/v1/openapi.json
