@@ -274,3 +274,20 @@ def test_a_subscription_wants_its_types_of_its_locality_while_active():
     every = subscription("https://x.example")
     assert every.wants("vn.giaitrinh.case.refused.v1", "19000")
     assert not subscription("https://x.example", active=False).wants("vn.giaitrinh.case.refused.v1", "19000")
+
+
+def test_the_settings_give_the_webhooks_time_out_plain_http_and_the_rotation_overlap():
+    from giaitrinh_common.settings import SettingError
+    from giaitrinh_notify.settings import NotifySettings
+
+    defaults = NotifySettings.from_env({})
+    assert (defaults.webhook_timeout, defaults.webhook_allow_http, defaults.webhook_secret_overlap_hours) == \
+        (10.0, False, 24)
+    settings = NotifySettings.from_env({"NOTIFY_WEBHOOK_TIMEOUT": "2.5", "NOTIFY_WEBHOOK_ALLOW_HTTP": "true",
+                                        "NOTIFY_WEBHOOK_SECRET_OVERLAP_HOURS": "48"})
+    ch = WebhookChannel.from_settings(settings, {}.get)
+    assert (ch.timeout, ch.allow_http, settings.webhook_secret_overlap_hours) == (2.5, True, 48)
+    for name, value in (("NOTIFY_WEBHOOK_TIMEOUT", "0"), ("NOTIFY_WEBHOOK_TIMEOUT", "soon"),
+                        ("NOTIFY_WEBHOOK_SECRET_OVERLAP_HOURS", "-1"), ("NOTIFY_WEBHOOK_ALLOW_HTTP", "maybe")):
+        with pytest.raises(SettingError, match=name):
+            NotifySettings.from_env({name: value})

@@ -98,6 +98,14 @@ class WebhookChannel:
         self.allow_http = allow_http
         self.clock = clock
 
+    @classmethod
+    def from_settings(cls, settings, subscription: Callable[[str], WebhookSubscription | None], *,
+                      clock: Callable[[], float] = time.time) -> WebhookChannel:
+        """The channel as notify's settings configure it (NOTIFY_WEBHOOK_TIMEOUT,
+        NOTIFY_WEBHOOK_ALLOW_HTTP), reading subscriptions through ``subscription``."""
+        return cls(subscription, timeout=settings.webhook_timeout, allow_http=settings.webhook_allow_http,
+                   clock=clock)
+
     def request(self, message: OutgoingMessage) -> tuple[str, dict[str, str], bytes]:
         """The address, headers and body of this try of ``message``, signed now."""
         sub = self.subscription(message.recipient)
