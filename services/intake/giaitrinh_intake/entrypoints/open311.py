@@ -252,12 +252,21 @@ def services(fmt: str):
     locality = _jurisdiction()
     assert locality is not None
     return answer(fmt, "services", [
-        {"service_code": field.value, "service_name": SERVICE_NAMES[field.value][0],
-         "description": f"{SERVICE_NAMES[field.value][0]} — {locality.name} "
-                        f"({SERVICE_NAMES[field.value][1]})",
-         "metadata": True, "type": "realtime", "keywords": SERVICE_NAMES[field.value][1].lower(),
+        {"service_code": code, "service_name": SERVICE_NAMES[code][0],
+         "description": f"{SERVICE_NAMES[code][0]} — {locality.name} ({SERVICE_NAMES[code][1]})",
+         "metadata": True, "type": "realtime", "keywords": SERVICE_NAMES[code][1].lower(),
          "group": locality.name}
-        for field in Field])
+        for code in _fields_of(locality)])
+
+
+def _fields_of(locality: Locality) -> list[str]:
+    """The fields the locality's units handle, as the registry says (and "other", which the
+    committee's office takes); every field while the registry names none."""
+    fields_of = getattr(_runtime().localities, "fields_of", None)
+    named = set(fields_of(locality.code)) if fields_of is not None else set()
+    handled = [field.value for field in Field if field.value in named]
+    return handled + ([Field.OTHER.value] if Field.OTHER.value not in handled else []) if handled \
+        else [field.value for field in Field]
 
 
 @open311.get(f"/services/<service_code>.{FORMATS}")
