@@ -291,3 +291,10 @@ def test_the_settings_give_the_webhooks_time_out_plain_http_and_the_rotation_ove
                         ("NOTIFY_WEBHOOK_SECRET_OVERLAP_HOURS", "-1"), ("NOTIFY_WEBHOOK_ALLOW_HTTP", "maybe")):
         with pytest.raises(SettingError, match=name):
             NotifySettings.from_env({name: value})
+
+
+def test_a_secret_rotated_in_the_same_second_still_puts_the_new_one_first():
+    a, b = SigningSecret("z-old", new_signing_secret(), T0), SigningSecret("a-new", new_signing_secret(), T0)
+    sub = subscription("https://x.example", a).rotated(b, T0, timedelta(hours=1))
+    assert [s.id for s in sub.secrets] == ["a-new", "z-old"]
+    assert sub.signing_secrets(T0) == (b.secret, a.secret)

@@ -15,7 +15,7 @@ from giaitrinh_notify.adapters.orm import webhook_secrets as secrets
 from giaitrinh_notify.adapters.orm import webhook_subscriptions as subs
 from giaitrinh_notify.domain.preferences import Preference
 from giaitrinh_notify.domain.staff_inbox import StaffMessage
-from giaitrinh_notify.domain.webhooks import SigningSecret, WebhookSubscription
+from giaitrinh_notify.domain.webhooks import SigningSecret, WebhookSubscription, newest_first
 
 
 def _when(value: datetime) -> datetime:
@@ -48,7 +48,7 @@ class SqlWebhookSubscriptions:
         return [WebhookSubscription(id=r["id"], url=r["url"], event_types=tuple(json.loads(r["event_types"])),
                                     locality_code=r["locality_code"], description=r["description"],
                                     active=bool(r["active"]), created_at=_when(r["created_at"]),
-                                    secrets=tuple(by_id[r["id"]])) for r in rows]
+                                    secrets=tuple(newest_first(by_id[r["id"]]))) for r in rows]
 
     def get(self, subscription_id: str) -> WebhookSubscription | None:
         found = self._build(self.session.execute(sa.select(subs).where(subs.c.id == subscription_id)).mappings())

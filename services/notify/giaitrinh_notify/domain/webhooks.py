@@ -37,6 +37,13 @@ class SigningSecret:
         return self.expires_at is None or now < self.expires_at
 
 
+def newest_first(secrets: Iterable[SigningSecret]) -> list[SigningSecret]:
+    """The current secret (no end) first, then the others by when they were made, newest first
+    (two made in the same second keep the current one in front)."""
+    return sorted(secrets, key=lambda s: (s.expires_at is None, s.created_at, s.expires_at or s.created_at),
+                  reverse=True)
+
+
 @dataclass(frozen=True)
 class WebhookSubscription:
     """A registered receiver (*hệ thống nhận thông báo*). ``locality_code`` None: every
@@ -59,8 +66,7 @@ class WebhookSubscription:
 
     def signing_secrets(self, now: datetime) -> tuple[str, ...]:
         """The secrets that sign a delivery made at ``now``, newest first."""
-        live = [s for s in self.secrets if s.signs_at(now)]
-        return tuple(s.secret for s in sorted(live, key=lambda s: s.created_at, reverse=True))
+        return tuple(s.secret for s in newest_first(s for s in self.secrets if s.signs_at(now)))
 
     def rotated(self, new: SigningSecret, now: datetime, overlap: timedelta) -> WebhookSubscription:
         """The subscription with ``new`` as its current secret: each secret still signing goes
@@ -69,8 +75,7 @@ class WebhookSubscription:
         until = now + overlap
         kept = [replace(s, expires_at=until if s.expires_at is None else min(s.expires_at, until))
                 for s in self.secrets if s.signs_at(now)]
-        kept = [s for s in kept if s.signs_at(now)]  # an overlap of 0 ends them now
-        kept.sort(key=lambda s: s.created_at, reverse=True)
+        kept = newest_first(s for s in kept if s.signs_at(now))  # an overlap of 0 ends them now
         return replace(self, secrets=(new, *kept[:MAX_SECRETS - 1]))
 
 
