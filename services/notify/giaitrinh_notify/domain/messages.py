@@ -241,6 +241,11 @@ NO_NOTICE: dict[str, str] = {
     _case("transferred"): "a move between units; the public timeline shows it, and scoring counts it",
     _case("disputed"): "the requester's own act; the supervisor's decision on it is told",
     _case("deadline_alert"): "a reminder to officials and heads, not to the requester",
+    "vn.giaitrinh.request.joined.v1": "the joiner's own notices go to the joiner's contact "
+                                      "(notify_rules.yaml); the case's page is unchanged",
+    "vn.giaitrinh.request.withdrawn.v1": "the requester's own act; case.withdrawn confirms it",
+    "vn.giaitrinh.request.rated.v1": "the requester's own act; nothing to tell them",
+    "vn.giaitrinh.request.disputed.v1": "the requester's own act; the supervisor's decision on it is told",
 }
 
 

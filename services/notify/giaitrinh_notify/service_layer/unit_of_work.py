@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from giaitrinh_common.storage import SqlUnitOfWork
 from giaitrinh_notify.adapters.channel_store import SqlPreferences, SqlStaffInbox, SqlWebhookSubscriptions
+from giaitrinh_notify.adapters.directory import SqlDirectory
 from giaitrinh_notify.adapters.ledger import SqlDeliveryLedger
 from giaitrinh_notify.adapters.repository import SqlInbox
 
@@ -12,6 +13,7 @@ class NotifyUnitOfWork(SqlUnitOfWork):
     preferences: SqlPreferences
     webhook_subscriptions: SqlWebhookSubscriptions
     deliveries: SqlDeliveryLedger
+    directory: SqlDirectory
 
     def __enter__(self):
         super().__enter__()
@@ -20,4 +22,5 @@ class NotifyUnitOfWork(SqlUnitOfWork):
         self.preferences = SqlPreferences(self.session)
         self.webhook_subscriptions = SqlWebhookSubscriptions(self.session)
         self.deliveries = SqlDeliveryLedger(self.session)
+        self.directory = SqlDirectory(self.session)
         return self
