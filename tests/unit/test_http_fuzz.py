@@ -42,6 +42,13 @@ ENDPOINTS = {
 }
 ENDPOINTS["intake"] |= {"/api/v1/similar-requests", "/api/v1/requests/<tracking_code>/join",  # the requester's API
                         "/api/v1/requester/withdraw", "/api/v1/requester/rating", "/api/v1/requester/dispute"}
+# Public search (API and page), intake's OpenAPI document, and Open311 GeoReport v2, whose
+# errors are the spec's [{code, description}] (or <errors>), fuzzed on their own below.
+OPEN311 = {f"/open311/v2/{resource}.<any(json, xml):fmt>" for resource in (
+    "discovery", "services", "services/<service_code>", "requests", "requests/<service_request_id>",
+    "tokens/<token>")}
+PAGES["intake"] |= {"/tim-kiem"}
+ENDPOINTS["intake"] |= {"/api/v1/search", "/api/v1/openapi.json", "/tim-kiem"} | OPEN311
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -67,6 +74,17 @@ def assert_no_server_error(resp, method: str) -> None:
         for item in error["details"]:
             assert isinstance(item["field"], str) and isinstance(item["code"], str)
             assert item["message"]["vi"] and item["message"]["en"]
+
+
+# Notify's staff inbox, preferences, webhook subscriptions, delivery log and OpenAPI document,
+# and its console pages (/console/thong-bao/): fuzzed here as anyone can reach them (no token:
+# 401, 403 or 404); what a signed-in person sends is fuzzed in tests/unit/test_notify_api.py.
+PAGES["notify"] = {"/console/thong-bao/", "/console/thong-bao/da-doc", "/console/thong-bao/nhat-ky"}
+ENDPOINTS["notify"] |= PAGES["notify"] | {
+    "/console/thong-bao/chua-doc.json", "/api/v1/openapi.json", "/api/v1/me/inbox", "/api/v1/me/inbox/unread-count",
+    "/api/v1/me/inbox/<message_id>", "/api/v1/me/inbox/read", "/api/v1/me/preferences",
+    "/api/v1/requests/<tracking_code>/preferences", "/api/v1/webhooks", "/api/v1/webhooks/<subscription_id>",
+    "/api/v1/webhooks/<subscription_id>/secrets", "/api/v1/deliveries", "/api/v1/deliveries/<delivery_key>"}
 
 
 # -- what is sent ---------------------------------------------------------------------------
@@ -159,7 +177,8 @@ numbers = st.sampled_from([
 query_items = st.tuples(
     st.fixed_dictionaries({}, optional={name: numbers | any_text
                                         for name in ("page", "per_page", "province", "period", "ma", "q",
-                                                     "lang")}),
+                                                     "lang", "locality_code", "field", "from", "to", "xa",
+                                                     "linh_vuc", "tu", "den")}),
     st.lists(st.tuples(any_text, numbers | any_text), max_size=2),
 ).map(lambda pair: [*pair[0].items(), *pair[1]])
 header_values = st.text(st.characters(max_codepoint=255, exclude_characters="\r\n"), max_size=80)
@@ -217,7 +236,8 @@ def test_any_body_sent_as_json_to_the_submission_endpoint_gets_a_4xx_or_201(clie
     assert_no_server_error(resp, "POST")
 
 
-ALL_ENDPOINTS = sorted((service, rule) for service, rules in ENDPOINTS.items() for rule in rules)
+ALL_ENDPOINTS = sorted((service, rule) for service, rules in ENDPOINTS.items() for rule in rules
+                       if rule not in OPEN311)
 
 
 @pytest.mark.parametrize(("service", "rule"), ALL_ENDPOINTS, ids=[f"{s}:{r}" for s, r in ALL_ENDPOINTS])
@@ -265,3 +285,46 @@ def test_any_address_is_answered_without_a_server_error(clients, service, parts,
 def test_any_trace_header_is_answered_without_a_server_error(clients, trace, traceparent):
     resp = clients["notify"].get("/healthz", headers={"X-Trace-Id": trace, "traceparent": traceparent})
     assert resp.status_code == 200
+
+
+# -- Open311 GeoReport v2: no 5xx, and every error in the spec's shape -------------------------------
+open311_values = st.sampled_from(["18880", "land", "open", "closed", "open,closed", "2026-11-01T00:00:00Z",
+                                  "2026-11-01", "GT-7X9V-FH1S-T", "1", "0", "501", "-1", ""]) | any_text
+open311_query = st.fixed_dictionaries({}, optional={
+    name: open311_values for name in ("jurisdiction_id", "service_code", "service_request_id", "start_date",
+                                      "end_date", "status", "page_size", "page", "api_key", "lat", "long",
+                                      "description", "address_string", "attribute[kind]")}).map(
+    lambda items: list(items.items()))
+
+
+def assert_open311_error_shape(resp, method: str) -> None:
+    text = resp.get_data(as_text=True)
+    assert resp.status_code < 500, f"{resp.status_code}: {text[:500]}"
+    if resp.status_code < 400 or method == "HEAD":
+        return
+    if resp.mimetype == "text/xml":
+        from xml.etree import ElementTree
+
+        root = ElementTree.fromstring(resp.data)
+        assert root.tag == "errors" and root.findall("error")
+        assert all(e.findtext("code") == str(resp.status_code) and e.findtext("description")
+                   for e in root.findall("error"))
+    else:
+        errors = json.loads(text)
+        assert isinstance(errors, list) and errors
+        assert all(e["code"] == resp.status_code and isinstance(e["description"], str) and e["description"]
+                   for e in errors)
+
+
+@pytest.mark.parametrize("rule", sorted(OPEN311))
+@settings(FUZZ, max_examples=100)
+@given(part=path_parts, fmt=st.sampled_from(["json", "xml", "html", ""]), query=open311_query | query_items,
+       method=st.sampled_from(METHODS), body=st.none() | hostile_bodies() | open311_query.map(
+           lambda items: query_string(items).encode()), content_type=content_types)
+def test_any_open311_request_gets_no_server_error_and_errors_in_the_specs_shape(clients, rule, part, fmt, query,
+                                                                                method, body, content_type):
+    path = rule.replace("<any(json, xml):fmt>", fmt)
+    for name in ("<service_code>", "<service_request_id>", "<token>"):
+        path = path.replace(name, part or "x")
+    resp = send(clients["intake"], method, path, query_string(query), data=body, content_type=content_type)
+    assert_open311_error_shape(resp, method)

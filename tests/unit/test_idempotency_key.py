@@ -113,6 +113,21 @@ def test_a_key_that_is_not_1_to_255_visible_ascii_characters_is_400(client, runt
     assert stored_requests(runtime) == 0
 
 
+def test_hostile_bodies_with_a_key_get_the_views_own_4xx_and_keep_nothing(client, runtime):
+    deep = "[" * 100_000 + "]" * 100_000
+    for body, content_type in ((deep, "application/json"), ("{not json", "application/json"),
+                               (b"\xff\xfe", "application/json"), ("x=1", "text/plain")):
+        resp = client.post("/api/v1/requests", data=body, content_type=content_type,
+                           headers={"Idempotency-Key": "hostile"})
+        assert 400 <= resp.status_code < 500, (body[:20], resp.status_code)
+        assert "error" in resp.json
+    huge = client.post("/api/v1/requests", data="x" * 2_000_000, content_type="application/json",
+                       headers={"Idempotency-Key": "huge"})
+    assert huge.status_code == 413
+    assert stored_requests(runtime) == 0
+    assert client.post("/api/v1/requests", json=BODY, headers={"Idempotency-Key": "hostile"}).status_code == 201
+
+
 def test_open311_posts_honour_the_key_too(client, runtime):
     form = {"api_key": "the-key", "jurisdiction_id": LOCALITY, "service_code": "land",
             "description": "Lấn chiếm đất công", "address_string": "Tổ 3"}

@@ -41,7 +41,8 @@ def _fingerprint() -> str:
     if request.mimetype == "application/x-www-form-urlencoded":
         canonical = json.dumps(sorted(request.form.items(multi=True))).encode()
     elif request.is_json:
-        with contextlib.suppress(ValueError):  # the view refuses it; the bytes stand for it meanwhile
+        # Not JSON, or nested past the parser's depth: the view refuses it; the bytes stand for it.
+        with contextlib.suppress(ValueError, RecursionError):
             canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(request.mimetype.encode() + b"\n" + canonical).hexdigest()
 
