@@ -70,7 +70,7 @@ def delivery_settings(env: Mapping[str, str]) -> dict[str, object]:
 
 
 def channel_settings(env: Mapping[str, str]) -> dict[str, object]:
-    """The SMS gateway's and the webhooks' settings (README, "SMS gateway" and "Webhooks")."""
+    """The SMS gateway's and the webhooks' settings (README, "Notifications")."""
     url = env_str(env, "NOTIFY_SMS_URL", "")
     sms = None
     if url:

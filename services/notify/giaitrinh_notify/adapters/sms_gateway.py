@@ -2,7 +2,7 @@
 
 Vietnamese SMS gateways each take their own request: a URL, a method, a JSON or a form body
 with their own field names, an API key in a header. Rather than one adapter per vendor, the
-request is described in the settings (README, "SMS gateway"):
+request is described in the settings (README, "Notifications"):
 
   NOTIFY_SMS_URL             where to send (empty: no SMS channel)
   NOTIFY_SMS_METHOD          POST (default), PUT or GET (GET sends the fields in the query)

@@ -2,8 +2,7 @@
 sends that path to notify, the rest of ``/console/`` to routing): the staff's inbox, with a form
 to mark messages read, and the delivery log for a locality's heads. Pages in the shared shell;
 they work without JavaScript. ``inbox-badge.js`` (shared static) only refreshes the header's
-unread count from ``chua-doc.json``; any console page may carry it (README, "The console's
-inbox badge")."""
+unread count from ``chua-doc.json``; any console page may carry it (README, "Notifications")."""
 from __future__ import annotations
 
 from pathlib import Path
