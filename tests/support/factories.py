@@ -48,13 +48,61 @@ def case_registered(request_id: str, **data) -> CloudEvent:
                           time=datetime(2026, 11, 23, 8, 5, tzinfo=UTC))
 
 
-def migrated_runtime(service: str, database_url: str, bus, **settings_env):
-    """A service runtime on ``database_url`` (migrated to head) and ``bus``."""
+INBOUND_PUBLISHER = "hotline-1022"  # the system inbound_feedback() comes from
+INBOUND_PUBLISHER_KEY = "gt_test-hotline-key-not-a-secret"
+
+
+def served_province(province_code: str = "44", at: datetime | None = None) -> list[CloudEvent]:
+    """The ``locality.changed`` events routing publishes when it seeds a province: every
+    commune and ward served, with the default units and the fields each handles."""
+    from giaitrinh_routing.adapters import events_out
+    from giaitrinh_routing.adapters.reference_data import wards_of
+    from giaitrinh_routing.domain.registry import DEFAULT_RULES, RoutingRule, default_units
+
+    at = at or datetime(2026, 11, 1, tzinfo=UTC)
+    return [events_out.locality_changed(
+        w, default_units(w.code), {f: RoutingRule(w.code, f, u) for f, u in DEFAULT_RULES.items()}, at)
+        for w in wards_of(province_code)]
+
+
+def publisher_changed(name: str = INBOUND_PUBLISHER, api_key: str = INBOUND_PUBLISHER_KEY,
+                      localities: frozenset[str] | None = None, active: bool = True,
+                      at: datetime | None = None, publisher_id: str | None = None) -> CloudEvent:
+    """The ``publisher.changed`` routing publishes for a system (its key's SHA-256 only)."""
+    import hashlib
+    from types import SimpleNamespace
+
+    from giaitrinh_routing.adapters import events_out
+
+    key = SimpleNamespace(id=publisher_id or str(uuid.uuid5(uuid.NAMESPACE_DNS, name)), name=name,
+                          key_digest=hashlib.sha256(api_key.encode()).hexdigest(),
+                          localities=localities or frozenset({LOCALITY}), disabled=not active)
+    return events_out.publisher_changed(key, at or datetime(2026, 11, 1, tzinfo=UTC))
+
+
+def teach_registry(runtime, events: list[CloudEvent]) -> None:
+    """Apply registry events through the runtime's own handlers, in one transaction, as its
+    worker would."""
+    handlers = runtime.handlers()
+    with runtime.unit_of_work() as uow:
+        for event in events:
+            handlers[event.type](event, uow)
+        uow.commit()
+
+
+def migrated_runtime(service: str, database_url: str, bus, *, learn_registry: bool = True, **settings_env):
+    """A service runtime on ``database_url`` (migrated to head) and ``bus``. Intake starts
+    having learnt what routing's registry publishes after ``giaitrinh up`` seeds province 44
+    (every commune and ward served) and the publisher of :func:`inbound_feedback` for
+    :data:`LOCALITY` — unless ``learn_registry`` is False."""
     spec = SERVICES[service]
     migrations.upgrade(spec.package, database_url)
     env = {f"{spec.env_prefix}_DATABASE_URL": database_url, "GIAITRINH_RETRY_BACKOFF": "0.05",
            **settings_env}
-    return spec.bootstrap(settings=spec.settings(env), bus=bus)
+    runtime = spec.bootstrap(settings=spec.settings(env), bus=bus)
+    if service == "intake" and learn_registry:
+        teach_registry(runtime, [*served_province("44"), publisher_changed()])
+    return runtime
 
 
 @pytest.fixture

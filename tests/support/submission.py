@@ -15,7 +15,7 @@ from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_intake.entrypoints.web import create_app
 from giaitrinh_platform.services import SERVICES
 from tests.support.case_history import MONDAY
-from tests.support.factories import LOCALITY
+from tests.support.factories import LOCALITY, served_province, teach_registry
 
 CSRF = "c" * 43  # the form of secrets.token_urlsafe(32)
 BROWSER = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8", "Accept-Language": "vi"}
@@ -32,6 +32,7 @@ def intake(bus, sqlite_url):
     migrations.upgrade(SERVICES["intake"].package, url)
     rt = SERVICES["intake"].bootstrap(settings=SERVICES["intake"].settings({"INTAKE_DATABASE_URL": url}),
                                       bus=bus, clock=lambda: MONDAY.timestamp())
+    teach_registry(rt, served_province("44"))  # what routing's registry publishes when seeded
     yield rt
     rt.close()
 

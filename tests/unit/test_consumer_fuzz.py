@@ -65,6 +65,8 @@ def _alerts_and_commitments() -> list:
 
 # A real event of every type routing publishes: registered, each step, alerts, commitments.
 CASE_EVENTS = sorted([*every_step_type().values(), *_alerts_and_commitments()], key=lambda e: e.type)
+# What routing's registry publishes for a served locality (keyed by its code, not a request).
+REGISTRY_EVENT = factories.served_province("44")[0]
 
 
 def valid_event(stream: str, request_id: str, case_event_index: int = 0):
@@ -75,7 +77,8 @@ def valid_event(stream: str, request_id: str, case_event_index: int = 0):
     return {topics.INBOUND: lambda: factories.inbound_feedback(external_id=uuid.uuid4().hex),
             topics.REQUESTS: lambda: factories.request_submitted(request_id),
             topics.CASES: case_event,
-            topics.SCORES: lambda: factories.request_submitted(request_id)}[stream]()
+            topics.SCORES: lambda: factories.request_submitted(request_id),
+            topics.REGISTRY: lambda: dataclasses.replace(REGISTRY_EVENT, id=str(uuid.uuid4()))}[stream]()
 
 
 @st.composite

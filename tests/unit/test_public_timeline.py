@@ -23,7 +23,7 @@ from giaitrinh_intake.domain.timeline import CaseStep
 from giaitrinh_intake.entrypoints.web import create_app
 from giaitrinh_platform.services import SERVICES
 from tests.support.case_history import MONDAY, CaseHistory
-from tests.support.factories import LOCALITY
+from tests.support.factories import LOCALITY, served_province, teach_registry
 
 SPEC = SERVICES["intake"]
 
@@ -31,7 +31,9 @@ SPEC = SERVICES["intake"]
 def intake_on(url, bus):
     migrations.upgrade(SPEC.package, url)
     settings = SPEC.settings({"INTAKE_DATABASE_URL": url, "GIAITRINH_RETRY_BACKOFF": "0.05"})
-    return SPEC.bootstrap(settings=settings, bus=bus, clock=lambda: MONDAY.timestamp())
+    rt = SPEC.bootstrap(settings=settings, bus=bus, clock=lambda: MONDAY.timestamp())
+    teach_registry(rt, served_province("44"))  # what routing's registry publishes when seeded
+    return rt
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from giaitrinh_common.ui.shell import STATIC_ROOT, long_date, long_datetime
 from giaitrinh_common.web import standard_error_document
 from giaitrinh_intake.entrypoints.web import create_app
 from giaitrinh_platform.services import SERVICES
+from tests.support.factories import served_province, teach_registry
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 PAGES = ("/", "/tra-cuu", "/tra-cuu?ma=GT-0000-0000-0", "/xa-phuong", "/xa-phuong?q=dong", "/no-such-page")
@@ -22,6 +23,7 @@ def app(bus, sqlite_url):
     url = sqlite_url("intake")
     migrations.upgrade(SERVICES["intake"].package, url)
     rt = SERVICES["intake"].bootstrap(settings=SERVICES["intake"].settings({"INTAKE_DATABASE_URL": url}), bus=bus)
+    teach_registry(rt, served_province("44"))  # what routing's registry publishes when seeded
     yield create_app(rt)
     rt.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_intake.adapters import orm
 from giaitrinh_intake.adapters.attachments import ContentInspector
-from giaitrinh_intake.adapters.localities import ProvinceLocalities
+from giaitrinh_intake.adapters.localities import RegistryLocalities
 from giaitrinh_intake.service_layer import handlers
 from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from giaitrinh_intake.settings import IntakeSettings
@@ -18,7 +18,8 @@ class IntakeRuntime(ServiceRuntime):
 
     def __init__(self, settings: IntakeSettings, **kwargs):
         super().__init__(settings, **kwargs)
-        self.localities = ProvinceLocalities(settings.provinces)
+        # Which localities are served: intake's copy of routing's registry, nothing else.
+        self.localities = RegistryLocalities(self.storage.engine)
         self.inspector = ContentInspector()  # attachments judged by their content
 
     def handlers(self):
@@ -26,6 +27,7 @@ class IntakeRuntime(ServiceRuntime):
             "vn.giaitrinh.inbound.feedback.v1":
                 lambda ev, uow: handlers.on_inbound_feedback(ev, uow, self.localities, self.now()),
             **{event_type: handlers.on_case_event for event_type in handlers.CASE_EVENT_TYPES},
+            **handlers.REGISTRY_HANDLERS,
         }
 
     def submit(self, cmd) -> handlers.Receipt:

@@ -24,7 +24,7 @@ class Trial:
         self.bus = InMemoryBus()
         self.bus.ensure_topics(topics.all_topics(), topics.DEFAULT_PARTITIONS)
         self.metrics = PlatformMetrics()
-        env = {"GIAITRINH_DATA_DIR": str(data_dir), "INTAKE_PROVINCES": province}
+        env = {"GIAITRINH_DATA_DIR": str(data_dir)}
         self.runtimes = {name: spec.bootstrap(settings=spec.settings(env), bus=self.bus,
                                               metrics=self.metrics)
                          for name, spec in SERVICES.items()}
@@ -44,11 +44,22 @@ class Trial:
         generate_signing_keys(routing.auth_private_key, routing.auth_public_key)  # type: ignore[attr-defined]
         seed_province(self.runtimes["routing"], self.province, progress)
 
-    def start_workers(self) -> None:
+    def start_workers(self, timeout: float = 60) -> None:
+        """Start every service's worker, then wait until intake has learnt the localities
+        routing's registry serves (from ``locality.changed``), so the portal opens with them."""
+        import time
+
         for runtime in self.runtimes.values():
             worker = runtime.worker()
             worker.start()
             self.workers.append(worker)
+        with self.runtimes["routing"].unit_of_work() as uow:
+            served = uow.localities.page(None, 0, 1, served=True)[1]  # type: ignore[attr-defined]
+        deadline = time.monotonic() + timeout
+        while len(self.runtimes["intake"].localities) < served:  # type: ignore[attr-defined]
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"intake did not learn the registry's localities within {timeout:.0f}s")
+            time.sleep(0.05)
 
     def wsgi_app(self):
         index = Flask(__name__)

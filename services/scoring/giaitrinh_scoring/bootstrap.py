@@ -15,7 +15,8 @@ class ScoringRuntime(ServiceRuntime):
     unit_of_work_class = ScoringUnitOfWork
 
     def handlers(self):
-        return {event_type: handlers.count_event for event_type in MOVES}
+        return {**{event_type: handlers.count_event for event_type in MOVES},
+                "vn.giaitrinh.locality.changed.v1": handlers.on_locality_changed}
 
 
 def bootstrap(settings: ScoringSettings | None = None, **kwargs) -> ScoringRuntime:

@@ -127,6 +127,7 @@ search_entries = sa.Table(
     sa.Column("document", sa.Text(), nullable=False),
     sa.Index("ix_search_entries_locality_submitted", "locality_code", "submitted_at"),
     sa.Index("ix_search_entries_submitted_at", "submitted_at", "id"),
+    sa.Index("ix_search_entries_field_submitted", "field", "submitted_at"),
 )
 # Made by a migration for one engine only, so never compared with these models.
 metadata.info.setdefault("engine_specific", set()).update({
@@ -150,6 +151,32 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+# Intake's copy of routing's registry, fed by its events (latest ``changed_at`` wins): the
+# localities routing serves, with their units and fields, and the systems allowed to publish
+# (known by their API key's SHA-256 only). Nothing else decides which localities intake serves.
+registry_localities = sa.Table(
+    "localities", metadata,
+    sa.Column("code", sa.String(10), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("province_code", sa.String(4), nullable=False),
+    sa.Column("province_name", sa.String(200), nullable=False),
+    sa.Column("division_type", sa.String(40), nullable=False),
+    sa.Column("served", sa.Boolean(), nullable=False),
+    sa.Column("units", sa.JSON(), nullable=False),  # [{code, name, kind?, fields: [...]}]
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_localities_served", "served"),
+)
+
+registry_publishers = sa.Table(
+    "publishers", metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("key_sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("localities", sa.JSON(), nullable=False),  # the codes it may publish for
+    sa.Column("active", sa.Boolean(), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -11,6 +11,7 @@ from giaitrinh_common import topics
 from giaitrinh_common.consumer import RejectedEvent
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_intake.adapters import events_out
+from giaitrinh_intake.adapters.localities import SqlRegistry
 from giaitrinh_intake.domain import requester_link
 from giaitrinh_intake.domain.attachments import Attachment, FileInspector, judge
 from giaitrinh_intake.domain.commands import DisputeAnswer, JoinRequest, RateAnswer, SubmitRequest, WithdrawRequest
@@ -32,6 +33,7 @@ from giaitrinh_intake.domain.similar import JOINABLE
 from giaitrinh_intake.domain.timeline import LABELS, CaseStep
 from giaitrinh_intake.domain.tracking import new_tracking_code
 from giaitrinh_intake.domain.validation import EMAIL, PHONE, TEXT_LIMITS, Problem, coordinates, problems_with
+from giaitrinh_intake.service_layer.publishers import inbound_refusal
 from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
 
 
@@ -97,8 +99,13 @@ def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: Locali
 
 def on_inbound_feedback(event: CloudEvent, uow: IntakeUnitOfWork, localities: LocalityDirectory,
                         now: datetime) -> None:
-    """Another system handed us a request: it becomes an ordinary request with its channel."""
+    """Another system handed us a request: it becomes an ordinary request with its channel,
+    if the registry lets that system (``source_system``) publish for that locality."""
     d = event.data
+    # A locality not served is refused by the submission's own check below, with its reason.
+    served = localities.get(d["locality_code"]) is not None
+    if served and (refusal := inbound_refusal(uow, d["source_system"], d["locality_code"])) is not None:
+        raise RejectedEvent(refusal)
     contact = d.get("contact") or {}
     cmd = SubmitRequest(
         kind=d["kind"], channel=d["channel"], field=d["field"], locality_code=d["locality_code"],
@@ -109,6 +116,22 @@ def on_inbound_feedback(event: CloudEvent, uow: IntakeUnitOfWork, localities: Lo
     # An inbound request the domain refuses raises InvalidSubmission: the consumer retries it
     # and then parks it on the dead-letter topic with the reasons, where the sender can see it.
     submit_request(cmd, uow, localities, now)
+
+
+def on_locality_changed(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
+    """Routing's registry changed a locality: served or not, its units and their fields."""
+    assert uow.session is not None
+    SqlRegistry(uow.session).apply_locality(event.data)
+
+
+def on_publisher_changed(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
+    """Routing's registry changed a publisher: its key's SHA-256, localities, active or not."""
+    assert uow.session is not None
+    SqlRegistry(uow.session).apply_publisher(event.data)
+
+
+REGISTRY_HANDLERS = {"vn.giaitrinh.locality.changed.v1": on_locality_changed,
+                     "vn.giaitrinh.publisher.changed.v1": on_publisher_changed}
 
 
 class UnknownRequest(ActionRefused):

@@ -15,4 +15,16 @@ indicator_values = sa.Table(
     sa.Column("value", sa.BigInteger(), nullable=False),
 )
 
+# Scoring's copy of routing's registry (locality.changed; the latest changed_at wins): which
+# localities are served and their units, each with the fields it handles.
+localities = sa.Table(
+    "localities", metadata,
+    sa.Column("code", sa.String(10), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("province_code", sa.String(4), nullable=False),
+    sa.Column("served", sa.Boolean(), nullable=False),
+    sa.Column("units", sa.JSON(), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

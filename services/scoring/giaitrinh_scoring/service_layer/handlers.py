@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_scoring.adapters.localities import SqlRegistry
 from giaitrinh_scoring.domain.indicators import indicators_moved, period_of
 from giaitrinh_scoring.service_layer.unit_of_work import ScoringUnitOfWork
 
@@ -12,3 +13,9 @@ def count_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
     period = period_of(event.time)
     for indicator in indicators_moved(event.type, event.data):
         uow.indicators.add(event.locality, period, indicator)
+
+
+def on_locality_changed(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
+    """Routing's registry changed a locality: which are served, their units and fields."""
+    assert uow.session is not None
+    SqlRegistry(uow.session).apply_locality(event.data)
