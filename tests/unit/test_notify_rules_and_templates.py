@@ -16,11 +16,12 @@ import sqlalchemy as sa
 
 from giaitrinh_common import contracts, topics
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_notify.adapters.rules_file import parse_rules
 from giaitrinh_notify.adapters.templates import TemplateRenderer, template_name
 from giaitrinh_notify.bootstrap import DEFAULT_RULES, load_rules
 from giaitrinh_notify.domain.channels import EMAIL, IN_APP, SMS, WEBHOOK, OutgoingMessage
 from giaitrinh_notify.domain.deliveries import PARKED, PENDING, SENT, UNDELIVERABLE, Delivery, RetryPolicy
-from giaitrinh_notify.domain.rules import RulesError, parse_rules
+from giaitrinh_notify.domain.rules import RulesError
 from giaitrinh_notify.domain.sms_text import fits, without_diacritics
 from giaitrinh_notify.service_layer.deliveries import Sender
 from giaitrinh_routing.adapters import events_out

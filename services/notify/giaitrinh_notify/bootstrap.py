@@ -13,11 +13,12 @@ from giaitrinh_common.worker import PeriodicJob
 from giaitrinh_notify.adapters import orm
 from giaitrinh_notify.adapters.email_smtp import SmtpEmailChannel
 from giaitrinh_notify.adapters.in_app import InAppChannel
+from giaitrinh_notify.adapters.rules_file import parse_rules
 from giaitrinh_notify.adapters.templates import TemplateRenderer
 from giaitrinh_notify.domain.channels import EMAIL, IN_APP, SMS, WEBHOOK, Channel
 from giaitrinh_notify.domain.deliveries import RetryPolicy
 from giaitrinh_notify.domain.messages import NOTICES
-from giaitrinh_notify.domain.rules import Rules, parse_rules
+from giaitrinh_notify.domain.rules import Rules
 from giaitrinh_notify.service_layer import handlers
 from giaitrinh_notify.service_layer.deliveries import ACCOUNT_CHANGED, Sender
 from giaitrinh_notify.service_layer.unit_of_work import NotifyUnitOfWork

@@ -43,6 +43,9 @@ class SmtpConfig:
             raise ValueError(f"NOTIFY_SMTP_TIMEOUT must be more than 0 and at most 300 s, got {self.timeout}")
         if bool(self.username) != bool(self.password):
             raise ValueError("NOTIFY_SMTP_USERNAME and NOTIFY_SMTP_PASSWORD go together")
+        if not (self.username + self.password).isascii():
+            # smtplib's AUTH encodes them as ASCII: refused here, not at the first message.
+            raise ValueError("NOTIFY_SMTP_USERNAME and NOTIFY_SMTP_PASSWORD must be ASCII")
 
 
 def message_id(delivery_key: str, domain: str) -> str:
@@ -110,6 +113,11 @@ class SmtpEmailChannel:
                 f"{exc.smtp_code} {_text(exc.smtp_error)}") from None
         except TimeoutError as exc:
             raise DeliveryFailed(f"the SMTP server did not answer within {c.timeout:g} s") from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            # smtplib reports a read that timed out as the connection closing.
+            if "timed out" in str(exc):
+                raise DeliveryFailed(f"the SMTP server did not answer within {c.timeout:g} s") from None
+            raise DeliveryFailed(f"SMTP: the server closed the connection: {exc}") from None
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             raise DeliveryFailed(f"SMTP: {type(exc).__name__}: {exc}") from None
         return mail["Message-ID"]
