@@ -279,3 +279,33 @@ def test_a_dispute_the_case_cannot_take_now_is_dead_lettered_with_the_reason(rou
     dlq = topics.dead_letter_topic(topics.REQUESTS, "routing")
     consume_until(routing.consumer(), lambda: bus.records(dlq), timeout=10)
     assert "cannot take 'dispute'" in bus.records(dlq)[0].header("x-dlq-detail")
+
+
+# -- the provincial admin's command line ----------------------------------------------------------
+def test_localities_are_enabled_and_disabled_from_the_command_line_and_published(routing):
+    from click.testing import CliRunner
+
+    from giaitrinh_platform.cli import main
+
+    env = {"ROUTING_DATABASE_URL": str(routing.storage.engine.url)}
+    result = CliRunner().invoke(main, ["routing", "localities", "enable", NOT_SEEDED, "--actor", "admin-1"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Phường Hoàn Kiếm: served" in result.output
+    result = CliRunner().invoke(main, ["routing", "localities", "disable", WARD], env=env)
+    assert result.exit_code == 0, result.output
+    events = registry_events(routing, LOCALITY_CHANGED)  # the CLI's events wait in routing's outbox
+    assert latest(events, NOT_SEEDED).data["served"] is True and latest(events, WARD).data["served"] is False
+
+
+def test_a_code_not_in_the_official_list_changes_nothing_from_the_command_line(routing):
+    from click.testing import CliRunner
+
+    from giaitrinh_platform.cli import main
+
+    before = len(registry_events(routing))
+    env = {"ROUTING_DATABASE_URL": str(routing.storage.engine.url)}
+    result = CliRunner().invoke(main, ["routing", "localities", "disable", WARD, "999999"], env=env)
+    assert result.exit_code != 0 and "999999" in result.output
+    assert len(registry_events(routing)) == before
+    with routing.unit_of_work() as uow:
+        assert uow.localities.get(WARD).served is True

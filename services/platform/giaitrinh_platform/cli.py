@@ -761,7 +761,8 @@ _account_commands(main.commands["routing"])  # type: ignore[arg-type]
 @main.commands["routing"].command("seed-localities")
 @click.option("--province", default="44", show_default=True, help="Province code (44 = Quảng Trị).")
 def seed_localities_cmd(province: str) -> None:
-    """Register every commune and ward of a province (safe to run again)."""
+    """Register and serve every commune and ward of a province (safe to run again); each is
+    published (locality.changed) for intake and scoring when routing's worker relays."""
     from giaitrinh_common.bus import InMemoryBus
     from giaitrinh_platform.localities import seed_province
     from giaitrinh_routing.adapters.reference_data import province_name, wards_of
@@ -980,3 +981,43 @@ def rules_set(locality: str, field_name: str, unit: str, official: str, actor: s
     except InvalidAction as exc:
         raise click.ClickException("; ".join(f"{p.field}: {p.en}" for p in exc.problems)) from None
     click.echo(f"{locality} {field_name} → {unit}")
+
+
+# -- routing's registry: which localities are served ---------------------------------------------
+@main.commands["routing"].group("localities")
+def localities_group() -> None:
+    """Xã, phường: which communes and wards the platform serves (the provincial admin decides;
+    intake and scoring learn it from routing's locality.changed)."""
+
+
+def _serve_localities(codes: tuple[str, ...], served: bool, actor: str) -> None:
+    from giaitrinh_routing.adapters.reference_data import official_locality
+    from giaitrinh_routing.service_layer.handlers import UnknownLocality, set_locality_served
+
+    unknown = [c for c in codes if official_locality(c) is None]
+    if unknown:  # checked first: nothing changes when one code is wrong
+        raise click.ClickException("not in the official list of communes and wards: " + ", ".join(unknown))
+    try:
+        with _routing_registry() as (runtime, uow):
+            for code in codes:
+                locality = set_locality_served(uow, code, served, actor, runtime.now(), official_locality)
+                click.echo(f"{locality.code} {locality.name}: {'served' if served else 'not served'}")
+            uow.commit()
+    except UnknownLocality as exc:
+        raise click.ClickException(f"not in the official list: {exc}") from None
+
+
+@localities_group.command("enable")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--actor", default="cli", show_default=True, help="Who decides it (for the audit log).")
+def localities_enable(codes: tuple[str, ...], actor: str) -> None:
+    """Serve the communes/wards CODES (registered with the default units when new)."""
+    _serve_localities(codes, True, actor)
+
+
+@localities_group.command("disable")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--actor", default="cli", show_default=True, help="Who decides it (for the audit log).")
+def localities_disable(codes: tuple[str, ...], actor: str) -> None:
+    """Stop serving the communes/wards CODES (their cases stay)."""
+    _serve_localities(codes, False, actor)
