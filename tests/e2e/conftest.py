@@ -11,6 +11,18 @@ from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars,
 from giaitrinh_platform.services import SERVICES
 from giaitrinh_platform.supervisor import Platform
 from tests.support.fixtures import PROJECT_ROOT
+from tests.support.waiting import eventually
+
+
+def _served_in_intake(database_url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM localities WHERE served")).scalar_one()
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +49,10 @@ def platform(tmp_path_factory, postgres_server):
     platform.start_services()
     try:
         platform.wait_ready(timeout=120)
+        # Intake serves what routing's registry publishes: wait until it has learnt the 78
+        # localities seeding published (locality.changed, through routing's outbox and Kafka).
+        eventually(lambda: _served_in_intake(env["INTAKE_DATABASE_URL"]) == 78, timeout=120,
+                   what="intake learning the registry's localities")
         platform.start_gateway()
         platform.wait_gateway()
         yield platform
