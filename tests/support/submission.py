@@ -8,6 +8,8 @@ import io
 import pytest
 from PIL import Image
 from pypdf import PdfWriter
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
 
 from giaitrinh_common import migrations, topics
 from giaitrinh_common.auth import CSRF_COOKIE
@@ -70,6 +72,16 @@ def step_two(locality=LOCALITY, **values) -> dict:
             "decision_concerned": "Giấy phép xây dựng số 12/GPXD ngày 3/10/2026",
             "location_text": "Tổ 5, phường Đồng Hới", "requester_type": "citizen",
             "full_name": "Nguyễn Văn An", "address": "12 Lý Thường Kiệt", "phone": "0912345678", **values}
+
+
+def multipart(form: dict, files: list[tuple[str, bytes]]) -> dict:
+    """Keyword arguments for the test client posting ``form`` with ``files`` as ``attachments``,
+    encoded in memory: the client's own encoder spools a large body to a temporary file that it
+    leaves open."""
+    values = MultiDict(list(form.items()) + [("attachments", FileStorage(io.BytesIO(data), filename=name))
+                                             for name, data in files])
+    boundary, body = encode_multipart(values)
+    return {"data": body, "content_type": f"multipart/form-data; boundary={boundary}"}
 
 
 def events(intake, topic=topics.REQUESTS) -> list[CloudEvent]:

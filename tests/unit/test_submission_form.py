@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from PIL import Image
 
 from giaitrinh_intake.adapters.orm import request_attachments, requests, submission_details
+from giaitrinh_intake.domain.attachments import MAX_FILE_BYTES
 from giaitrinh_intake.domain.commands import SubmitRequest
+from giaitrinh_intake.entrypoints.submission import FORM_MAX_BODY
 from tests.support import submission
 from tests.support.case_history import MONDAY, CaseHistory
 from tests.support.factories import LOCALITY
@@ -22,6 +24,7 @@ from tests.support.submission import (
     MARKERS,
     a_pdf,
     events,
+    multipart,
     photo_with_location,
     step_two,
 )
@@ -121,14 +124,23 @@ def test_a_program_named_as_a_photo_is_refused_beside_the_file_field(client, int
     assert stored(intake, requests) == [] and events(intake) == []
 
 
-def test_an_oversize_file_is_413_and_nothing_is_stored(client, intake, monkeypatch):
-    from giaitrinh_intake.domain import attachments
-    monkeypatch.setattr(attachments, "MAX_FILE_BYTES", 1000)
-    big = photo_with_location((400, 400))
-    resp = client.post("/gui-yeu-cau", data={**step_two(), "attachments": [(io.BytesIO(big), "a.jpg")]},
-                       content_type="multipart/form-data", headers=BROWSER)
-    assert resp.status_code == 413
-    assert stored(intake, requests) == []
+def test_a_file_over_5_mb_is_413_beside_the_file_field_and_nothing_is_stored(client, intake):
+    # A real photo's header and more bytes than the limit: the size is judged before the content.
+    big = photo_with_location() + b"\x00" * MAX_FILE_BYTES
+    resp = client.post("/gui-yeu-cau", **multipart(step_two(), [("a.jpg", big)]), headers=BROWSER)
+    assert resp.status_code == 413 and "Mỗi tệp tối đa 5 MB." in resp.get_data(as_text=True)
+    assert stored(intake, requests) == [] and events(intake) == []
+
+
+def test_only_the_form_takes_a_body_past_the_services_limit(client, intake):
+    """Five photos of 5 MB fit the form's own limit; the JSON API keeps the service's 1 MiB."""
+    two_mb = multipart(step_two(), [("a.pdf", b"\x00" * (2 * 1024 * 1024))])
+    assert client.post("/gui-yeu-cau", **two_mb, headers=BROWSER).status_code == 422  # read, judged: no PDF
+    assert client.post("/api/v1/requests", data=b" " * (2 * 1024 * 1024),
+                       content_type="application/json").status_code == 413
+    # Past the form's own limit: refused by its declared length, before anything is read.
+    assert client.post("/gui-yeu-cau", data=b"-" * (FORM_MAX_BODY + 1), content_type="multipart/form-data; boundary=x",
+                       headers=BROWSER).status_code == 413
 
 
 def test_coordinates_outside_vietnam_are_refused_on_their_field(client, intake):

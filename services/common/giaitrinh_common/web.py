@@ -356,6 +356,19 @@ class Readiness:
     reports: Mapping[str, Callable[[], bool]] = field(default_factory=dict)
 
 
+_BODY_LIMIT = "__giaitrinh_body_limit__"
+
+
+def body_limit(max_bytes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route's own body limit in place of the service's ``<SVC>_MAX_BODY_BYTES``: for the one
+    form that takes files (intake's submission form; the gateway's location for it says the
+    same). Put it under the route decorator."""
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(view, _BODY_LIMIT, max_bytes)
+        return view
+    return mark
+
+
 def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetrics,
                             readiness: Readiness, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                             verifier: TokenVerifier | None = None, cookie_secure: bool = False) -> None:
@@ -410,7 +423,9 @@ def install_platform_routes(app: Flask, *, service: str, metrics: PlatformMetric
     def _refuse_unreadable_requests():
         # A declared length over the limit is refused before anything reads the body (werkzeug
         # itself refuses only when a view reads it, and a chunked body as it reads past it).
-        if request.content_length is not None and request.content_length > max_body_bytes:
+        limit = getattr(app.view_functions.get(request.endpoint or ""), _BODY_LIMIT, max_body_bytes)
+        request.max_content_length = limit  # werkzeug's own check too, for a chunked body
+        if request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge()
         # U+0000 in the address reaches SQL as text PostgreSQL cannot hold.
         nul_in = [name for name, value in request.args.items(multi=True) if "\x00" in name + value]

@@ -49,6 +49,8 @@ def main_pages(tracking_code: str) -> dict[str, str]:
         "track-mistyped": "/tra-cuu?ma=GT-0000-0000-1",
         "communes": "/xa-phuong",
         "communes-search": "/xa-phuong?q=nam+dong+ha",
+        "submit": "/gui-yeu-cau?xa=19351",  # the submission form's first step, for Phường Nam Đông Hà
+        "join": f"/cung-kien-nghi?ma={tracking_code}",
         "error": "/khong-co-trang-nay",
     }
 

@@ -23,7 +23,7 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
 from giaitrinh_common.auth import PUBLIC, allow, csrf_token
 from giaitrinh_common.ui.search import sort_key
-from giaitrinh_common.web import ApiError, current_trace_id
+from giaitrinh_common.web import ApiError, body_limit, current_trace_id
 from giaitrinh_intake.bootstrap import IntakeRuntime
 from giaitrinh_intake.domain.attachments import MAX_ATTACHMENTS, MAX_FILE_BYTES, Upload
 from giaitrinh_intake.domain.commands import DisputeAnswer, JoinRequest, RateAnswer, SubmitRequest, WithdrawRequest
@@ -49,6 +49,9 @@ TEXT_FIELDS = (*STEP_ONE, "decision_concerned", "location_text", "latitude", "lo
                "full_name", "id_number", "address", "phone", "email")
 FLAGS = ("wants_notifications", "consent_to_publish")
 MAX_FORM_TEXT = 12_000  # a field longer than any limit is cut here; the domain names the limit
+# The step-2 form's body: every file at its largest and the text (the gateway's location for
+# /gui-yeu-cau allows the same 27 MiB; every other route keeps the service's limit).
+FORM_MAX_BODY = MAX_ATTACHMENTS * MAX_FILE_BYTES + 2 * 1024 * 1024
 
 
 def _runtime() -> IntakeRuntime:
@@ -94,6 +97,7 @@ def form():
 
 @submission.post("/gui-yeu-cau")
 @allow(PUBLIC)  # anyone may submit; the gateway limits POSTs per client address
+@body_limit(FORM_MAX_BODY)
 def submit():
     """``step=check``: step 1 checked, then similar requests and step 2; ``step=submit``: the
     request stored with its files and its event, then 303 to the requester's page (422 with
@@ -167,7 +171,8 @@ def _render_mine(secret: str, error: dict | None = None, status: int = 200):
             record, details = handlers.request_by_link(secret, uow)
     except ActionRefused as refused:
         raise ApiError(refused.status, refused.code, refused.vi, refused.en) from None
-    link = request.host_url.rstrip("/") + request.script_root + link_path(secret)
+    # The portal's configured address, not the request's Host: a forged Host must not shape the link.
+    link = _runtime().settings.public_base_url.rstrip("/") + link_path(secret)
     return render_template("intake/mine.html", record=record, details=details, secret=secret, link=link,
                            new=request.args.get("moi") == "1", done=request.args.get("xong", ""),
                            statuses=STATUSES, error=error), status
