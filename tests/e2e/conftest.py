@@ -61,3 +61,11 @@ def platform(tmp_path_factory, postgres_server):
         broker.stop()
         for name in SERVICES:
             postgres_server.drop_database(f"e2e_{name}")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's, under Playwright) for the tier's browser tests."""
+    from giaitrinh_platform import screenshots
+    with screenshots.launch() as chromium:
+        yield chromium
