@@ -124,3 +124,29 @@ def test_an_undeliverable_message_blocks_nothing_behind_it(runtime):
         [taken] = uow.deliveries.claim_due(NOW, 10, LEASE)
         assert taken.event_id == "event-2"
         assert uow.deliveries.get(a_delivery(1).delivery_key).reason == "no email address"
+
+
+def test_the_operator_lists_what_was_given_up_on_and_sends_it_again(runtime):
+    from click.testing import CliRunner
+
+    from giaitrinh_platform.cli import main
+
+    parked, sent = a_delivery(1), a_delivery(2)
+    with runtime.unit_of_work() as uow:
+        uow.deliveries.record(parked, NOW)
+        uow.deliveries.record(sent, NOW)
+        uow.deliveries.claim_due(NOW, 10, LEASE)
+        uow.deliveries.park(parked.delivery_key, "421 busy (after 6 tries)", NOW)
+        uow.deliveries.mark_sent(sent.delivery_key, None, NOW)
+        uow.commit()
+    env = {"NOTIFY_DATABASE_URL": runtime.settings.database_url}
+    cli = CliRunner()
+    listed = cli.invoke(main, ["notify", "deliveries", "list", "--parked"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert parked.delivery_key in listed.output and "421 busy (after 6 tries)" in listed.output
+    assert sent.delivery_key not in listed.output
+    assert cli.invoke(main, ["notify", "deliveries", "resend", parked.delivery_key], env=env).exit_code == 0
+    again = cli.invoke(main, ["notify", "deliveries", "resend", sent.delivery_key], env=env)
+    assert again.exit_code == 1 and "it is sent" in again.output
+    with runtime.unit_of_work() as uow:
+        assert uow.deliveries.get(parked.delivery_key).status == PENDING

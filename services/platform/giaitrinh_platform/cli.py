@@ -396,6 +396,10 @@ def _service_group(name: str) -> click.Group:
 
     _dead_letter_commands(group, name)
     _waiting_room_commands(group, name)
+    if name == "notify":  # the delivery ledger: list, resend
+        from giaitrinh_notify.entrypoints.deliveries_cli import deliveries
+
+        group.add_command(deliveries)
     return group
 
 
