@@ -40,6 +40,14 @@ ENDPOINTS = {
     "scoring": {"/api/v1/localities/<code>/indicators"} | PLATFORM_ROUTES,
     "notify": {"/api/v1/inbox/<tracking_code>"} | PLATFORM_ROUTES,
 }
+# Routing's registry (a locality with its units: public; changes: the provincial admin's) and
+# its OpenAPI document.
+ENDPOINTS["routing"] |= {"/api/v1/openapi.json", "/api/v1/localities/<locality_code>",
+                         "/api/v1/localities/<locality_code>/enable", "/api/v1/localities/<locality_code>/disable",
+                         "/api/v1/localities/<locality_code>/units",
+                         "/api/v1/localities/<locality_code>/units/<unit_code>",
+                         "/api/v1/localities/<locality_code>/rules", "/api/v1/localities/<locality_code>/rules/<field>",
+                         "/api/v1/publishers", "/api/v1/publishers/<name>/enable", "/api/v1/publishers/<name>/disable"}
 ENDPOINTS["intake"] |= {"/api/v1/similar-requests", "/api/v1/requests/<tracking_code>/join",  # the requester's API
                         "/api/v1/requester/withdraw", "/api/v1/requester/rating", "/api/v1/requester/dispute"}
 # Public search (API and page), intake's OpenAPI document, and Open311 GeoReport v2, whose
@@ -191,7 +199,8 @@ def query_string(items) -> str:
 
 def concrete(rule: str, part: str) -> str:
     """The rule's path with ``part`` in place of its parameter."""
-    for name in ("<tracking_code>", "<code>", "<path:filename>", "<case_id>", "<secret>"):
+    for name in ("<tracking_code>", "<code>", "<path:filename>", "<case_id>", "<secret>", "<locality_code>",
+                 "<unit_code>", "<field>", "<name>"):
         rule = rule.replace(name, part or "x")
     return rule
 

@@ -309,3 +309,31 @@ def test_a_code_not_in_the_official_list_changes_nothing_from_the_command_line(r
     assert len(registry_events(routing)) == before
     with routing.unit_of_work() as uow:
         assert uow.localities.get(WARD).served is True
+
+
+# -- what an admin sends is checked, never a server error ------------------------------------------
+@pytest.mark.parametrize(("method", "path"), [
+    ("PUT", f"/api/v1/localities/{WARD}/units/kinh-te"), ("PUT", f"/api/v1/localities/{WARD}/units/Not A Code"),
+    ("PUT", f"/api/v1/localities/{WARD}/rules/land"), ("POST", "/api/v1/publishers"),
+    ("POST", "/api/v1/localities/x%00/enable"), ("POST", "/api/v1/publishers/nobody/disable")])
+def test_any_body_an_admin_sends_to_the_registry_gets_an_answer_or_a_bilingual_4xx(routing, keys, method, path):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    client = create_app(routing).test_client()
+    text = st.text(max_size=12) | st.sampled_from(["kinh-te", "hdnd", "van-phong", WARD, "hotline-1022", ""])
+    values = st.recursive(st.none() | st.booleans() | st.integers() | text,
+                          lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+    bodies = st.fixed_dictionaries({}, optional={k: values for k in (
+        "name", "kind", "active", "unit_code", "official_id", "localities", "extra")})
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(body=bodies)
+    def check(body):
+        resp = client.open(path, method=method, json=body, headers=admin_headers(keys))
+        assert resp.status_code < 500, resp.get_data(as_text=True)[:300]
+        if resp.status_code >= 400:
+            error = resp.get_json()["error"]
+            assert error["message"]["vi"] and error["message"]["en"]
+            assert all(d["field"] and d["message"]["vi"] for d in error.get("details", []))
+    check()

@@ -129,7 +129,7 @@ def put_unit(locality_code: str, unit_code: str):
     problems = []
     if not isinstance(name, str):
         problems.append(detail("name", "required", "Tên đơn vị là chuỗi ký tự.", "The unit's name is a string."))
-    if kind not in {k.value for k in UnitKind}:
+    if not isinstance(kind, str) or kind not in {k.value for k in UnitKind}:
         problems.append(detail("kind", "invalid_choice", "handling hoặc supervising.", "handling or supervising."))
     if not isinstance(active, bool):
         problems.append(detail("active", "wrong_type", "true hoặc false.", "true or false."))
