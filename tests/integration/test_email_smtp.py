@@ -156,3 +156,35 @@ def test_a_copy_with_the_same_message_id_is_stored_once(sink):
     channel.send(a_message(2))
     assert [line["copy"] for line in read_index(folder)] == [False, True, False]
     assert len(read_mailbox(folder)) == 2
+
+
+def test_the_platform_starts_a_mail_sink_when_no_smtp_server_is_configured_and_notify_mails_there(tmp_path):
+    from giaitrinh_notify.settings import NotifySettings
+    from giaitrinh_platform.supervisor import Platform
+
+    configured = Platform(data_dir=tmp_path / "a", kafka_bootstrap="127.0.0.1:1",
+                          base_env={"NOTIFY_SMTP_HOST": "mail.example.vn"})
+    assert not configured.uses_mail_sink
+    assert configured.service_env("notify")["NOTIFY_SMTP_HOST"] == "mail.example.vn"
+
+    platform = Platform(data_dir=tmp_path / "b", kafka_bootstrap="127.0.0.1:1", base_env={})
+    assert platform.uses_mail_sink
+    sink = platform.mail_sink_process()
+    sink.start()
+    try:
+        settings = NotifySettings.from_env(platform.service_env("notify"))
+        assert settings.smtp is not None and settings.smtp.port == platform.mail_sink_port
+        channel = SmtpEmailChannel(settings.smtp)
+        deadline = time.monotonic() + 30
+        while True:  # the sink is a process of its own: wait until it listens
+            try:
+                channel.send(a_message())
+                break
+            except DeliveryFailed:
+                assert sink.alive() and time.monotonic() < deadline, sink.log_path.read_text()
+                time.sleep(0.2)
+        [mail] = read_mailbox(platform.mail_folder)
+        assert mail["Subject"] == a_message().subject
+    finally:
+        sink.signal(15)
+        sink.process.wait(10)

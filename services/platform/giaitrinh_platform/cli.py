@@ -180,6 +180,9 @@ def up(data_dir: Path, province: str, kafka_bootstrap: str | None, kafka_port: i
                        f"http://127.0.0.1:{platform.metrics_ports[name]}/metrics")
         click.echo(f"  kafka    {kafka_bootstrap}")
         click.echo(f"  logs     {data_dir / 'logs'}")
+        if platform.uses_mail_sink:
+            click.echo(f"  mail     {platform.mail_folder}   notify's email, kept by the local SMTP sink on "
+                       f"127.0.0.1:{platform.mail_sink_port} (set NOTIFY_SMTP_HOST to send for real)")
         click.echo("Ctrl-C or `giaitrinh down` stops everything.")
         if broker is not None:
             supervisor.watch(BrokerProcess(broker))

@@ -77,6 +77,14 @@ def create_topics(kafka_bootstrap: str, partitions: int, replication_factor: int
 _UNIX_SOCKET_PATH_MAX = 107
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class RestartPolicy:
     """When to start a child again after it exits.
 
@@ -298,8 +306,13 @@ class Platform:
     province: str = "44"
     web_threads: int = 4
     children: list[ChildProcess] = field(default_factory=list)
+    # The local SMTP sink's port when no NOTIFY_SMTP_HOST is given (NOTIFY_SINK_PORT, else a
+    # free one): notify's mail goes there and is kept in <data dir>/mail.
+    mail_sink_port: int = 0
 
     def __post_init__(self) -> None:
+        if self.uses_mail_sink and not self.mail_sink_port:
+            self.mail_sink_port = int(self.base_env.get("NOTIFY_SINK_PORT") or 0) or _free_port()
         self.web_ports = {name: spec.web_port_in(self.base_env) for name, spec in SERVICES.items()
                           } | self.web_ports
         self.metrics_ports = {name: spec.settings(self.base_env).metrics_port
@@ -318,6 +331,11 @@ class Platform:
         env.setdefault(f"{prefix}_DATABASE_URL", f"sqlite:///{self.data_dir / service}.db")
         env[f"{prefix}_METRICS_PORT"] = str(self.metrics_ports[service])
         env.setdefault("INTAKE_PUBLIC_BASE_URL", self.gateway.url)  # citizens come in at the gateway
+        if service == "notify":
+            env.setdefault("NOTIFY_PORTAL_URL", self.gateway.url)  # the links in notices
+            if self.uses_mail_sink:
+                env.update(NOTIFY_SMTP_HOST="127.0.0.1", NOTIFY_SMTP_PORT=str(self.mail_sink_port),
+                           NOTIFY_SMTP_SECURITY="none")
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
 
@@ -371,7 +389,25 @@ class Platform:
         return ChildProcess(f"{service}-worker", argv, self.service_env(service),
                             self.data_dir / "logs" / f"{service}-worker.log")
 
+    @property
+    def uses_mail_sink(self) -> bool:
+        """No SMTP server configured: notify's mail goes to the local sink."""
+        return not self.base_env.get("NOTIFY_SMTP_HOST", "").strip()
+
+    @property
+    def mail_folder(self) -> Path:
+        return self.data_dir / "mail"
+
+    def mail_sink_process(self) -> ChildProcess:
+        argv = [sys.executable, "-m", "giaitrinh_notify.entrypoints.smtp_sink", "--dir", str(self.mail_folder),
+                "--port", str(self.mail_sink_port)]
+        return ChildProcess("mail-sink", argv, dict(self.base_env), self.data_dir / "logs" / "mail-sink.log")
+
     def start_services(self) -> None:
+        if self.uses_mail_sink:
+            sink = self.mail_sink_process()
+            sink.start()
+            self.children.append(sink)
         for name in SERVICES:
             for child in (self.web_process(name), self.worker_process(name)):
                 child.start()
