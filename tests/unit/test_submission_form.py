@@ -234,3 +234,33 @@ def test_no_marker_of_personal_data_is_public_nor_in_any_event_but_the_requester
         assert not [m for m in markers if m in outside], event.type
         assert "contact" not in event.data or event.type in {"vn.giaitrinh.request.submitted.v1",
                                                              "vn.giaitrinh.request.joined.v1"}
+
+
+API_FORM = {k: v for k, v in step_two().items() if k not in ("csrf_token", "step")}
+
+
+def test_the_api_takes_a_multipart_submission_with_files_and_answers_the_link_once(client, intake):
+    resp = client.post("/api/v1/requests", **multipart(API_FORM, [("anh.jpg", photo_with_location())]),
+                       headers={"X-CSRF-Token": CSRF})
+    assert resp.status_code == 201 and resp.json["requester_link"].startswith("/cua-toi/")
+    [kept] = stored(intake, request_attachments)
+    assert kept["media_type"] == "image/jpeg" and b"MarkerPhoneCo" not in kept["content"]
+    [event] = events(intake)
+    assert event.data["channel"] == "api"
+
+
+def test_the_api_names_a_disguised_file_and_an_unknown_field_in_both_languages(client, intake):
+    exe = b"MZ\x90\x00" + b"\x00" * 300
+    resp = client.post("/api/v1/requests", **multipart({**API_FORM, "nickname": "x"}, [("anh.jpg", exe)]),
+                       headers={"X-CSRF-Token": CSRF})
+    assert resp.status_code == 422
+    details = {d["field"]: d for d in resp.json["error"]["details"]}
+    assert details["attachments[0]"]["code"] == "unsupported_file_type"
+    assert details["attachments[0]"]["message"]["vi"] and details["attachments[0]"]["message"]["en"]
+    assert details["nickname"]["code"] == "unknown_field"
+    assert stored(intake, requests) == []
+
+
+def test_a_multipart_submission_without_the_csrf_token_is_refused(client, intake):
+    resp = client.post("/api/v1/requests", **multipart(API_FORM, []))
+    assert resp.status_code == 400 and resp.json["error"]["code"] == "csrf_failed"

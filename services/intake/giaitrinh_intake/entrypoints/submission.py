@@ -23,7 +23,7 @@ from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
 from giaitrinh_common.auth import PUBLIC, allow, csrf_token
 from giaitrinh_common.ui.search import sort_key
-from giaitrinh_common.web import ApiError, body_limit, current_trace_id
+from giaitrinh_common.web import MAX_NAMED, ApiError, body_limit, current_trace_id, shown
 from giaitrinh_intake.bootstrap import IntakeRuntime
 from giaitrinh_intake.domain.attachments import MAX_ATTACHMENTS, MAX_FILE_BYTES, Upload
 from giaitrinh_intake.domain.commands import DisputeAnswer, JoinRequest, RateAnswer, SubmitRequest, WithdrawRequest
@@ -48,6 +48,7 @@ STEP_ONE = ("locality_code", "kind", "field", "title", "content")
 TEXT_FIELDS = (*STEP_ONE, "decision_concerned", "location_text", "latitude", "longitude", "requester_type",
                "full_name", "id_number", "address", "phone", "email")
 FLAGS = ("wants_notifications", "consent_to_publish")
+FORM_PLUMBING = ("csrf_token", "step")  # the form's own fields, not the request's
 MAX_FORM_TEXT = 12_000  # a field longer than any limit is cut here; the domain names the limit
 # The step-2 form's body: every file at its largest and the text (the gateway's location for
 # /gui-yeu-cau allows the same 27 MiB; every other route keeps the service's limit).
@@ -64,12 +65,14 @@ def _localities() -> list:
 
 def form_command(form: ImmutableMultiDict, files: list[FileStorage], channel: str) -> SubmitRequest:
     """The command a submission form (page or multipart API) stands for. A checkbox is on when
-    sent at all; a file is read at most one byte past the limit (the domain refuses it)."""
+    sent at all; a file is read at most one byte past the limit (the domain refuses it); a field
+    the form does not have is named, as the JSON API names one."""
     values = {name: form.get(name, "")[:MAX_FORM_TEXT] for name in TEXT_FIELDS}
     uploads = tuple(Upload(f.filename or "", f.stream.read(MAX_FILE_BYTES + 1)) for f in files[:MAX_ATTACHMENTS + 1]
                     if f.filename or f.content_length)
+    unknown = [shown(name) for name in form if name not in (*TEXT_FIELDS, *FLAGS, *FORM_PLUMBING)]
     return SubmitRequest(channel=channel, **values, **{flag: flag in form for flag in FLAGS},
-                         attachments=uploads, trace_id=current_trace_id())
+                         attachments=uploads, trace_id=current_trace_id(), unknown_fields=tuple(unknown[:MAX_NAMED]))
 
 
 def _render_form(step: int, values: dict, error: dict | None = None, similar=(), status: int = 200):

@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, url_for
+from flask import request as http_request  # `request` names the stored request below
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.ui import install_pages
-from giaitrinh_common.web import MAX_NAMED, ApiError, current_trace_id, json_body, shown, tracking_code_arg
+from giaitrinh_common.web import (
+    MAX_NAMED,
+    ApiError,
+    body_limit,
+    current_trace_id,
+    json_body,
+    shown,
+    tracking_code_arg,
+)
 from giaitrinh_intake.bootstrap import IntakeRuntime, bootstrap
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.domain.model import AccountabilityRequest
@@ -13,7 +23,7 @@ from giaitrinh_intake.domain.requester_link import link_path
 from giaitrinh_intake.entrypoints.machines import install_machine_interfaces
 from giaitrinh_intake.entrypoints.pages import TRANSLATIONS, pages
 from giaitrinh_intake.entrypoints.requester_api import requester_api
-from giaitrinh_intake.entrypoints.submission import submission
+from giaitrinh_intake.entrypoints.submission import FORM_MAX_BODY, form_command, submission
 from giaitrinh_intake.service_layer.handlers import InvalidSubmission
 
 api = Blueprint("intake_api", __name__, url_prefix="/api/v1")
@@ -51,13 +61,25 @@ def _command(body: dict) -> SubmitRequest:
 
 @api.post("/requests")
 @allow(PUBLIC)  # anyone may submit; the gateway limits POSTs per client address
+@body_limit(FORM_MAX_BODY)  # for files (multipart); a JSON body keeps the service's limit below
 def submit():
     """Nộp yêu cầu: 201 with the tracking code, or 422 listing every problem (unknown fields
-    are refused, see :func:`_command`); a body that is no JSON object: 4xx from :func:`json_body`."""
+    are refused, see :func:`_command`); a body that is no JSON object: 4xx from :func:`json_body`.
+    ``multipart/form-data`` carries the same fields and up to 5 ``attachments`` (with the
+    platform's CSRF cookie and ``X-CSRF-Token`` header, as every form); 413 for a file over 5 MB."""
+    if http_request.mimetype == "multipart/form-data":
+        cmd = form_command(http_request.form, http_request.files.getlist("attachments"), "api")
+    else:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]  # the service's own, for JSON
+        http_request.max_content_length = limit
+        if (http_request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
+        cmd = _command(json_body())
     try:
-        receipt = _runtime().submit(_command(json_body()))
+        receipt = _runtime().submit(cmd)
     except InvalidSubmission as exc:
-        raise ApiError(422, "invalid_request", "Yêu cầu chưa hợp lệ; hãy sửa các mục dưới đây.",
+        status = 413 if any(p.code == "file_too_large" for p in exc.problems) else 422
+        raise ApiError(status, "invalid_request", "Yêu cầu chưa hợp lệ; hãy sửa các mục dưới đây.",
                        "The request is not valid yet; fix the items below.",
                        [p.as_dict() for p in exc.problems]) from None
     status_url = url_for("intake_api.lookup", tracking_code=receipt.tracking_code)
