@@ -22,6 +22,7 @@ from giaitrinh_notify.adapters.email_smtp import SmtpConfig, SmtpEmailChannel
 from giaitrinh_notify.domain.channels import DeliveryFailed, DeliveryRefused, OutgoingMessage
 from giaitrinh_notify.domain.deliveries import delivery_key
 from giaitrinh_notify.entrypoints.smtp_sink import SinkAuth, read_index, read_mailbox, start_sink
+from tests.contracts.channel_contract import ChannelContract
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -188,3 +189,60 @@ def test_the_platform_starts_a_mail_sink_when_no_smtp_server_is_configured_and_n
     finally:
         sink.signal(15)
         sink.process.wait(10)
+
+
+class Gatekeeper:
+    """The sink's own store behind RCPT answers a test can set: refuse the next message (550),
+    or fail it once (451)."""
+
+    def __init__(self, store):
+        self.store = store
+        self.next_reply: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply, self.next_reply = self.next_reply, None
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        return await self.store.handle_DATA(server, session, envelope)
+
+
+class TestTheSmtpChannelKeepsTheChannelContract(ChannelContract):
+    @pytest.fixture
+    def gate(self, tmp_path):
+        from giaitrinh_notify.entrypoints.smtp_sink import MailStore
+
+        gate = Gatekeeper(MailStore(tmp_path / "contract-mail"))
+        port = free_port()
+        controller = Controller(gate, hostname="127.0.0.1", port=port)
+        controller.start()
+        gate.port = port
+        yield gate
+        controller.stop()
+
+    @pytest.fixture
+    def channel(self, gate):
+        return SmtpEmailChannel(SmtpConfig("127.0.0.1", gate.port, security="none", timeout=5))
+
+    @pytest.fixture
+    def reachable(self):
+        return "dan@example.vn"
+
+    @pytest.fixture
+    def unreachable(self):
+        return "dan at example.vn"
+
+    @pytest.fixture
+    def arrived(self, gate):
+        return lambda: [line["message_id"][1:].split("@")[0] for line in read_index(gate.store.folder)]
+
+    @pytest.fixture
+    def other_side_refuses(self, gate):
+        return lambda: setattr(gate, "next_reply", "550 5.1.1 No such mailbox")
+
+    @pytest.fixture
+    def other_side_fails_once(self, gate):
+        return lambda: setattr(gate, "next_reply", "451 4.3.0 Try again later")

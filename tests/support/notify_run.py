@@ -50,12 +50,17 @@ class NotifyRun:
     kills: int = 0
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    # Arrival numbers (1-based, counting every arrival) at which the sink kills the worker after
+    # keeping the message and before answering 250: a kill inside the window, on purpose.
+    kill_on_arrival: frozenset[int] = frozenset()
+    killed_in_window: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.mail = self.folder / "mail"
         self.smtp_port = free_port()
-        self.sink = start_sink(self.mail, port=self.smtp_port, delay=self.smtp_delay)
+        self._arrived = 0
+        self.sink = start_sink(self.mail, port=self.smtp_port, delay=self.smtp_delay, on_stored=self._stored)
         self.database = self.folder / "notify.db"
         url = f"sqlite:///{self.database}"
         migrations.upgrade("giaitrinh_notify", url)
@@ -65,6 +70,20 @@ class NotifyRun:
                     "NOTIFY_SMTP_SECURITY": "none", "NOTIFY_SMTP_TIMEOUT": "2",
                     "NOTIFY_SEND_LEASE": str(self.lease), "NOTIFY_SEND_INTERVAL": "0.05",
                     "GIAITRINH_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **self.env}
+
+    def _stored(self, line: dict) -> None:
+        self._arrived += 1
+        if self._arrived in self.kill_on_arrival and self.process is not None:
+            self.process.send_signal(signal.SIGKILL)  # before the 250: the worker never hears it
+            self.killed_in_window.append(line["message_id"])
+
+    def restart_if_dead(self) -> bool:
+        """Start the worker again if it is gone (the sink killed it); whether it had to."""
+        if self.process is not None and self.process.poll() is not None:
+            self.kills += 1
+            self.start()
+            return True
+        return False
 
     # -- the broker --------------------------------------------------------------------------
     def publish(self, events: list[CloudEvent]) -> None:
@@ -144,6 +163,8 @@ class NotifyRun:
             if time.monotonic() - started > timeout:
                 raise AssertionError(f"only {self.ledger()} of {expected} sent after {timeout:.0f}s "
                                      f"(see {self.folder / 'notify-worker.log'})")
+            if self.restart_if_dead():
+                continue
             if self.process is not None and self.process.poll() is not None:
                 raise AssertionError(f"the notify worker exited ({self.process.returncode}); "
                                      f"see {self.folder / 'notify-worker.log'}")

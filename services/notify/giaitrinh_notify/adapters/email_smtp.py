@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
 from giaitrinh_notify.domain.channels import EMAIL, DeliveryFailed, DeliveryRefused, OutgoingMessage
+from giaitrinh_notify.domain.deliveries import is_email_address
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class SmtpEmailChannel:
 
     def send(self, message: OutgoingMessage) -> str | None:
         c = self.config
+        if not is_email_address(message.recipient.strip()):  # refused before anything leaves
+            raise DeliveryRefused(f"not an email address: {message.recipient[:80]!r}")
         mail = self.compose(message)
         try:
             if c.security == "tls":

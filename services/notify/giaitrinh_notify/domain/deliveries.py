@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,15 @@ from typing import Any
 PENDING, SENDING, SENT, PARKED, UNDELIVERABLE = "pending", "sending", "sent", "parked", "undeliverable"
 STATUSES = (PENDING, SENDING, SENT, PARKED, UNDELIVERABLE)
 FINAL = (SENT, PARKED, UNDELIVERABLE)
+
+
+_EMAIL = re.compile(r"^[^@\s<>\"',;()\[\]]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+
+
+def is_email_address(address: str) -> bool:
+    """A plain ``local@domain.tld`` address, no display name, no header injection."""
+    return len(address) <= 254 and bool(_EMAIL.match(address))
 
 
 def delivery_key(event_id: str, recipient: str, channel: str, template: str) -> str:

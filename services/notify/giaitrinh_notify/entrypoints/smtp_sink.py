@@ -28,10 +28,14 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 class MailStore:
     """aiosmtpd's handler: stores each message (see the module's docstring)."""
 
-    def __init__(self, folder: Path, delay: float = 0.0):
+    def __init__(self, folder: Path, delay: float = 0.0, on_stored: Callable[[dict], None] | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.delay = delay  # seconds to wait before answering DATA (a slow server, for tests)
+        # Called with the index line once a message is kept and before the 250 is sent: what a
+        # test needs to kill a sender inside the window where the server has the message and
+        # the sender does not know it yet.
+        self.on_stored = on_stored
         self._lock = threading.Lock()
         self._seen = {line["message_id"] for line in read_index(self.folder) if not line["copy"]}
         self._n = len(list(self.folder.glob("*.eml")))
@@ -56,6 +60,8 @@ class MailStore:
                     "received_at": time.time()}
             with open(self.folder / "index.jsonl", "a", encoding="utf-8") as index:
                 index.write(json.dumps(line, ensure_ascii=False) + "\n")
+        if self.on_stored is not None:
+            self.on_stored(line)
         return "250 Message accepted for delivery"
 
 
@@ -86,7 +92,7 @@ class SinkAuth:
 
 def start_sink(folder: Path, *, host: str = "127.0.0.1", port: int = 2525,
                tls: ssl.SSLContext | None = None, auth: SinkAuth | None = None,
-               delay: float = 0.0) -> Controller:
+               delay: float = 0.0, on_stored: Callable[[dict], None] | None = None) -> Controller:
     """Start the sink in a thread; ``tls``: offer STARTTLS and require it; ``auth``: require
     AUTH PLAIN/LOGIN with these credentials (over TLS only)."""
     kwargs: dict = {}
@@ -94,7 +100,7 @@ def start_sink(folder: Path, *, host: str = "127.0.0.1", port: int = 2525,
         kwargs.update(tls_context=tls, require_starttls=True)
     if auth is not None:
         kwargs.update(authenticator=auth, auth_required=True, auth_require_tls=tls is not None)
-    controller = Controller(MailStore(folder, delay), hostname=host, port=port, **kwargs)
+    controller = Controller(MailStore(folder, delay, on_stored), hostname=host, port=port, **kwargs)
     controller.start()
     return controller
 

@@ -8,7 +8,6 @@ message at a time, each completed in its own transaction.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +17,14 @@ from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_common.topics import DELIVERIES
 from giaitrinh_notify.adapters.templates import TemplateProblem, TemplateRenderer, template_name
 from giaitrinh_notify.domain.channels import EMAIL, IN_APP, SMS, WEBHOOK, Channel, DeliveryFailed, DeliveryRefused
-from giaitrinh_notify.domain.deliveries import PENDING, UNDELIVERABLE, Delivery, RetryPolicy, delivery_key
+from giaitrinh_notify.domain.deliveries import (
+    PENDING,
+    UNDELIVERABLE,
+    Delivery,
+    RetryPolicy,
+    delivery_key,
+    is_email_address,
+)
 from giaitrinh_notify.domain.preferences import (
     DEFAULT_REQUESTER_CHANNELS,
     DEFAULT_STAFF_CHANNELS,
@@ -42,8 +48,6 @@ log = logging.getLogger(__name__)
 ACCOUNT_CHANGED = "vn.giaitrinh.account.changed.v1"
 SUBMITTED, JOINED = "vn.giaitrinh.request.submitted.v1", "vn.giaitrinh.request.joined.v1"
 DELIVERY_SENT, DELIVERY_FAILED = "vn.giaitrinh.delivery.sent.v1", "vn.giaitrinh.delivery.failed.v1"
-EMAIL_ADDRESS = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
-                           r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
 
 
 # -- who ------------------------------------------------------------------------------------
@@ -108,7 +112,7 @@ def address_problem(channel: str, address: str) -> str | None:
     """Why ``address`` cannot be used on ``channel``; None when it can."""
     if not address:
         return f"no {channel} address"
-    if channel == EMAIL and not EMAIL_ADDRESS.match(address):
+    if channel == EMAIL and not is_email_address(address):
         return f"not an email address: {address[:80]!r}"
     if channel == SMS and phone_number(address) is None:
         return f"not a phone number: {address[:40]!r}"
