@@ -139,10 +139,13 @@ def test_step_two_and_the_receipt_have_no_serious_or_critical_accessibility_viol
         page = context.new_page()
         fill_step_one(page, base)
         found["step 2"] = grave_violations(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport.width  # the file input too
         page.get_by_label("Yêu cầu giải trình", exact=True).check()
         page.get_by_role("button", name="Gửi yêu cầu").click()  # no name: refused beside the field
         assert page.get_by_role("alert").is_visible()
         found["step 2 refused"] = grave_violations(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport.width
+        assert not page.locator("#similar-title").count()  # not looked for again: not said to be none
         page.get_by_label("Phản ánh, kiến nghị").check()  # feedback may be anonymous
         page.get_by_role("button", name="Gửi yêu cầu").click()
         page.wait_for_url(re.compile(r".*/cua-toi/.*\?moi=1$"))

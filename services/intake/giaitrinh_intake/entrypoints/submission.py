@@ -75,7 +75,9 @@ def form_command(form: ImmutableMultiDict, files: list[FileStorage], channel: st
                          attachments=uploads, trace_id=current_trace_id(), unknown_fields=tuple(unknown[:MAX_NAMED]))
 
 
-def _render_form(step: int, values: dict, error: dict | None = None, similar=(), status: int = 200):
+def _render_form(step: int, values: dict, error: dict | None = None, similar: list | None = None,
+                 status: int = 200):
+    # ``similar`` None: not looked for (a refused step 2 shows the form again, nothing else).
     return render_template(
         "intake/submit.html", step=step, values=values, error=error, similar=similar,
         locality_options=[(loc.code, loc.name) for loc in _localities()], kinds=KINDS, fields=FIELDS, statuses=STATUSES,
