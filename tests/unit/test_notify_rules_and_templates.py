@@ -302,3 +302,21 @@ def test_a_template_error_parks_that_message_only(runtime, tmp_path):
     assert "template error" in by_template["requester/accepted/email"].reason
     assert by_template["requester/received/email"].status == SENT
     assert sorted(m.recipient for m in channel.sent) == ["a@example.vn", "b@example.vn"]
+
+
+def test_the_sender_loop_counts_each_outcome_by_channel_for_prometheus(runtime):
+    history = CaseHistory()
+    consume(runtime, staff("can-bo-1", "official", unit_code="dia-chinh", email="cb1@example.vn"),
+            history.submitted, *history.events)
+    history.assign(official="can-bo-1")
+    consume(runtime, history.events[-1])
+    assert runtime.sender().send_due() == 2  # the official's inbox and email
+    with runtime.unit_of_work() as uow:
+        assert uow.staff_inbox.unread_count("can-bo-1") == 1
+    samples = {(s.labels["channel"], s.labels["outcome"]): s.value
+               for m in runtime.platform_metrics.registry.collect() if m.name == "giaitrinh_notify_deliveries"
+               for s in m.samples if s.name.endswith("_total")}
+    # No SMTP server is configured for this runtime: the email is undeliverable, with that reason.
+    assert samples == {("in_app", "sent"): 1, ("email", "undeliverable"): 1}
+    [email] = [d for d in ledger(runtime) if d.channel == EMAIL and d.audience == "official"]
+    assert email.reason == "the email channel is not configured"
