@@ -110,3 +110,13 @@ def test_joining_an_unknown_request_is_404_and_bad_contact_is_422(client, intake
     assert {d["field"] for d in resp.json["error"]["details"]} == {"nickname"}
     resp = client.post(f"/api/v1/requests/{here.tracking_code}/join", json={"email": "not-an-address"})
     assert resp.status_code == 422 and resp.json["error"]["details"][0]["field"] == "email"
+
+
+def test_a_request_its_requester_withdrew_is_no_longer_offered(client, intake):
+    answer = client.post("/api/v1/requests", json={
+        "kind": "feedback", "field": "environment", "locality_code": LOCALITY, "title": "Rác thải ở chợ",
+        "content": "Rác thải không được thu gom ở chợ nhiều ngày"}).json
+    secret = answer["requester_link"].removeprefix("/cua-toi/")
+    assert client.post("/api/v1/requester/withdraw", json={"secret": secret}).status_code == 200
+    resp = client.get(f"/api/v1/similar-requests?locality_code={LOCALITY}&text=rac thai cho khong thu gom")
+    assert resp.json["similar"] == []
