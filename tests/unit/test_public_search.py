@@ -9,6 +9,7 @@ import pytest
 from giaitrinh_intake.adapters.search_index import SqlSearchIndex, words_of
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.domain.search import SearchEntry, SearchQuery
+from giaitrinh_intake.domain.timeline import PublicAnswer
 from giaitrinh_intake.entrypoints.web import create_app
 from giaitrinh_routing.domain.case import Actor, Role
 from tests.support import case_history
@@ -66,13 +67,13 @@ def test_published_answers_are_found_by_words_without_diacritics_in_any_case_or_
 def test_an_answer_without_the_requesters_consent_is_never_found(client, runtime):
     answered(runtime, title="Đất công bị lấn chiếm", consent=False)
     assert codes(client.get("/api/v1/search", query_string={"q": "lan chiem"})) == []
-    assert client.get("/api/v1/search").json["total"] == 0
+    assert client.get("/api/v1/search").json["results"] == []
 
 
 def test_a_request_not_yet_answered_is_not_found(client, runtime):
     runtime.submit(SubmitRequest(kind="feedback", channel="api", field="land", locality_code=LOCALITY,
                                  title="Chưa trả lời", content="x", consent_to_publish=True))
-    assert client.get("/api/v1/search", query_string={"q": "chua tra loi"}).json["total"] == 0
+    assert client.get("/api/v1/search", query_string={"q": "chua tra loi"}).json["results"] == []
 
 
 def test_filters_by_ward_field_and_period_and_newest_first(client, runtime, monkeypatch):
@@ -92,7 +93,10 @@ def test_filters_by_ward_field_and_period_and_newest_first(client, runtime, monk
     assert found(**{"from": day_of_b, "to": day_of_b}) == [b]
     assert found(**{"from": day_of_b}) == [c, b]
     assert found(per_page=2) == [c, b] and found(per_page=2, page=2) == [a]
-    assert client.get("/api/v1/search", query_string={"q": "giay", "per_page": 2}).json["total"] == 3
+    assert client.get("/api/v1/search", query_string={"q": "giay", "per_page": 2}).json["has_more"] is True
+    assert client.get("/api/v1/search", query_string={"q": "giay", "per_page": 2, "page": 2}).json["has_more"] is False
+    page = client.get("/tim-kiem", query_string={"q": "giay", "per_page": 2}).get_data(as_text=True)
+    assert 'rel="next"' in page and "page=2" in page
 
 
 def test_results_show_the_answer_and_nothing_of_who_asked(client, runtime):
@@ -139,14 +143,14 @@ def test_words_are_folded_and_cleaned_of_every_query_syntax():
 
 
 def test_an_entry_put_again_replaces_the_old_text(runtime):
+    request_id = runtime.submit(SubmitRequest(kind="feedback", channel="api", field="land",
+                                              locality_code=LOCALITY, title="t", content="c")).request_id
     with runtime.unit_of_work() as uow:
-        request_id = runtime.submit(SubmitRequest(kind="feedback", channel="api", field="land",
-                                                  locality_code=LOCALITY, title="t", content="c")).request_id
-    with runtime.unit_of_work() as uow:
+        uow.requests.add_answer(request_id, PublicAnswer(1, NOW, True, "giải trình", "căn cứ", ()))
         index = SqlSearchIndex(uow.session)
         index.put(SearchEntry(request_id, LOCALITY, "land", NOW, "chữ cũ"))
         index.put(SearchEntry(request_id, LOCALITY, "land", NOW, "chữ mới"))
-        assert index.search(SearchQuery(words=("cu",))).total == 0
-        assert index.search(SearchQuery(words=("moi",))).total == 1
+        assert index.search(SearchQuery(words=("cu",))).hits == ()
+        assert [h.request_id for h in index.search(SearchQuery(words=("moi",))).hits] == [request_id]
         index.remove(request_id)
-        assert index.search(SearchQuery(words=("moi",))).total == 0
+        assert index.search(SearchQuery(words=("moi",))).hits == ()

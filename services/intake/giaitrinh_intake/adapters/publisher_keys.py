@@ -64,11 +64,17 @@ class SqlPublisherKeys(PublisherKeys):
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._table: sa.Table | None = None
+
+    def _publishers(self) -> sa.Table | None:
+        if self._table is None and sa.inspect(self.engine).has_table("publishers"):
+            self._table = sa.Table("publishers", sa.MetaData(), autoload_with=self.engine)
+        return self._table
 
     def _by_sha256(self, digest: str) -> Publisher | None:
-        if not sa.inspect(self.engine).has_table("publishers"):
+        publishers = self._publishers()
+        if publishers is None:
             return None
-        publishers = sa.Table("publishers", sa.MetaData(), autoload_with=self.engine)
         c = publishers.c
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(publishers).where(c.key_sha256 == digest)).mappings().first()

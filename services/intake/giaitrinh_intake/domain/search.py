@@ -72,9 +72,12 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of hits, newest first, and how many match in all (``total`` stops counting
-    at the index's cap, then ``total_capped``: past it, "more than" is all a reader needs)."""
+    """One page of hits, newest first, and whether another page follows (the matches are not
+    counted: see the index adapter)."""
 
     hits: tuple[SearchHit, ...]
-    total: int
-    total_capped: bool
+    has_more: bool
+
+    def seen_at_least(self, query: SearchQuery) -> int:
+        """How many match, at least: those on the pages up to this one, one more if another follows."""
+        return (query.page - 1) * query.per_page + len(self.hits) + (1 if self.has_more else 0)

@@ -104,14 +104,14 @@ PAGE_NAMES = {"q": "q", "locality_code": "xa", "field": "linh_vuc", "from": "tu"
 @search_api.get("/search")
 @allow(PUBLIC)  # published answers only; nothing of the requester
 def search():
-    """Tìm kiếm: ``q`` (words, any order, with or without diacritics; a word may be cut short),
+    """Tìm kiếm: ``q`` (words, any order, with or without diacritics; the last may be cut short),
     ``locality_code``, ``field``, ``from``/``to`` (submitted on those days, Vietnam time),
-    ``page``/``per_page`` (1–100, 20). ``total`` counts up to 1,000 (``total_is_lower_bound``
-    past that)."""
+    ``page``/``per_page`` (1–100, 20); ``has_more`` says whether the next page holds more (the
+    matches are not counted)."""
     page = page_args(default_size=PER_PAGE, max_size=MAX_PER_PAGE)
     found = run(read_query(API_NAMES, page))
-    return jsonify(total=found.total, total_is_lower_bound=found.total_capped, page=page.number,
-                   per_page=page.size, results=[_hit_json(hit) for hit in found.hits])
+    return jsonify(page=page.number, per_page=page.size, has_more=found.has_more,
+                   results=[_hit_json(hit) for hit in found.hits])
 
 
 @search_pages.get("/tim-kiem")
@@ -122,14 +122,16 @@ def search_page():
     localities = sorted(_runtime().localities.all(), key=lambda loc: sort_key(loc.name))
     values = {name: request.args.get(name, "")[:MAX_QUERY_CHARS] for name in PAGE_NAMES.values()}
     searched = any(values.values())
-    error, found = None, None
+    error, found, seen = None, None, 0
     try:
-        found = run(read_query(PAGE_NAMES, page))
+        query = read_query(PAGE_NAMES, page)
+        found = run(query)
+        seen = found.seen_at_least(query)
     except ApiError as err:
         error = {"code": err.code, "message": {"vi": err.vi, "en": err.en}, "details": err.details}
-    paging = Pagination(page, found.total if found else 0)
+    # Pages up to this one and the next when there is one: the matches are not counted.
+    paging = Pagination(page, seen)
     body = render_template("intake/search.html", values=values, searched=searched, error=error,
-                           hits=found.hits if found else (), capped=found.total_capped if found else False,
-                           paging=paging, localities=localities, fields=FIELDS, kinds=KINDS,
-                           excerpt=_excerpt)
+                           hits=found.hits if found else (), paging=paging, localities=localities,
+                           fields=FIELDS, kinds=KINDS, excerpt=_excerpt)
     return body, 400 if error else 200

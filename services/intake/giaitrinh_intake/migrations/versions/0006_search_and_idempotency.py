@@ -27,6 +27,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_search_entries_locality_submitted", "search_entries", ["locality_code", "submitted_at"])
     op.create_index("ix_search_entries_submitted_at", "search_entries", ["submitted_at", "id"])
+    op.create_index("ix_search_entries_field_submitted", "search_entries", ["field", "submitted_at"])
     if op.get_bind().dialect.name == "postgresql":
         # unaccent() is only STABLE (its dictionary could change), so an index cannot use it;
         # the wrapper names the dictionary and is declared IMMUTABLE, as PostgreSQL's docs advise.
@@ -69,6 +70,7 @@ def downgrade() -> None:
         # The unaccent extension stays: an extension belongs to the database, not to intake's tables.
     elif op.get_bind().dialect.name == "sqlite":
         op.execute("DROP TABLE IF EXISTS search_entries_fts")
+    op.drop_index("ix_search_entries_field_submitted", table_name="search_entries")
     op.drop_index("ix_search_entries_submitted_at", table_name="search_entries")
     op.drop_index("ix_search_entries_locality_submitted", table_name="search_entries")
     op.drop_table("search_entries")
