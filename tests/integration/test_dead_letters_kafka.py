@@ -20,7 +20,8 @@ def _valid_event_for(stream: str):
     return {topics.INBOUND: factories.inbound_feedback(external_id=uuid.uuid4().hex),
             topics.REQUESTS: factories.request_submitted(),
             topics.CASES: factories.case_registered(str(uuid.uuid4())),
-            topics.SCORES: factories.request_submitted()}[stream]
+            topics.SCORES: factories.request_submitted(),
+            topics.REGISTRY: factories.served_province("44")[0]}[stream]
 
 
 def _schema_invalid_for(stream: str):

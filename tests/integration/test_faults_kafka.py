@@ -11,7 +11,7 @@ from giaitrinh_common.relay import OutboxRelay
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.entrypoints.web import create_app
 from giaitrinh_platform.kafka_broker import LocalKafkaBroker, ensure_kafka_jars, free_port
-from tests.support.factories import migrated_runtime
+from tests.support.factories import migrated_runtime, serve_in_routing
 from tests.support.fixtures import PROJECT_ROOT
 from tests.support.waiting import consume_until, eventually
 
@@ -36,6 +36,7 @@ def test_a_relay_killed_after_publishing_republishes_and_the_event_is_applied_on
     bus.ensure_topics(topics.all_topics(), 6)
     intake = migrated_runtime("intake", make_postgres_url(), bus)
     routing = migrated_runtime("routing", make_postgres_url(), bus)
+    serve_in_routing(routing)  # routing opens cases only for localities its registry serves
     try:
         receipt = intake.submit(_submission())
 
@@ -98,6 +99,7 @@ def test_with_the_broker_down_at_start_services_run_requests_wait_and_flow_when_
                               KafkaBus(broker.bootstrap_servers, connect_timeout=2), **env)
     routing = migrated_runtime("routing", make_postgres_url(),
                                KafkaBus(broker.bootstrap_servers, connect_timeout=2), **env)
+    serve_in_routing(routing)  # routing opens cases only for localities its registry serves
     client = create_app(intake).test_client()
     workers = [intake.worker(), routing.worker()]
     for w in workers:

@@ -14,7 +14,7 @@ from giaitrinh_routing.adapters.repository import AuditHeadMoved, SqlAuditTrail,
 from giaitrinh_routing.domain.audit import AuditEntry, first_break
 from giaitrinh_routing.domain.case import Actor, Role, VersionConflict
 from giaitrinh_routing.service_layer.handlers import ActOnCase, act_on_case
-from tests.support.factories import migrated_runtime, request_submitted
+from tests.support.factories import migrated_runtime, request_submitted, serve_in_routing
 
 HEAD = Actor("u-1", Role.LOCALITY_HEAD, frozenset({"18880"}))  # heads act on any unit's case
 
@@ -61,6 +61,7 @@ def test_a_second_append_racing_the_first_fails_instead_of_forking_the_chain(rou
 
 
 def test_two_officials_on_one_case_one_wins_the_other_gets_a_conflict(routing):
+    serve_in_routing(routing)  # routing opens cases only for localities its registry serves
     event = request_submitted(submitted_at="2026-11-02T01:00:00+00:00")
     with routing.unit_of_work() as uow:
         uow.claim("routing", event)

@@ -80,6 +80,17 @@ def publisher_changed(name: str = INBOUND_PUBLISHER, api_key: str = INBOUND_PUBL
     return events_out.publisher_changed(key, at or datetime(2026, 11, 1, tzinfo=UTC))
 
 
+def serve_in_routing(runtime, *codes: str) -> None:
+    """Register and serve these communes/wards (default: :data:`LOCALITY`) in routing's
+    registry, as ``giaitrinh up`` seeding does: routing opens cases only for served ones."""
+    from giaitrinh_routing.adapters.reference_data import official_locality
+    from giaitrinh_routing.service_layer.handlers import seed_localities
+
+    with runtime.unit_of_work() as uow:
+        seed_localities(uow, [official_locality(code) for code in codes or (LOCALITY,)], now=runtime.now())
+        uow.commit()
+
+
 def teach_registry(runtime, events: list[CloudEvent]) -> None:
     """Apply registry events through the runtime's own handlers, in one transaction, as its
     worker would."""
