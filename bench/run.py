@@ -16,15 +16,16 @@ sys.path.insert(0, str(ROOT))
 import click  # noqa: E402
 from http_load import bench_http  # noqa: E402
 from measure import Measurement, markdown_table, results_table  # noqa: E402
+from notify import bench_notify  # noqa: E402
 from parts import Parts, machine_facts  # noqa: E402
 from pipeline import bench_consume, bench_relay  # noqa: E402
 from routing import bench_actions, bench_watcher  # noqa: E402
 from search import bench_search  # noqa: E402
 
-BENCHMARKS = ("relay", "consume", "http", "watcher", "actions", "search")
+BENCHMARKS = ("relay", "consume", "http", "watcher", "actions", "search", "notify")
 SIZES = {"events": (20000, 2000), "requests": (3000, 300), "cases": (1_000_000, 20_000),
          "due": (2000, 200), "actions": (2000, 200),
-         "published": (1_000_000, 20_000)}  # (full, --quick)
+         "published": (1_000_000, 20_000), "stories": (500, 50)}  # (full, --quick)
 RESULTS_DIR = ROOT / "bench" / "results"
 
 
@@ -100,6 +101,9 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
              searches as people type them through GET /api/v1/search; p50/p95/p99.
     actions  officials' actions through RoutingRuntime.act (load, check, save with the
              version, step log, audit chain, outbox): actions/s on SQLite and PostgreSQL.
+    notify   500 requests (--quick 50) submitted, accepted, extended and answered, through
+             notify's worker process to a real SMTP server: messages/s, the worker's memory,
+             then the copies at the server and in the mailbox after six SIGKILLs.
 
     Each benchmark starts its own Kafka broker (KRaft, free ports, temp dir); PostgreSQL is a
     throwaway cluster (fsync off) and SQLite files live in a temp dir. Everything is removed
@@ -141,6 +145,10 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
         if "search" in selected:
             heading("search", f"{n_published:,} published answers searched (PostgreSQL)")
             measurements += bench_search(parts, n_published)
+        if "notify" in selected:
+            n_stories = default_size("stories", quick)
+            heading("notify", f"{n_stories} requests told four times each, events → SMTP")
+            measurements += bench_notify(parts, n_stories)
     duration = time.monotonic() - started
 
     click.echo("\n" + results_table(measurements))

@@ -100,7 +100,10 @@ def start_sink(folder: Path, *, host: str = "127.0.0.1", port: int = 2525,
         kwargs.update(tls_context=tls, require_starttls=True)
     if auth is not None:
         kwargs.update(authenticator=auth, auth_required=True, auth_require_tls=tls is not None)
-    controller = Controller(MailStore(folder, delay, on_stored), hostname=host, port=port, **kwargs)
+    # A fixed server name: aiosmtpd would otherwise ask the resolver for this host's FQDN on
+    # every connection.
+    controller = Controller(MailStore(folder, delay, on_stored), hostname=host, port=port,
+                            server_hostname="giaitrinh-sink.local", **kwargs)
     controller.start()
     return controller
 
