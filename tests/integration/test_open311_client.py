@@ -1,7 +1,7 @@
 """Third-party Open311 clients from PyPI against intake's /open311/v2/, served by a real HTTP
 server on a free port: georeport lists services, definitions and requests in JSON and XML;
 civicbot checks its POST against the live service list and definition, then posts a request with
-a publisher's api_key — and gets 403 with a wrong one."""
+the api_key of a publisher routing's registry published — and gets 403 with a wrong one."""
 from __future__ import annotations
 
 import threading
@@ -15,18 +15,15 @@ from georeport import GeoReport
 from werkzeug.serving import make_server
 
 from giaitrinh_common.bus import InMemoryBus
-from giaitrinh_intake.adapters.publisher_keys import InMemoryPublisherKeys, Publisher
 from giaitrinh_intake.entrypoints.web import create_app
-from tests.support.factories import LOCALITY, migrated_runtime
+from tests.support.factories import INBOUND_PUBLISHER_KEY, LOCALITY, migrated_runtime
 
-KEY = "hotline-1022-key-6b1f0c9e2d4a"
+KEY = INBOUND_PUBLISHER_KEY  # the publisher routing's registry published (publisher.changed)
 
 
 @pytest.fixture
 def runtime(sqlite_url):
-    rt = migrated_runtime("intake", sqlite_url("intake"), InMemoryBus())
-    rt.publisher_keys = InMemoryPublisherKeys([(KEY, Publisher("hotline-1022", "Đường dây nóng 1022",
-                                                                frozenset({LOCALITY})))])
+    rt = migrated_runtime("intake", sqlite_url("intake"), InMemoryBus())  # it has learnt the registry
     yield rt
     rt.close()
 

@@ -11,7 +11,14 @@ from giaitrinh_intake.adapters.publisher_keys import InMemoryPublisherKeys, Publ
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.entrypoints.web import create_app
 from tests.support.case_history import CaseHistory
-from tests.support.factories import LOCALITY, migrated_runtime
+from tests.support.factories import (
+    INBOUND_PUBLISHER,
+    INBOUND_PUBLISHER_KEY,
+    LOCALITY,
+    migrated_runtime,
+    publisher_changed,
+    teach_registry,
+)
 
 KEY = "k3y-of-the-hotline-system-0123456789"
 OTHER_WARD = "18871"  # served, but not by this publisher
@@ -194,8 +201,21 @@ def test_a_key_for_another_ward_is_403_and_an_unknown_ward_404(client):
     assert post(client, jurisdiction_id="99999").status_code == 404
 
 
-def test_before_the_registry_arrives_no_key_is_known(runtime):
-    assert SqlPublisherKeys(runtime.storage.engine).verify(KEY) is None
+def test_the_registrys_publishers_are_checked_by_their_keys_sha256(runtime):
+    """Without a fake: intake's copy of routing's registry, fed by publisher.changed."""
+    keys = SqlPublisherKeys(runtime.storage.engine)
+    known = keys.verify(INBOUND_PUBLISHER_KEY)
+    assert known is not None and known.name == INBOUND_PUBLISHER and known.localities == {LOCALITY}
+    assert keys.verify(KEY) is None and keys.verify("") is None and keys.verify("x" * 10_000) is None
+    teach_registry(runtime, [publisher_changed(active=False, at=datetime(2026, 11, 2, tzinfo=UTC))])
+    assert keys.verify(INBOUND_PUBLISHER_KEY) is None  # made inactive: refused from now on
+
+
+def test_a_post_with_a_key_the_registry_published_is_accepted(runtime):
+    runtime.publisher_keys = None  # the registry's table, as deployed
+    client = create_app(runtime).test_client()
+    assert post(client, api_key=INBOUND_PUBLISHER_KEY).status_code == 201
+    assert post(client, api_key=KEY).status_code == 403
 
 
 def test_missing_and_wrong_parameters_are_400_and_unknown_things_404(client):

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from giaitrinh_intake.adapters.orm import registry_publishers as publishers
+
 MAX_KEY_CHARS = 512  # a real key is 32–64 characters; nothing longer is hashed
 
 
@@ -58,30 +60,18 @@ class InMemoryPublisherKeys(PublisherKeys):
 
 
 class SqlPublisherKeys(PublisherKeys):
-    """Intake's copy of the registry's publishers (the ``publishers`` table fed by routing's
-    ``publisher.changed`` events). Until that table exists no key is known, so every Open311
-    POST is refused (403), never let through."""
+    """Intake's copy of the registry's publishers (table ``publishers``, fed by routing's
+    ``publisher.changed`` events: giaitrinh_intake.adapters.localities.SqlRegistry). A key no
+    event has named, or a publisher made inactive, is refused."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._table: sa.Table | None = None
-
-    def _publishers(self) -> sa.Table | None:
-        if self._table is None and sa.inspect(self.engine).has_table("publishers"):
-            self._table = sa.Table("publishers", sa.MetaData(), autoload_with=self.engine)
-        return self._table
 
     def _by_sha256(self, digest: str) -> Publisher | None:
-        publishers = self._publishers()
-        if publishers is None:
-            return None
         c = publishers.c
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(publishers).where(c.key_sha256 == digest)).mappings().first()
-        if row is None or not row.get("active", True):
+            row = conn.execute(sa.select(c.id, c.name, c.localities).where(
+                (c.key_sha256 == digest) & c.active)).first()
+        if row is None:
             return None
-        localities = row.get("localities") or []
-        if isinstance(localities, str):  # a comma-separated column
-            localities = [code for code in localities.split(",") if code]
-        return Publisher(str(row["id"] if "id" in row else row["publisher_id"]), row.get("name", ""),
-                         frozenset(localities))
+        return Publisher(row.id, row.name, frozenset(row.localities or ()))
