@@ -1,0 +1,331 @@
+"""The officials' console, page by page (Flask's test client, signed in with the cookie as a
+browser is): the inbox by next deadline with its filters and pages, each person's view (an
+official their unit's, a supervisor the locality, read only), the case page offering only the
+actions open now, each action's form with its CSRF token and the case's version, refusals shown
+on the page (409 for a changed state or version, 422 naming the field, in both languages),
+answer templates, commitments completed with evidence, and bulk actions case by case."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from giaitrinh_common import auth
+from giaitrinh_routing.adapters.credentials import generate_signing_keys
+from giaitrinh_routing.domain.model import Locality
+from giaitrinh_routing.entrypoints.console import answer_templates
+from giaitrinh_routing.entrypoints.web import create_app
+from giaitrinh_routing.service_layer.handlers import seed_localities
+from tests.support.factories import migrated_runtime, request_submitted
+
+WARD, OTHER_WARD = "18880", "19000"
+PASSWORD = "mật-khẩu đủ dài 2026"
+MONDAY = datetime(2026, 11, 2, 2, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at.timestamp()
+
+    def move(self, **delta) -> None:
+        self.at += timedelta(**delta)
+
+
+@pytest.fixture
+def clock():
+    return Clock(MONDAY)
+
+
+@pytest.fixture
+def routing(bus, sqlite_url, tmp_path, clock):
+    private, public = tmp_path / "keys" / "private.pem", tmp_path / "keys" / "public.pem"
+    generate_signing_keys(private, public)
+    runtime = migrated_runtime("routing", sqlite_url("routing"), bus,
+                               ROUTING_AUTH_PRIVATE_KEY=str(private), GIAITRINH_AUTH_PUBLIC_KEY=str(public))
+    runtime.clock = clock
+    with runtime.unit_of_work() as uow:
+        seed_localities(uow, [Locality(WARD, "Phường Đồng Hới", "44", "phường"),
+                              Locality(OTHER_WARD, "Phường Đồng Thuận", "44", "phường")])
+        uow.commit()
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def app(routing):
+    return create_app(routing)
+
+
+@pytest.fixture
+def accounts(app):
+    return app.extensions["giaitrinh_accounts"]
+
+
+class Browser:
+    """A test client signed in with the cookies, posting forms with the page's CSRF token."""
+
+    def __init__(self, app, accounts, login, role="official", localities=(WARD,), unit="dia-chinh", body=None):
+        accounts.add(login=login, display_name=f"Cán bộ {login}", role=role, localities=set(localities),
+                     unit_code=unit, body=body, password=PASSWORD)
+        self.client, self.login = app.test_client(), login
+        self.sign_in()
+
+    def sign_in(self):
+        """Sign in again (the token lives a minute; the tests move the clock by days)."""
+        resp = self.client.post("/api/v1/auth/session", json={"login": self.login, "password": PASSWORD})
+        assert resp.status_code == 200, resp.json
+        self.csrf = resp.json["csrf_token"]
+
+    def get(self, path, **kw):
+        return self.client.get(path, headers={"Accept": "text/html", "Accept-Language": "en"}, **kw)
+
+    def post(self, path, data, *, csrf=True):
+        form = {auth.CSRF_FIELD: self.csrf, **data} if csrf else data
+        return self.client.post(path, data=form, headers={"Accept": "text/html", "Accept-Language": "en"})
+
+
+def open_case(routing, locality=WARD, field="land", submitted="2026-11-02T01:00:00+00:00",
+              code="GT-7X9V-FH1S-T") -> str:
+    event = request_submitted(submitted_at=submitted, kind="accountability_request", locality_code=locality,
+                              field=field, tracking_code=code)
+    with routing.unit_of_work() as uow:
+        assert uow.claim("routing", event)
+        routing.handlers()[event.type](event, uow)
+        uow.commit()
+        return uow.cases.for_request(event.subject).id
+
+
+def version_of(routing, case_id) -> int:
+    with routing.unit_of_work() as uow:
+        return uow.cases.get(case_id).version
+
+
+def state_of(routing, case_id) -> str:
+    with routing.unit_of_work() as uow:
+        return uow.cases.get(case_id).state.value
+
+
+def text(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def action_forms(html: str) -> list[str]:
+    return re.findall(r'id="action-([a-z-]+)"', html)
+
+
+# -- the inbox ----------------------------------------------------------------------------------
+def test_the_inbox_lists_the_officials_unit_cases_soonest_deadline_first(routing, app, accounts):
+    later = open_case(routing, submitted="2026-11-04T01:00:00+00:00", code="GT-AAAA-AAAA-A")
+    sooner = open_case(routing, submitted="2026-11-02T01:00:00+00:00", code="GT-BBBB-BBBB-B")
+    open_case(routing, field="personnel", code="GT-CCCC-CCCC-C")  # another unit's (van-phong)
+    open_case(routing, locality=OTHER_WARD, code="GT-DDDD-DDDD-D")  # another locality's
+    page = Browser(app, accounts, "can-bo").get("/console/")
+    assert page.status_code == 200
+    html = text(page)
+    assert html.index("GT-BBBB-BBBB-B") < html.index("GT-AAAA-AAAA-A")
+    assert "GT-CCCC-CCCC-C" not in html and "GT-DDDD-DDDD-D" not in html
+    assert f"/console/ho-so/{sooner}" in html and f"/console/ho-so/{later}" in html
+    assert 'name="case_id"' not in html  # bulk actions are the heads'
+
+
+def test_a_supervisor_reads_the_whole_locality_and_is_offered_no_action(routing, app, accounts):
+    land = open_case(routing, code="GT-AAAA-AAAA-A")
+    open_case(routing, field="personnel", code="GT-CCCC-CCCC-C")
+    supervisor = Browser(app, accounts, "hdnd", role="supervisor", unit=None, body="hdnd")
+    html = text(supervisor.get("/console/"))
+    assert "GT-AAAA-AAAA-A" in html and "GT-CCCC-CCCC-C" in html
+    assert action_forms(text(supervisor.get(f"/console/ho-so/{land}"))) == []
+
+
+def test_the_inbox_filters_by_state_field_and_overdue(routing, app, accounts, clock):
+    first = open_case(routing, code="GT-AAAA-AAAA-A")
+    open_case(routing, field="construction", code="GT-BBBB-BBBB-B")
+    head = Browser(app, accounts, "chu-tich", role="locality_head", unit="van-phong")
+    assert head.post(f"/console/ho-so/{first}/accept", {"version": "0"}).status_code == 303
+    accepted = text(head.get("/console/?state=accepted"))
+    assert "GT-AAAA-AAAA-A" in accepted and "GT-BBBB-BBBB-B" not in accepted
+    construction = text(head.get("/console/?field=construction"))
+    assert "GT-BBBB-BBBB-B" in construction and "GT-AAAA-AAAA-A" not in construction
+    assert "GT-" not in text(head.get("/console/?overdue=1")).split("<tbody>")[-1].split("</tbody>")[0]
+    clock.move(days=10)  # past the five working days to accept the second, not the 15 days to answer
+    head.sign_in()
+    overdue = text(head.get("/console/?overdue=1"))
+    assert "GT-BBBB-BBBB-B" in overdue and "GT-AAAA-AAAA-A" not in overdue
+    bad = head.get("/console/?state=lost")
+    assert bad.status_code == 400 and "state" in text(bad)
+
+
+def test_the_inbox_pages_through_many_cases(routing, app, accounts):
+    for i in range(30):
+        open_case(routing, code=f"GT-AAAA-AA{i:02d}-A")
+    official = Browser(app, accounts, "can-bo")
+    first, second = text(official.get("/console/")), text(official.get("/console/?page=2"))
+    assert first.count('href="/console/ho-so/') == 25 and second.count('href="/console/ho-so/') == 5
+    assert 'rel="next"' in first and 'rel="prev"' in second
+
+
+# -- the case page --------------------------------------------------------------------------------
+def test_the_case_page_offers_only_the_actions_open_now_to_this_person(routing, app, accounts):
+    case_id = open_case(routing)
+    official = Browser(app, accounts, "can-bo")
+    assert action_forms(text(official.get(f"/console/ho-so/{case_id}"))) == ["accept", "refuse", "transfer", "merge"]
+    head = Browser(app, accounts, "truong-phong", role="unit_head")
+    assert "assign" in action_forms(text(head.get(f"/console/ho-so/{case_id}")))
+    official.post(f"/console/ho-so/{case_id}/accept", {"version": "0"})
+    after = action_forms(text(official.get(f"/console/ho-so/{case_id}")))
+    assert "extend" in after and "answer" in after and "accept" not in after
+
+
+def test_another_localitys_case_is_404_on_the_page_and_for_its_forms(routing, app, accounts):
+    elsewhere = open_case(routing, locality=OTHER_WARD)
+    official = Browser(app, accounts, "can-bo")
+    assert official.get(f"/console/ho-so/{elsewhere}").status_code == 404
+    assert official.post(f"/console/ho-so/{elsewhere}/accept", {"version": "0"}).status_code == 404
+    assert state_of(routing, elsewhere) == "received"
+
+
+def test_a_case_is_extended_once_and_the_second_extension_is_refused_on_the_page(routing, app, accounts):
+    case_id = open_case(routing)
+    official = Browser(app, accounts, "can-bo")
+    assert official.post(f"/console/ho-so/{case_id}/accept", {"version": "0"}).status_code == 303
+    done = official.post(f"/console/ho-so/{case_id}/extend",
+                         {"version": "1", "extend-days": "10", "extend-reason": "Cần xác minh thực địa."})
+    assert done.status_code == 303
+    again = official.post(f"/console/ho-so/{case_id}/extend",
+                          {"version": "2", "extend-days": "5", "extend-reason": "Lần nữa."})
+    html = text(again)
+    assert again.status_code == 422
+    assert 'id="field-extend-days-error"' in html and 'aria-invalid="true"' in html
+    assert "A case may be extended 1 time(s) only" in html  # the field's problem, in the page's language
+    assert "breaks a rule" in html and "Nội dung thao tác chưa hợp lệ" in html  # the message in both
+    assert 'value="Lần nữa."' not in html and "Lần nữa." in html  # what was typed is kept
+    assert version_of(routing, case_id) == 2
+
+
+def test_a_form_with_a_stale_version_is_a_409_on_the_page_and_changes_nothing(routing, app, accounts):
+    case_id = open_case(routing)
+    first, second = Browser(app, accounts, "can-bo"), Browser(app, accounts, "can-bo-2")
+    assert first.post(f"/console/ho-so/{case_id}/accept", {"version": "0"}).status_code == 303
+    late = second.post(f"/console/ho-so/{case_id}/refuse",
+                       {"version": "0", "refuse-ground": "being_handled", "refuse-reason": "Đang xử lý."})
+    assert late.status_code == 409
+    assert "Someone else changed the case" in text(late) and "người khác thay đổi" in text(late)
+    assert state_of(routing, case_id) == "accepted" and version_of(routing, case_id) == 1
+
+
+def test_an_action_the_state_no_longer_allows_is_a_409_on_the_page(routing, app, accounts):
+    case_id = open_case(routing)
+    official = Browser(app, accounts, "can-bo")
+    official.post(f"/console/ho-so/{case_id}/accept", {"version": "0"})
+    again = official.post(f"/console/ho-so/{case_id}/accept", {"version": "1"})
+    assert again.status_code == 409 and "not allowed while the case is accepted" in text(again)
+
+
+def test_a_refusal_without_a_ground_from_the_list_names_the_field(routing, app, accounts):
+    case_id = open_case(routing)
+    refused = Browser(app, accounts, "can-bo").post(
+        f"/console/ho-so/{case_id}/refuse", {"version": "0", "refuse-ground": "I just do not want to",
+                                             "refuse-reason": "x"})
+    assert refused.status_code == 422 and 'id="field-refuse-ground-error"' in text(refused)
+    assert state_of(routing, case_id) == "received"
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(routing, app, accounts):
+    case_id = open_case(routing)
+    resp = Browser(app, accounts, "can-bo").post(f"/console/ho-so/{case_id}/accept", {"version": "0"}, csrf=False)
+    assert resp.status_code == 400 and state_of(routing, case_id) == "received"
+
+
+def test_the_console_is_for_signed_in_staff_only(routing, app):
+    case_id = open_case(routing)
+    anonymous = app.test_client()
+    for path in ("/console/", f"/console/ho-so/{case_id}"):
+        assert anonymous.get(path, headers={"Accept": "text/html"}).status_code in {401, 303}
+
+
+# -- answering ------------------------------------------------------------------------------------
+def test_an_answer_template_of_the_cases_field_prefills_the_answer(routing, app, accounts):
+    case_id = open_case(routing, field="land")
+    official = Browser(app, accounts, "can-bo")
+    official.post(f"/console/ho-so/{case_id}/accept", {"version": "0"})
+    land = answer_templates()["land"][0]
+    html = text(official.get(f"/console/ho-so/{case_id}?mau={land['id']}"))
+    assert land["title"] in html and land["legal_basis"] in html
+    assert answer_templates()["construction"][0]["title"] not in html  # another field's
+
+
+def test_the_answer_is_previewed_as_the_requester_will_read_it_before_it_is_sent(routing, app, accounts):
+    case_id = open_case(routing)
+    official = Browser(app, accounts, "can-bo")
+    official.post(f"/console/ho-so/{case_id}/accept", {"version": "0"})
+    shown = official.post(f"/console/ho-so/{case_id}/answer",
+                          {"version": "1", "preview": "1", "answer-explanation": "Đã kiểm tra hồ sơ.",
+                           "answer-legal_basis": "Luật Đất đai 2024",
+                           "answer-commitment_0_content": "Cấp giấy", "answer-commitment_0_due_on": "2026-12-15"})
+    assert shown.status_code == 200
+    assert "What the requester will be told" in text(shown) and "Cấp giấy — 2026-12-15" in text(shown)
+    assert state_of(routing, case_id) == "accepted"
+
+
+def test_an_answer_with_a_commitment_and_the_commitment_completed_with_evidence(routing, app, accounts):
+    case_id = open_case(routing)
+    official = Browser(app, accounts, "can-bo")
+    official.post(f"/console/ho-so/{case_id}/accept", {"version": "0"})
+    no_due = official.post(f"/console/ho-so/{case_id}/answer",
+                           {"version": "1", "answer-explanation": "Đã kiểm tra.", "answer-legal_basis": "Luật",
+                            "answer-commitment_0_content": "Cấp giấy"})
+    assert no_due.status_code == 422 and 'id="field-answer-commitment_0_due_on-error"' in text(no_due)
+    done = official.post(f"/console/ho-so/{case_id}/answer",
+                         {"version": "1", "answer-explanation": "Đã kiểm tra.", "answer-legal_basis": "Luật",
+                          "answer-commitment_0_content": "Cấp giấy", "answer-commitment_0_due_on": "2026-12-15"})
+    assert done.status_code == 303 and state_of(routing, case_id) == "answered"
+    page = text(official.get(f"/console/ho-so/{case_id}"))
+    commitment_id = re.search(r'/console/cam-ket/([^/]+)/hoan-thanh', page).group(1)
+    empty = official.post(f"/console/cam-ket/{commitment_id}/hoan-thanh", {"evidence": ""})
+    assert empty.status_code == 422
+    completed = official.post(f"/console/cam-ket/{commitment_id}/hoan-thanh", {"evidence": "Giấy số 12/GCN"})
+    assert completed.status_code == 303
+    assert "/hoan-thanh" not in text(official.get(f"/console/ho-so/{case_id}"))
+
+
+# -- bulk actions ---------------------------------------------------------------------------------
+def test_a_heads_bulk_close_takes_each_case_on_its_own_and_says_which_were_refused(routing, app, accounts):
+    received = open_case(routing, code="GT-AAAA-AAAA-A")
+    answered = open_case(routing, code="GT-BBBB-BBBB-B")
+    elsewhere = open_case(routing, locality=OTHER_WARD, code="GT-CCCC-CCCC-C")
+    head = Browser(app, accounts, "chu-tich", role="locality_head", unit="van-phong")
+    head.post(f"/console/ho-so/{answered}/accept", {"version": "0"})
+    head.post(f"/console/ho-so/{answered}/answer", {"version": "1", "answer-explanation": "Đã giải trình.",
+                                                     "answer-legal_basis": "Luật"})
+    result = head.post("/console/hang-loat", {"action": "close", "case_id": [received, answered, elsewhere]})
+    html = text(result)
+    assert result.status_code == 200 and "1 done, 2 refused." in html
+    assert "not allowed while the case is received" in html and "No such case." in html
+    assert "GT-CCCC-CCCC-C" not in html  # another locality's case stays unnamed
+    assert (state_of(routing, answered), state_of(routing, received), state_of(routing, elsewhere)) == \
+        ("closed", "received", "received")
+
+
+def test_bulk_actions_are_the_heads_and_the_inbox_offers_them_to_heads(routing, app, accounts):
+    case_id = open_case(routing)
+    official = Browser(app, accounts, "can-bo")
+    assert official.post("/console/hang-loat", {"action": "close", "case_id": case_id}).status_code == 403
+    head = Browser(app, accounts, "truong-phong", role="unit_head")
+    inbox = text(head.get("/console/"))
+    assert f'name="case_id" value="{case_id}"' in inbox
+    moved = head.post("/console/hang-loat", {"action": "transfer", "case_id": case_id, "to_unit": "kinh-te",
+                                             "reason": "Thuộc lĩnh vực kinh tế."})
+    assert moved.status_code == 200 and "1 done, 0 refused." in text(moved)
+
+
+def test_the_console_speaks_vietnamese_first(routing, app, accounts):
+    case_id = open_case(routing)
+    official = Browser(app, accounts, "can-bo")
+    inbox = official.client.get("/console/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'lang="vi"' in inbox and "Hạn tiếp theo" in inbox and "Đất đai" in inbox
+    case = official.client.get(f"/console/ho-so/{case_id}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Thụ lý" in case and "Người yêu cầu sẽ được thông báo" in case
