@@ -285,3 +285,45 @@ def test_without_javascript_the_header_link_leads_to_the_inbox_and_its_form_mark
         assert "0 thư chưa đọc" in page.locator(".lead").inner_text()
     finally:
         context.close()
+
+
+SEARCH_PAGES = {"search": "/intake/tim-kiem", "search-results": "/intake/tim-kiem?q=giay+phep&linh_vuc=land",
+                "search-refused": "/intake/tim-kiem?tu=2026-11-10&den=2026-11-01"}
+
+
+@pytest.mark.parametrize("viewport", shots.VIEWPORTS, ids=lambda v: v.name)
+def test_the_search_page_is_accessible_keeps_the_csp_and_fits_a_phone(browser, base, viewport):
+    """The public search's page: axe finds nothing serious or critical (the form, the filters,
+    the refusal of a reversed period), and with the gateway's CSP kept nothing scrolls sideways."""
+    checked = shots.new_context(browser, viewport, bypass_csp=True)  # for axe's script only
+    kept = shots.new_context(browser, viewport)
+    found: dict[str, list[str]] = {}
+    try:
+        page, strict = checked.new_page(), kept.new_page()
+        for name, path in SEARCH_PAGES.items():
+            page.goto(urljoin(base, path))
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+            grave = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+                     for v in result["violations"] if v["impact"] in GRAVE]
+            if grave:
+                found[name] = grave
+            response = strict.goto(urljoin(base, path))
+            assert "script-src 'self'" in response.headers["content-security-policy"]
+            width = strict.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport.width, f"{name} is {width}px wide at {viewport.width}px"
+    finally:
+        checked.close()
+        kept.close()
+    assert found == {}
+
+
+def test_a_search_without_diacritics_works_with_javascript_off(page_without_js, base):
+    page = page_without_js
+    page.goto(urljoin(base, "/intake/tim-kiem"))
+    page.fill("#field-q", "giay phep xay dung")
+    page.select_option("#field-linh_vuc", "construction")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/tim-kiem?*")
+    assert "linh_vuc=construction" in page.url
+    assert page.locator("[role=status]").count() == 1
