@@ -6,9 +6,11 @@ on the page (409 for a changed state or version, 422 naming the field, in both l
 answer templates, commitments completed with evidence, and bulk actions case by case."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
+import pyotp
 import pytest
 
 from giaitrinh_common import auth
@@ -329,3 +331,56 @@ def test_the_console_speaks_vietnamese_first(routing, app, accounts):
     assert 'lang="vi"' in inbox and "Hạn tiếp theo" in inbox and "Đất đai" in inbox
     case = official.client.get(f"/console/ho-so/{case_id}", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "Thụ lý" in case and "Người yêu cầu sẽ được thông báo" in case
+
+
+# -- admin pages ------------------------------------------------------------------------------------
+def upload(browser, path, content: str):
+    form = {auth.CSRF_FIELD: browser.csrf, "file": (io.BytesIO(content.encode()), "u.csv")}
+    return browser.client.post(path, data=form, content_type="multipart/form-data",
+                               headers={"Accept": "text/html", "Accept-Language": "en"})
+
+
+def units_csv(browser, locality=WARD) -> str:
+    return browser.get(f"/console/admin/dia-ban/{locality}/don-vi.csv").get_data(as_text=True)
+
+
+@pytest.fixture
+def admin(app, accounts, clock):
+    made = accounts.add(login="admin-tinh", display_name="Quản trị tỉnh", role="provincial_admin", localities=set(),
+                        unit_code=None, body=None, password=PASSWORD)
+    client = app.test_client()
+    resp = client.post("/api/v1/auth/session", json={"login": "admin-tinh", "password": PASSWORD,
+                                                      "totp": pyotp.TOTP(made.account.totp_secret).at(clock.at)})
+    assert resp.status_code == 200, resp.json
+    browser = object.__new__(Browser)
+    browser.client, browser.login, browser.csrf = client, "admin-tinh", resp.json["csrf_token"]
+    return browser
+
+
+def test_a_units_csv_with_a_bad_row_names_its_line_and_imports_nothing(routing, admin, clock):
+    before = units_csv(admin)
+    assert before.splitlines()[0] == "locality_code,code,name,kind,active" and "dia-chinh" in before
+    bad = upload(admin, f"/console/admin/dia-ban/{WARD}/nhap-csv",
+                 "locality_code,code,name,kind,active\n"
+                 f"{WARD},moi-truong,Tổ môi trường,handling,true\n"
+                 f"{WARD},Sai Mã!,Tên,handling,maybe\n")
+    assert bad.status_code == 422 and "Line 3:" in bad.get_data(as_text=True)
+    assert units_csv(admin) == before  # not half-imported
+    good = upload(admin, f"/console/admin/dia-ban/{WARD}/nhap-csv",
+                  f"locality_code,code,name,kind,active\n{WARD},moi-truong,Tổ môi trường,handling,true\n")
+    assert good.status_code == 303 and "moi-truong,Tổ môi trường,handling,true" in units_csv(admin)
+
+
+def test_a_rule_is_set_on_the_admin_page_and_a_locality_head_only_reads(routing, app, accounts, admin):
+    done = admin.post(f"/console/admin/dia-ban/{WARD}/quy-tac", {"field": "environment", "unit_code": "dia-chinh"})
+    assert done.status_code == 303
+    with routing.unit_of_work() as uow:
+        assert uow.units.rules_of(WARD)["environment"].unit_code == "dia-chinh"
+    refused = admin.post(f"/console/admin/dia-ban/{WARD}/quy-tac", {"field": "environment", "unit_code": "hdnd"})
+    assert refused.status_code == 422 and 'id="field-unit_code-error"' in refused.get_data(as_text=True)
+    head = Browser(app, accounts, "chu-tich", role="locality_head", unit="van-phong")
+    page = head.get(f"/console/admin/dia-ban/{WARD}")
+    assert page.status_code == 200 and "/quy-tac" not in page.get_data(as_text=True)
+    changing = head.post(f"/console/admin/dia-ban/{WARD}/quy-tac", {"field": "land", "unit_code": "kinh-te"})
+    assert changing.status_code == 403
+    assert head.get(f"/console/admin/dia-ban/{OTHER_WARD}").status_code == 404

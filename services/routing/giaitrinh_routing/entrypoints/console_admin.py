@@ -1,7 +1,149 @@
 """The console's registry pages for admins (*quản trị*): units, officials and routing rules of a
-locality, with CSV import and export checked row by row."""
+locality, with CSV import and export checked row by row.
+
+Who: as the registry's API — a locality head reads their locality's units and rules, the
+provincial admin reads and changes any locality's (another locality's page answers 404). The
+import is the CLI's (``handlers.import_units``): every row checked first, a bad row named by its
+line number, nothing written unless all are good.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import io
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+
+from giaitrinh_common.auth import LOCALITY_HEAD, PROVINCIAL_ADMIN, Principal, allow, current_principal, signed_in
+from giaitrinh_common.web import ApiError, detail
+from giaitrinh_routing.bootstrap import RoutingRuntime
+from giaitrinh_routing.domain.case import InvalidAction
+from giaitrinh_routing.domain.registry import FIELDS, RoutingRule, UnitKind, fields_by_unit
+from giaitrinh_routing.entrypoints.console import FIELD_NAMES
+from giaitrinh_routing.service_layer.handlers import UNIT_COLUMNS, ImportRefused, RowProblem
 
 pages = Blueprint("console_admin", __name__, url_prefix="/console/admin", template_folder="templates")
+
+READ = signed_in(PROVINCIAL_ADMIN, LOCALITY_HEAD, locality_arg="locality_code")
+CHANGE = signed_in(PROVINCIAL_ADMIN)
+CSV_MAX_BYTES = 1 << 20  # a locality has a dozen units; a province a few tens of thousands of rows
+
+
+def _runtime() -> RoutingRuntime:
+    return current_app.extensions["giaitrinh_runtime"]
+
+
+def _principal() -> Principal:
+    principal = current_principal()
+    assert principal is not None
+    return principal
+
+
+@pages.get("/")
+@allow(signed_in(PROVINCIAL_ADMIN, LOCALITY_HEAD))
+def index():
+    """A locality head goes to their locality; the provincial admin names one (``?ma=``)."""
+    principal = _principal()
+    code = request.args.get("ma", "").strip()
+    if not code and len(principal.localities) == 1:
+        code = next(iter(principal.localities))
+    if code:
+        return redirect(url_for("console_admin.locality", locality_code=code), code=303)
+    return render_template("console/admin_index.html")
+
+
+def _locality(code: str):
+    if len(code) > 10:
+        raise ApiError.standard(404)
+    with _runtime().unit_of_work() as uow:
+        locality = uow.localities.get(code)
+        if locality is None:
+            raise ApiError.standard(404)
+        return locality, uow.units.units_of(code), uow.units.rules_of(code)
+
+
+def _page(code: str, *, status: int = 200, error: dict | None = None, problems: list[RowProblem] | None = None):
+    locality, units, rules = _locality(code)
+    by_unit = fields_by_unit(code, rules, {u.code for u in units if u.active})
+    handles = {unit: ", ".join(str(FIELD_NAMES.get(f, f)) for f in fs) for unit, fs in by_unit.items()}
+    return render_template(
+        "console/admin_locality.html", locality=locality, units=units, rules=rules, fields=FIELDS,
+        handles=handles, field_names=FIELD_NAMES, may_change=_principal().role == PROVINCIAL_ADMIN,
+        rule_fields=[(f, FIELD_NAMES.get(f, f)) for f in FIELDS],
+        rule_units=[(u.code, u.name) for u in units if u.active and u.kind is UnitKind.HANDLING],
+        error=error, problems=problems or [], done=request.args.get("done")), status
+
+
+@pages.get("/dia-ban/<locality_code>")
+@allow(READ)
+def locality(locality_code: str):
+    """The locality's units (what each handles) and routing rules, with the admin's forms."""
+    return _page(locality_code)
+
+
+@pages.get("/dia-ban/<locality_code>/don-vi.csv")
+@allow(READ)
+def export_units(locality_code: str):
+    """The units as CSV, in the columns the import (page and CLI) reads."""
+    _locality_, units, _rules = _locality(locality_code)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(UNIT_COLUMNS)
+    for u in units:
+        writer.writerow([u.locality_code, u.code, u.name, u.kind.value, "true" if u.active else "false"])
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="don-vi-{locality_code}.csv"'})
+
+
+def _error(err: ApiError) -> dict:
+    return {"code": err.code, "message": {"vi": err.vi, "en": err.en}, "details": err.details}
+
+
+@pages.post("/dia-ban/<locality_code>/nhap-csv")
+@allow(CHANGE)
+def import_units(locality_code: str):
+    """Import units from a CSV file: all rows good, or nothing written and each bad row named."""
+    _locality(locality_code)
+    upload = request.files.get("file")
+    raw = upload.read(CSV_MAX_BYTES + 1) if upload is not None else b""
+    if not raw or len(raw) > CSV_MAX_BYTES:
+        err = ApiError(422, "invalid_file", "Hãy chọn một tệp CSV (tối đa 1 MiB).",
+                       "Choose a CSV file (at most 1 MiB).",
+                       [detail("file", "required", "Chưa có tệp CSV hợp lệ.", "No usable CSV file.")])
+        return _page(locality_code, status=422, error=_error(err))
+    try:
+        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        err = ApiError(422, "invalid_file", "Tệp không phải CSV UTF-8.", f"Not a UTF-8 CSV file: {exc}.",
+                       [detail("file", "unreadable", "Không đọc được tệp.", "The file cannot be read.")])
+        return _page(locality_code, status=422, error=_error(err))
+    elsewhere = [RowProblem(line, f"locality_code must be {locality_code} on this page")
+                 for line, row in enumerate(rows, start=2) if (row.get("locality_code") or "").strip() != locality_code]
+    try:
+        if elsewhere:
+            raise ImportRefused(elsewhere)
+        counts = _runtime().import_units(rows, _principal().id)
+    except ImportRefused as exc:
+        err = ApiError(422, "import_refused", "Không nhập dòng nào: có dòng chưa hợp lệ (xem số dòng dưới đây).",
+                       "Nothing was imported: some rows break a rule (see their line numbers below).",
+                       [detail("file", "invalid_row", f"Dòng {p.line}: {p.message}", f"Line {p.line}: {p.message}")
+                        for p in exc.problems[:100]])
+        return _page(locality_code, status=422, error=_error(err), problems=exc.problems)
+    return redirect(url_for("console_admin.locality", locality_code=locality_code,
+                            done=f"{counts['added']}+{counts['changed']}"), code=303)
+
+
+@pages.post("/dia-ban/<locality_code>/quy-tac")
+@allow(CHANGE)
+def set_rule(locality_code: str):
+    """Route a field of the locality to one of its active handling units."""
+    _locality(locality_code)
+    rule = RoutingRule(locality_code, request.form.get("field", ""), request.form.get("unit_code", ""),
+                       request.form.get("official_id", "").strip()[:100])
+    try:
+        _runtime().set_rule(rule, _principal().id)
+    except InvalidAction as exc:
+        err = ApiError(422, "invalid_fields", "Quy tắc chưa hợp lệ; xem từng trường dưới đây.",
+                       "The rule breaks a rule; see each field below.",
+                       [detail(p.field, p.code, p.vi, p.en) for p in exc.problems])
+        return _page(locality_code, status=422, error=_error(err))
+    return redirect(url_for("console_admin.locality", locality_code=locality_code, done="rule"), code=303)
