@@ -73,7 +73,7 @@ class SqlDirectory:
                       email=data.get("email") or None, phone=data.get("phone") or None,
                       active=bool(data.get("active", True)), changed_at=changed_at)
         done = self.session.execute(sa.update(sd).where(sd.c.account_id == data["account_id"]).values(**values))
-        if done.rowcount == 0:
+        if done.rowcount == 0:  # type: ignore[attr-defined]
             self.session.execute(sa.insert(sd).values(account_id=data["account_id"], **values))
 
     def staff(self, *, role: str | None = None, locality_code: str | None = None,

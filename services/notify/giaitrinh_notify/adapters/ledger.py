@@ -74,7 +74,7 @@ class SqlDeliveryLedger:
                                    & (d.c.attempts == r["attempts"]))
                 .values(status=SENDING, attempts=r["attempts"] + 1, updated_at=now,
                         next_attempt_at=now + lease))
-            if done.rowcount == 1:
+            if done.rowcount == 1:  # type: ignore[attr-defined]
                 taken.append(_delivery({**r, "status": SENDING, "attempts": r["attempts"] + 1}))
         return taken
 
@@ -113,7 +113,7 @@ class SqlDeliveryLedger:
         done = self.session.execute(
             sa.update(d).where((d.c.delivery_key == key) & d.c.status.in_((PARKED, UNDELIVERABLE)))
             .values(status=PENDING, attempts=0, next_attempt_at=now, updated_at=now))
-        return done.rowcount == 1
+        return done.rowcount == 1  # type: ignore[attr-defined]
 
     def counts(self) -> dict[str, int]:
         rows = self.session.execute(sa.select(d.c.status, sa.func.count()).group_by(d.c.status))
