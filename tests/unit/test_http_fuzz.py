@@ -32,7 +32,7 @@ PAGES["intake"] |= {"/gui-yeu-cau", "/cung-kien-nghi", "/cua-toi/<secret>", "/cu
 ENDPOINTS = {
     "intake": {"/api/v1/requests", "/api/v1/requests/<tracking_code>"} | PAGES["intake"] | PLATFORM_ROUTES,
     "routing": {"/api/v1/localities", "/api/v1/auth/token", "/api/v1/auth/session", "/api/v1/auth/refresh",
-                "/api/v1/auth/sign-out", "/api/v1/auth/me", "/api/v1/auth/password", "/auth/refresh",
+                "/api/v1/auth/sign-out", "/api/v1/auth/me", "/api/v1/auth/password", "/console/gia-han",
                 "/api/v1/cases", "/api/v1/cases/<case_id>", "/api/v1/commitments/<commitment_id>/complete"}
                | {f"/api/v1/cases/<case_id>/{action}" for action in (
                    "accept", "refuse", "assign", "transfer", "extend", "suspend", "resume", "answer", "close",
@@ -57,6 +57,11 @@ OPEN311 = {f"/open311/v2/{resource}.<any(json, xml):fmt>" for resource in (
     "tokens/<token>")}
 PAGES["intake"] |= {"/tim-kiem"}
 ENDPOINTS["intake"] |= {"/api/v1/search", "/api/v1/openapi.json", "/tim-kiem"} | OPEN311
+# The console's sign-in, password and accounts pages (routing): anyone reaches them (no token:
+# back to sign-in, 403 or the CSRF refusal).
+PAGES["routing"] = {"/console/dang-nhap", "/console/dang-xuat", "/console/mat-khau", "/console/tai-khoan",
+                    "/console/tai-khoan/<login>/trang-thai", "/console/tai-khoan/<login>/mat-khau"}
+ENDPOINTS["routing"] |= PAGES["routing"]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -315,10 +315,10 @@ def test_pages_renew_an_expired_token_cookie_from_the_session_and_return(account
     cookie_sign_in(client, "can-bo")
     clock.move(seconds=61)
     assert client.get("/api/v1/auth/me").status_code == 401
-    back = client.get("/auth/refresh?next=/console/cases?state=received")
+    back = client.get("/console/gia-han?next=/console/cases?state=received")
     assert back.status_code == 303 and back.headers["Location"] == "/console/cases?state=received"
     assert client.get("/api/v1/auth/me").status_code == 200
-    assert client.get("/auth/refresh?next=https://evil.example/").headers["Location"] == "/"
+    assert client.get("/console/gia-han?next=https://evil.example/").headers["Location"] == "/"
 
 
 # -- tenancy and roles ---------------------------------------------------------------------------

@@ -37,7 +37,8 @@ from giaitrinh_routing.domain.accounts import (
 from giaitrinh_routing.service_layer.accounts import AccountService, Grant
 
 api = Blueprint("routing_auth", __name__, url_prefix="/api/v1/auth")
-pages = Blueprint("routing_auth_pages", __name__, url_prefix="/auth")
+# Under /console/: through the gateway, only /console/ reaches routing's pages.
+pages = Blueprint("routing_auth_pages", __name__, url_prefix="/console")
 
 LOGIN_MAX, PASSWORD_MAX, CODE_MAX, SECRET_MAX = 64, 1024, 16, 200
 
@@ -251,7 +252,7 @@ def _local_path(target: str) -> str:
     return target
 
 
-@pages.get("/refresh")
+@pages.get("/gia-han")
 @allow(PUBLIC)
 def refresh_and_return():
     """Silent renewal for pages: a page whose token cookie has expired sends the browser here
