@@ -33,7 +33,9 @@ class SqlRequestRepository(RequestRepository):
 
     def add(self, request: AccountabilityRequest) -> None:
         r = request.requester
-        self.session.execute(sa.insert(requests).values(
+        # Values as parameters, not .values(...): the statement's cache key then no longer walks
+        # every value on each submit (about a fifth of the submit's CPU, bench/README.md).
+        self.session.execute(sa.insert(requests), dict(
             id=request.id, tracking_code=request.tracking_code, kind=request.kind.value,
             channel=request.channel.value, field=request.field.value,
             locality_code=request.locality.code, locality_name=request.locality.name,
@@ -48,7 +50,7 @@ class SqlRequestRepository(RequestRepository):
             self.append_step(request.id, entry)
 
     def append_step(self, request_id: str, entry: TimelineEntry) -> None:
-        self.session.execute(sa.insert(timeline_entries).values(
+        self.session.execute(sa.insert(timeline_entries), dict(
             request_id=request_id, at=entry.at, step=entry.step,
             label_vi=entry.label_vi, label_en=entry.label_en, case_version=entry.case_version,
             state=entry.state, due_by=entry.due_by, on_time=entry.on_time))
