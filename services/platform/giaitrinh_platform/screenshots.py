@@ -52,6 +52,7 @@ def main_pages(tracking_code: str) -> dict[str, str]:
         "submit": "/gui-yeu-cau?xa=19351",  # the submission form's first step, for Phường Nam Đông Hà
         "join": f"/cung-kien-nghi?ma={tracking_code}",
         "error": "/khong-co-trang-nay",
+        "console-sign-in": "/console/dang-nhap",  # the officials' front door
     }
 
 
