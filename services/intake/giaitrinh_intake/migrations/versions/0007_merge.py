@@ -1,4 +1,6 @@
-"""intake: the registry's copy, the submission and the search branches joined (a merge: the branches written side by side become one line again)
+"""intake: the registry's copy, the submission and the search branches joined
+
+A merge: branches written side by side become one line again.
 
 Revision ID: 0007_merge
 Revises: "0004_registry", "0005_submission", "0006_search_and_idempotency"

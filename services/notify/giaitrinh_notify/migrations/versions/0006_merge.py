@@ -1,4 +1,6 @@
-"""notify: the delivery ledger and the channels branches joined (a merge: the branches written side by side become one line again)
+"""notify: the delivery ledger and the channels branches joined
+
+A merge: branches written side by side become one line again.
 
 Revision ID: 0006_merge
 Revises: "0004_deliveries", "0005_channels"
