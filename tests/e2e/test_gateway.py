@@ -210,3 +210,21 @@ def test_oversized_and_injected_headers_are_refused_at_the_gateway_in_both_langu
         assert headers["Content-Type"] == "application/json"
         assert json.loads(body) == standard_error_document(status)
         assert headers["X-Frame-Options"] == "DENY" and "Set-Cookie" not in headers
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_the_gateways_own_refusals_stay_bilingual_json_when_a_browser_asks(platform):
+    # The choice (docs/ARCHITECTURE.md, the gateway): nginx answers its own 413 and 431 in the
+    # platform's JSON for every client; a browser shows it as readable text in both languages.
+    status, headers, body = call(platform, "POST", "/console/dang-nhap", body=b"a=" + b" " * (1 << 20),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded",
+                                          "Accept": BROWSER_ACCEPT}, source="127.0.0.9")
+    assert (status, headers.get_content_type()) == (413, "application/json")
+    assert json.loads(body) == standard_error_document(413)
+    big = (b"GET /console/dang-nhap HTTP/1.1\r\nHost: x\r\nAccept: " + BROWSER_ACCEPT.encode()
+           + b"\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
+    got, headers, body = raw(platform, big)
+    assert (got, headers["Content-Type"]) == (431, "application/json")
+    assert json.loads(body) == standard_error_document(431)
