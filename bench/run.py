@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 import click  # noqa: E402
 from http_load import bench_http  # noqa: E402
+from inbox_page import bench_inbox  # noqa: E402
 from measure import Measurement, markdown_table, results_table  # noqa: E402
 from notify import bench_notify  # noqa: E402
 from parts import Parts, machine_facts  # noqa: E402
@@ -22,10 +23,10 @@ from pipeline import bench_consume, bench_relay  # noqa: E402
 from routing import bench_actions, bench_watcher  # noqa: E402
 from search import bench_search  # noqa: E402
 
-BENCHMARKS = ("relay", "consume", "http", "watcher", "actions", "search", "notify")
+BENCHMARKS = ("relay", "consume", "http", "watcher", "actions", "search", "notify", "inbox")
 SIZES = {"events": (20000, 2000), "requests": (3000, 300), "cases": (1_000_000, 20_000),
          "due": (2000, 200), "actions": (2000, 200),
-         "published": (1_000_000, 20_000), "stories": (500, 50)}  # (full, --quick)
+         "published": (1_000_000, 20_000), "stories": (500, 50), "inbox": (100_000, 5_000)}  # (full, --quick)
 RESULTS_DIR = ROOT / "bench" / "results"
 
 
@@ -101,6 +102,8 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
              searches as people type them through GET /api/v1/search; p50/p95/p99.
     actions  officials' actions through RoutingRuntime.act (load, check, save with the
              version, step log, audit chain, outbox): actions/s on SQLite and PostgreSQL.
+    inbox    the console's inbox page (GET /console/, rendered by routing's app) as a locality
+             head and as an official, over 100,000 cases of one locality on PostgreSQL: p50/p95/p99.
     notify   500 requests (--quick 50) submitted, accepted, extended and answered, through
              notify's worker process to a real SMTP server: messages/s, the worker's memory,
              then the copies at the server and in the mailbox after six SIGKILLs.
@@ -149,6 +152,10 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
             n_stories = default_size("stories", quick)
             heading("notify", f"{n_stories} requests told four times each, events → SMTP")
             measurements += bench_notify(parts, n_stories)
+        if "inbox" in selected:
+            n_inbox = default_size("inbox", quick)
+            heading("inbox", f"the console's inbox page over {n_inbox:,} cases of one locality (PostgreSQL)")
+            measurements += bench_inbox(parts, n_inbox)
     duration = time.monotonic() - started
 
     click.echo("\n" + results_table(measurements))

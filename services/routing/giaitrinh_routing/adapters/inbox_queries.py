@@ -1,7 +1,8 @@
 """The console's inbox (read side): which cases a person has in front of them, soonest deadline
 first. The next deadline is the one of the current step — ``accept_by`` while the case waits
-to be accepted or refused, ``answer_by`` while it is being explained — so the order uses the
-two ``(state, …_by)`` indexes of ``cases`` instead of reading every case of the locality."""
+to be accepted or refused, ``answer_by`` while it is being explained — kept in its own column
+so that the order walks the index ``(locality_code, next_deadline)`` instead of sorting every
+case of the locality."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -15,7 +16,8 @@ from giaitrinh_routing.adapters.orm import cases
 
 # The states whose step has a deadline, and the column that holds it.
 _DEADLINE_OF = {"received": cases.c.accept_by, "accepted": cases.c.answer_by}
-NEXT_DEADLINE = sa.case(*((cases.c.state == s, col) for s, col in _DEADLINE_OF.items()), else_=None)
+# The column the repository keeps on every save (index ix_cases_inbox, migration 0008_inbox).
+NEXT_DEADLINE = cases.c.next_deadline
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,6 @@ def inbox_page(session: Session, scope: InboxScope, *, state: str | None = None,
     total = session.execute(sa.select(sa.func.count()).select_from(cases).where(*where)).scalar_one()
     ids = session.execute(
         sa.select(cases.c.id).where(*where)
-        .order_by(NEXT_DEADLINE.is_(None), NEXT_DEADLINE, cases.c.registered_at.desc(), cases.c.id)
+        .order_by(NEXT_DEADLINE.asc().nulls_last(), cases.c.registered_at.desc(), cases.c.id)
         .offset(offset).limit(limit)).scalars()
     return list(ids), total

@@ -42,9 +42,14 @@ cases = sa.Table(
     sa.Column("watch_from", sa.Date(), nullable=True, index=True),
     # Which routing rule sent the case to its unit ("<locality>:<field>", or "fallback").
     sa.Column("routed_by", sa.String(60), nullable=True),
+    # The deadline of the current step (accept_by while received, answer_by while accepted,
+    # else NULL), kept by the repository on every save: the inbox sorts by it (0008_inbox).
+    sa.Column("next_deadline", sa.Date(), nullable=True),
     # The deadline watcher and the inbox sort by the next deadline: an index, not a scan.
     sa.Index("ix_cases_state_answer_by", "state", "answer_by"),
     sa.Index("ix_cases_state_accept_by", "state", "accept_by"),
+    # The console's inbox: a locality's cases by the deadline of their current step (0008_inbox).
+    sa.Index("ix_cases_inbox", "locality_code", "next_deadline"),
 )
 
 # Every step a case went through (nhật ký xử lý): who, when, why, and the step's details.

@@ -111,7 +111,7 @@ class SqlCaseRepository:
                     official_id=case.official_id, extensions=case.extensions,
                     suspended_on=case.suspended_on, flagged=case.flagged,
                     merged_into=case.merged_into, version=case.version, watch_from=case.watch_from,
-                    routed_by=case.routed_by or None)
+                    routed_by=case.routed_by or None, next_deadline=next_deadline(case))
 
     @staticmethod
     def _case(row) -> Case:
@@ -124,6 +124,11 @@ class SqlCaseRepository:
                     suspended_on=row["suspended_on"], flagged=bool(row["flagged"]),
                     merged_into=row["merged_into"], version=row["version"],
                     watch_from=row["watch_from"], routed_by=row["routed_by"] or "")
+
+
+def next_deadline(case: Case) -> date | None:
+    """The deadline of the case's current step, as the inbox sorts by it."""
+    return {CaseState.RECEIVED: case.accept_by, CaseState.ACCEPTED: case.answer_by}.get(case.state)
 
 
 def _aware(at: datetime) -> datetime:

@@ -1,0 +1,107 @@
+"""The console's inbox page on PostgreSQL: N cases in one locality (waiting, being explained,
+answered, closed, spread over the units), and the page a locality head and an official open —
+``GET /console/`` rendered in full by routing's app (sign-in token checked, the query by next
+deadline, the count, the cases loaded, the template) — timed request by request: p50/p95/p99.
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from measure import Measurement
+from parts import Parts
+from routing import NOW, TODAY
+
+from giaitrinh_common import migrations
+from giaitrinh_common.bus import InMemoryBus
+from giaitrinh_platform.services import SERVICES
+from giaitrinh_routing.adapters.credentials import generate_signing_keys
+from giaitrinh_routing.domain.model import Locality
+from giaitrinh_routing.service_layer.handlers import seed_localities
+
+WARD = "18880"
+UNITS = ("dia-chinh", "kinh-te", "van-phong", "tu-phap", "van-hoa-xa-hoi")
+STATES = ("received", "accepted", "accepted", "answered", "closed", "closed")
+PASSWORD = "mật-khẩu đủ dài cho bench"
+CHUNK = 10_000
+VIEWS = ("/console/", "/console/?state=accepted", "/console/?overdue=1", "/console/?field=land&page=3")
+
+
+def fill_locality(runtime, n: int, seed: int = 11) -> None:
+    cases = runtime.storage.metadata.tables["cases"]
+    rng = random.Random(seed)
+    fields = ("land", "construction", "environment", "finance", "justice", "other")
+    written = 0
+    with click.progressbar(length=n, label="writing cases") as bar:
+        while written < n:
+            rows = []
+            for i in range(written, min(n, written + CHUNK)):
+                state = rng.choice(STATES)
+                accept_by = TODAY + timedelta(days=rng.randint(-20, 10))
+                answer_by = TODAY + timedelta(days=rng.randint(-10, 40)) if state != "received" else None
+                rows.append({"id": str(uuid.uuid4()), "request_id": str(uuid.uuid4()),
+                             "tracking_code": f"GT-{i:012d}", "kind": "accountability_request",
+                             "field": rng.choice(fields), "locality_code": WARD, "state": state,
+                             "registered_at": NOW - timedelta(days=rng.randint(1, 700)),
+                             "time_limits_id": "nd59-2019-giai-trinh", "accept_by": accept_by,
+                             "answer_by": answer_by, "unit_code": rng.choice(UNITS), "extensions": 0,
+                             "flagged": False, "version": 1, "watch_from": None,
+                             "next_deadline": {"received": accept_by, "accepted": answer_by}.get(state)})
+            with runtime.storage.engine.begin() as conn:
+                conn.execute(sa.insert(cases), rows)
+            written += len(rows)
+            bar.update(len(rows))
+    with runtime.storage.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE cases"))
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def bench_inbox(parts: Parts, n: int, requests: int = 200) -> list[Measurement]:
+    url = parts.database_url("postgresql", "bench_inbox")
+    keys = Path(tempfile.mkdtemp(prefix="giaitrinh-bench-keys-"))
+    generate_signing_keys(keys / "private.pem", keys / "public.pem")
+    spec = SERVICES["routing"]
+    migrations.upgrade(spec.package, url)
+    runtime = spec.bootstrap(settings=spec.settings({
+        "ROUTING_DATABASE_URL": url, "ROUTING_AUTH_PRIVATE_KEY": str(keys / "private.pem"),
+        "GIAITRINH_AUTH_PUBLIC_KEY": str(keys / "public.pem")}), bus=InMemoryBus())
+    try:
+        from giaitrinh_routing.entrypoints.web import create_app
+        with runtime.unit_of_work() as uow:
+            seed_localities(uow, [Locality(WARD, "Phường Đồng Hới", "44", "phường")])
+            uow.commit()
+        fill_locality(runtime, n)
+        app = create_app(runtime)
+        accounts = app.extensions["giaitrinh_accounts"]
+        out = []
+        for login, role, unit in (("chu-tich", "locality_head", "van-phong"), ("can-bo", "official", "dia-chinh")):
+            accounts.add(login=login, display_name=login, role=role, localities={WARD}, unit_code=unit, body=None,
+                         password=PASSWORD)
+            client = app.test_client()
+            assert client.post("/api/v1/auth/session", json={"login": login, "password": PASSWORD}).status_code == 200
+            for view in VIEWS:  # warm the caches and check each answers
+                assert client.get(view, headers={"Accept": "text/html"}).status_code == 200, view
+            times = []
+            for i in range(requests):
+                started = time.perf_counter()
+                resp = client.get(VIEWS[i % len(VIEWS)], headers={"Accept": "text/html"})
+                times.append((time.perf_counter() - started) * 1000)
+                assert resp.status_code == 200
+            click.echo(f"{role}: p50 {statistics.median(times):.1f} ms, p95 {_percentile(times, 95):.1f} ms")
+            for p in (50, 95, 99):
+                out.append(Measurement("inbox", f"GET /console/ as {role} ({n:,} cases in the locality), p{p}",
+                                       "postgresql", _percentile(times, p), "ms", requests, sum(times) / 1000))
+        return out
+    finally:
+        runtime.close()
