@@ -61,6 +61,11 @@ ENDPOINTS["intake"] |= {"/api/v1/search", "/api/v1/openapi.json", "/tim-kiem"} |
 # back to sign-in, 403 or the CSRF refusal).
 PAGES["routing"] = {"/console/dang-nhap", "/console/dang-xuat", "/console/mat-khau", "/console/tai-khoan",
                     "/console/tai-khoan/<login>/trang-thai", "/console/tai-khoan/<login>/mat-khau"}
+# The officials' console (inbox, case page and its actions, bulk actions, commitments, admin pages).
+PAGES["routing"] |= {"/console/", "/console/ho-so/<case_id>", "/console/ho-so/<case_id>/<action>",
+                     "/console/hang-loat", "/console/cam-ket/<commitment_id>/hoan-thanh", "/console/admin/",
+                     "/console/admin/dia-ban/<locality_code>", "/console/admin/dia-ban/<locality_code>/don-vi.csv",
+                     "/console/admin/dia-ban/<locality_code>/quy-tac", "/console/admin/dia-ban/<locality_code>/nhap-csv"}
 ENDPOINTS["routing"] |= PAGES["routing"]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from babel import Locale
 from flask import Flask, Response, current_app, render_template, request, url_for
 from flask_babel import Babel, format_date, format_time, get_locale
 from jinja2 import ChoiceLoader, FileSystemLoader
+from werkzeug.routing import BuildError
 
 from giaitrinh_common.web import ApiError, Page
 
@@ -102,9 +103,15 @@ def url_with(**changes: Any) -> str:
     the language switch and the pagination keep the rest (a search, a filter)."""
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in changes}
     args.update({k: v for k, v in changes.items() if v is not None})
+    same_path = request.script_root + quote(request.path) + ("?" + urlencode(args) if args else "")
     if request.endpoint is None:  # an error page for an unknown address
-        return request.script_root + request.path + ("?" + urlencode(args) if args else "")
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+        return same_path
+    try:
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+    except (BuildError, KeyError, TypeError, ValueError):
+        # An error page for an address the route's own converters refuse to rebuild (or whose
+        # view took its arguments): the same path the browser asked for serves as well.
+        return same_path
 
 
 def long_date(value: date | datetime | None) -> str:
