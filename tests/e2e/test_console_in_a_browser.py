@@ -1,0 +1,145 @@
+"""The officials' console in Chromium, through the gateway (issue 8's "done"): a locality head
+the CLI made signs in, finds a request submitted at the portal in the inbox, accepts it,
+extends it once (the second extension is refused), answers with a commitment; intake's public
+timeline then shows each step. axe-core finds nothing serious or critical on the inbox and the
+case page."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+
+from giaitrinh_platform import screenshots as shots
+from tests.support.fixtures import PROJECT_ROOT
+from tests.support.waiting import eventually
+
+AXE = PROJECT_ROOT / ".cache/axe/node_modules/axe-core/axe.min.js"
+PHONE, DESKTOP = shots.VIEWPORTS
+GRAVE = {"serious", "critical"}
+HEAD, HEAD_PASSWORD = "truong-phuong-e2e", "mật khẩu trưởng phường 2026"
+WARD = "19351"  # Phường Nam Đông Hà
+REQUEST = {"kind": "accountability_request", "field": "land", "locality_code": WARD,
+           "title": "Giải trình việc thu hồi đất tổ 5",
+           "content": "Đề nghị giải thích căn cứ thu hồi 120 m² đất của gia đình tại tổ 5.",
+           "full_name": "Lê Văn C", "address": "5 Trần Hưng Đạo, Nam Đông Hà"}
+
+
+@pytest.fixture(scope="module")
+def base(platform) -> str:
+    return platform.gateway.url
+
+
+@pytest.fixture(scope="module")
+def head_account(platform) -> str:
+    """A locality head of the ward, made with the CLI as an operator does (no TOTP: not an admin)."""
+    cli = Path(sys.executable).parent / "giaitrinh"
+    env = platform.service_env("routing")
+    subprocess.run([str(cli), "routing", "keys", "generate"], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run([str(cli), "routing", "users", "add", HEAD, "--name", "Trưởng phường E2E",
+                    "--role", "locality_head", "--locality", WARD, "--password-stdin"],
+                   input=HEAD_PASSWORD + "\n", text=True, env=env, check=True, capture_output=True, timeout=120)
+    return HEAD
+
+
+@pytest.fixture(scope="module")
+def tracking_code(base) -> str:
+    req = urllib.request.Request(urljoin(base, "/intake/api/v1/requests"), data=json.dumps(REQUEST).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.load(resp)["tracking_code"]
+
+
+def sign_in(page, base):
+    page.goto(urljoin(base, "/console/dang-nhap"))
+    page.fill("#field-login", HEAD)
+    page.fill("#field-password", HEAD_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
+def open_case_from_inbox(page, base, code) -> str:
+    """The inbox lists the case once routing has registered it; its link leads to the case page."""
+    def listed():
+        page.goto(urljoin(base, "/console/"))
+        link = page.get_by_role("link", name=code)
+        return link.count() > 0 and link
+    eventually(listed, timeout=60, what="the case in the inbox").first.click()
+    return page.url
+
+
+def take(page, action: str, fields: dict[str, str]) -> None:
+    form = page.locator(f"#action-{action}")
+    for name, value in fields.items():
+        form.locator(f"#field-{action}-{name}").fill(value)
+    form.locator("button[type=submit]").first.click()
+
+
+def test_an_official_accepts_extends_once_and_answers_and_the_public_timeline_shows_each_step(
+        browser, base, head_account, tracking_code):
+    context = shots.new_context(browser, DESKTOP, java_script_enabled=False)  # the gateway's CSP enforced
+    try:
+        page = context.new_page()
+        sign_in(page, base)
+        open_case_from_inbox(page, base, tracking_code)
+        assert page.locator("#action-accept").count() == 1
+
+        take(page, "accept", {})
+        assert page.locator("#action-accept").count() == 0 and page.locator("#action-extend").count() == 1
+
+        take(page, "extend", {"days": "5", "reason": "Cần xác minh hồ sơ địa chính."})
+        assert "done=extend" in page.url
+        # A second extension is refused (Decree 59/2019, Art. 13: once only), said on the page.
+        with page.expect_response(lambda r: r.request.method == "POST") as second:
+            take(page, "extend", {"days": "3", "reason": "Lần nữa."})
+        assert second.value.status == 422
+        assert "Nội dung thao tác chưa hợp lệ" in page.inner_text("main")
+
+        due = (date.today() + timedelta(days=30)).isoformat()
+        take(page, "answer", {"explanation": "Việc thu hồi theo quyết định số 12/QĐ-UBND, đúng quy hoạch.",
+                              "legal_basis": "Luật Đất đai 2024, Điều 79.",
+                              "commitment_0_content": "Bồi thường đủ trong 30 ngày.",
+                              "commitment_0_due_on": due})
+        assert page.locator("#action-answer").count() == 0
+        assert "Bồi thường đủ trong 30 ngày." in page.inner_text("main")
+    finally:
+        context.close()
+
+    public = shots.new_context(browser, PHONE, java_script_enabled=False)
+    try:
+        page = public.new_page()
+
+        def every_step_public():
+            page.goto(urljoin(base, f"/tra-cuu?ma={tracking_code}"))
+            text = page.inner_text("main")
+            return all(t in text for t in ("Đã thụ lý yêu cầu", "Đã gia hạn thời hạn giải trình", "Đã giải trình"))
+        eventually(every_step_public, timeout=60, what="intake's timeline showing each step")
+    finally:
+        public.close()
+
+
+@pytest.mark.parametrize("viewport", shots.VIEWPORTS, ids=lambda v: v.name)
+def test_the_inbox_and_the_case_page_have_no_serious_accessibility_violation(
+        browser, base, head_account, tracking_code, viewport):
+    context = shots.new_context(browser, viewport, bypass_csp=True)  # for axe's script only
+    found: dict[str, list[str]] = {}
+    try:
+        page = context.new_page()
+        sign_in(page, base)
+        page.goto(urljoin(base, "/console/"))
+        for name in ("inbox", "case"):
+            if name == "case":
+                open_case_from_inbox(page, base, tracking_code)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+            grave = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+                     for v in result["violations"] if v["impact"] in GRAVE]
+            if grave:
+                found[name] = grave
+    finally:
+        context.close()
+    assert found == {}
