@@ -65,7 +65,11 @@ def platform(tmp_path_factory, postgres_server):
 
 @pytest.fixture(scope="session")
 def browser():
-    """One headless Chromium (Debian's, under Playwright) for the tier's browser tests."""
+    """One headless Chromium (Debian's, under Playwright) for the tier's browser tests — one
+    only: Playwright's sync API cannot run two at once in a process. axe-core must be there."""
     from giaitrinh_platform import screenshots
+    axe = PROJECT_ROOT / ".cache/axe/node_modules/axe-core/axe.min.js"
+    if not axe.exists():
+        pytest.fail(f"{axe} is missing: run `bash deploy/scripts/bootstrap.sh --test`")
     with screenshots.launch() as chromium:
         yield chromium

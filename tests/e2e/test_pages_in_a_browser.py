@@ -29,14 +29,6 @@ GRAVE = {"serious", "critical"}
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `bash deploy/scripts/bootstrap.sh --test`")
-    with shots.launch() as chromium:
-        yield chromium
-
-
-@pytest.fixture(scope="module")
 def base(platform) -> str:
     return platform.gateway.url
 
