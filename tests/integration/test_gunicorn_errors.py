@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from giaitrinh_common import migrations
+from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_platform.kafka_broker import free_port
+from tests.support import factories
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +28,8 @@ def web(tmp_path_factory) -> Iterator[tuple[str, int]]:
     """Intake's web process under gunicorn on a free port; a body limit of 1000 bytes."""
     folder = tmp_path_factory.mktemp("gunicorn")
     database_url = f"sqlite:///{folder / 'intake.db'}"
-    migrations.upgrade("giaitrinh_intake", database_url)
+    # Migrated, and knowing the communes and wards routing's registry serves (as after `up`).
+    factories.migrated_runtime("intake", database_url, InMemoryBus())
     port = free_port()
     env = {**os.environ, "INTAKE_DATABASE_URL": database_url, "INTAKE_MAX_BODY_BYTES": "1000",
            "GIAITRINH_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",  # nobody there: not needed
