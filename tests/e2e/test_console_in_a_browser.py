@@ -16,12 +16,10 @@ from urllib.parse import urljoin
 import pytest
 
 from giaitrinh_platform import screenshots as shots
-from tests.support.fixtures import PROJECT_ROOT
+from tests.support.accessibility import grave_violations
 from tests.support.waiting import eventually
 
-AXE = PROJECT_ROOT / ".cache/axe/node_modules/axe-core/axe.min.js"
 PHONE, DESKTOP = shots.VIEWPORTS
-GRAVE = {"serious", "critical"}
 HEAD, HEAD_PASSWORD = "truong-phuong-e2e", "mật khẩu trưởng phường 2026"
 WARD = "19351"  # Phường Nam Đông Hà
 REQUEST = {"kind": "accountability_request", "field": "land", "locality_code": WARD,
@@ -134,10 +132,7 @@ def test_the_inbox_and_the_case_page_have_no_serious_accessibility_violation(
         for name in ("inbox", "case"):
             if name == "case":
                 open_case_from_inbox(page, base, tracking_code)
-            page.add_script_tag(path=str(AXE))
-            result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-            grave = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-                     for v in result["violations"] if v["impact"] in GRAVE]
+            grave = grave_violations(page)
             if grave:
                 found[name] = grave
     finally:

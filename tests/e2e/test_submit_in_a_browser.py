@@ -18,11 +18,10 @@ import sqlalchemy as sa
 from PIL import Image
 
 from giaitrinh_platform import screenshots as shots
-from tests.support.fixtures import PROJECT_ROOT
+from tests.support.accessibility import grave_violations
 from tests.support.submission import GPS_IFD, photo_with_location
 from tests.support.waiting import eventually
 
-AXE = PROJECT_ROOT / ".cache/axe/node_modules/axe-core/axe.min.js"
 PHONE, DESKTOP = shots.VIEWPORTS
 WARD = "19351"  # Phường Nam Đông Hà
 FIRST = {"kind": "feedback", "field": "environment", "locality_code": WARD, "title": "Rác thải ở chợ Đông Lương",
@@ -61,14 +60,6 @@ def similar_code(base) -> str:
     answer = eventually(lambda: _try_post(base, "/intake/api/v1/requests", FIRST), timeout=90,
                         what=f"intake to serve ward {WARD}")
     return answer["tracking_code"]
-
-
-def grave_violations(page) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    assert result["passes"]
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in {"serious", "critical"}]
 
 
 def fill_step_one(page, base) -> None:
@@ -131,8 +122,6 @@ def test_a_person_submits_with_a_photo_sees_the_similar_request_and_gets_code_an
 @pytest.mark.parametrize("viewport", shots.VIEWPORTS, ids=lambda v: v.name)
 def test_step_two_and_the_receipt_have_no_serious_or_critical_accessibility_violation(
         browser, base, similar_code, viewport):
-    if not AXE.exists():
-        pytest.fail(f"{AXE} is missing: run `bash deploy/scripts/bootstrap.sh --test`")
     context = shots.new_context(browser, viewport, bypass_csp=True)  # for axe's script only
     found = {}
     try:
