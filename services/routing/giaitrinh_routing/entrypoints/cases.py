@@ -11,6 +11,7 @@ named); a stale ``expected_version`` (body) or ``If-Match`` (header) is 409 ``ve
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -84,13 +85,50 @@ def _visible_case(case_id: str) -> Case:
     return case
 
 
-def _actions_open_to(actor: Actor, case: Case) -> list[str]:
+def actions_open_to(actor: Actor, case: Case) -> list[str]:
     """The actions the state allows and the actor's role may take (the console shows these)."""
     def may(action: Action) -> bool:
         if actor.role not in WHO_MAY[action]:
             return False
         return not (actor.role is Role.OFFICIAL and case.unit_code is not None and actor.unit_code != case.unit_code)
     return [a.value for a in case.allowed_actions() if may(a)]
+
+
+def as_api_error(refusal: Exception, field_name: Callable[[str], str] = str) -> ApiError:
+    """The one answer the API and the console give when the domain refuses an action:
+    404 for a case that is not there (or hidden: another locality's), 403 ``not_permitted``,
+    409 ``action_not_allowed`` or ``version_conflict``, 422 ``invalid_action`` naming each
+    field — as ``field_name`` spells it (the console's forms prefix their fields)."""
+    if isinstance(refusal, CaseNotFound) or (isinstance(refusal, NotPermitted) and refusal.hidden):
+        return ApiError.standard(404)
+    if isinstance(refusal, NotPermitted):
+        return ApiError(403, "not_permitted", "Bạn không được thực hiện thao tác này với hồ sơ này.",
+                        f"You may not do this to this case: {refusal}.")
+    if isinstance(refusal, ActionNotAllowed):
+        return ApiError(409, "action_not_allowed",
+                        f"Không thể thực hiện '{refusal.action.value}' khi hồ sơ đang ở trạng thái "
+                        f"'{refusal.state.value}'.",
+                        f"'{refusal.action.value}' is not allowed while the case is {refusal.state.value}.")
+    if isinstance(refusal, VersionConflict):
+        return ApiError(409, "version_conflict", "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại.",
+                        "Someone else changed the case since you read it; reload it and try again.")
+    if isinstance(refusal, InvalidAction):
+        return ApiError(422, "invalid_action", "Nội dung thao tác chưa hợp lệ; xem từng trường dưới đây.",
+                        "The action's content breaks a rule; see each field below.",
+                        [detail(field_name(p.field), p.code, p.vi, p.en) for p in refusal.problems])
+    raise TypeError(f"not a refusal of an action: {refusal!r}")
+
+
+REFUSALS = (CaseNotFound, NotPermitted, ActionNotAllowed, VersionConflict, InvalidAction)
+
+
+def take_action(cmd: ActOnCase, field_name: Callable[[str], str] = str) -> Case:
+    """Take the action through ``RoutingRuntime.act``, each refusal as :func:`as_api_error`
+    says: the API and the console's forms go through here, so a refusal reads the same."""
+    try:
+        return _runtime().act(cmd)
+    except REFUSALS as exc:
+        raise as_api_error(exc, field_name) from None
 
 
 def _summary(case: Case) -> dict[str, Any]:
@@ -120,7 +158,7 @@ def _detail(case: Case) -> Any:
                    "details": s["details"]} for s in steps],
         "commitments": [{"id": c["id"], "content": c["content"], "unit_code": c["unit_code"],
                          "due_on": _iso(c["due_on"]), "status": c["status"]} for c in promises],
-        "allowed_actions": _actions_open_to(actor, case),
+        "allowed_actions": actions_open_to(actor, case),
         "state_allows": [a.value for a in case.allowed_actions()],
     })
     resp.headers["ETag"] = f'"{case.version}"'
@@ -210,28 +248,7 @@ def _command(action: Action) -> tuple[dict[str, Any], int | None]:
 def _act(action: Action, case_id: str):
     case = _visible_case(case_id)
     params, version = _command(action)
-    actor = _actor(_principal(), case)
-    try:
-        changed = _runtime().act(ActOnCase(case_id, action.value, actor, params, version))
-    except CaseNotFound:
-        raise ApiError.standard(404) from None
-    except NotPermitted as exc:
-        if exc.hidden:
-            raise ApiError.standard(404) from None
-        raise ApiError(403, "not_permitted", "Bạn không được thực hiện thao tác này với hồ sơ này.",
-                       f"You may not do this to this case: {exc}.") from None
-    except ActionNotAllowed as exc:
-        raise ApiError(409, "action_not_allowed",
-                       f"Không thể thực hiện '{exc.action.value}' khi hồ sơ đang ở trạng thái '{exc.state.value}'.",
-                       f"'{exc.action.value}' is not allowed while the case is {exc.state.value}.") from None
-    except VersionConflict:
-        raise ApiError(409, "version_conflict", "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại.",
-                       "Someone else changed the case since you read it; reload it and try again.") from None
-    except InvalidAction as exc:
-        raise ApiError(422, "invalid_action", "Nội dung thao tác chưa hợp lệ; xem từng trường dưới đây.",
-                       "The action's content breaks a rule; see each field below.",
-                       [detail(p.field, p.code, p.vi, p.en) for p in exc.problems]) from None
-    return _detail(changed)
+    return _detail(take_action(ActOnCase(case_id, action.value, _actor(_principal(), case), params, version)))
 
 
 def _register_actions() -> None:

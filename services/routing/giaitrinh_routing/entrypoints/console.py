@@ -37,7 +37,6 @@ from giaitrinh_routing.bootstrap import RoutingRuntime
 from giaitrinh_routing.domain.calendar import local_date
 from giaitrinh_routing.domain.case import (
     Action,
-    ActionNotAllowed,
     Actor,
     Case,
     CaseState,
@@ -45,12 +44,11 @@ from giaitrinh_routing.domain.case import (
     NotPermitted,
     RefusalGround,
     Role,
-    VersionConflict,
 )
 from giaitrinh_routing.domain.commitment import OPEN, CommitmentAlreadyDone
 from giaitrinh_routing.domain.registry import FIELDS
-from giaitrinh_routing.entrypoints.cases import _actions_open_to as actions_open_to
-from giaitrinh_routing.service_layer.handlers import ActOnCase, CaseNotFound, CommitmentNotFound
+from giaitrinh_routing.entrypoints.cases import actions_open_to, take_action
+from giaitrinh_routing.service_layer.handlers import ActOnCase, CommitmentNotFound
 
 pages = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"  # routing's pages' catalog
@@ -351,26 +349,8 @@ def _run(case: Case, action: Action, params: dict[str, Any], version: int | None
                        "The action's content breaks a rule; see each field below.",
                        [detail(prefix + "days", "wrong_type", "Số ngày gia hạn là một số nguyên.",
                                "The days of the extension are a whole number.")])
-    try:
-        return _runtime().act(ActOnCase(case.id, action.value, _actor(_principal(), case), params, version))
-    except CaseNotFound:
-        raise ApiError.standard(404) from None
-    except NotPermitted as exc:
-        if exc.hidden:
-            raise ApiError.standard(404) from None
-        raise ApiError(403, "not_permitted", "Bạn không được thực hiện thao tác này với hồ sơ này.",
-                       f"You may not do this to this case: {exc}.") from None
-    except ActionNotAllowed as exc:
-        raise ApiError(409, "action_not_allowed",
-                       f"Không thể thực hiện '{exc.action.value}' khi hồ sơ đang ở trạng thái '{exc.state.value}'.",
-                       f"'{exc.action.value}' is not allowed while the case is {exc.state.value}.") from None
-    except VersionConflict:
-        raise ApiError(409, "version_conflict", "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại.",
-                       "Someone else changed the case since you read it; reload it and try again.") from None
-    except InvalidAction as exc:
-        raise ApiError(422, "invalid_action", "Nội dung thao tác chưa hợp lệ; xem từng trường dưới đây.",
-                       "The action's content breaks a rule; see each field below.",
-                       [detail(_form_field(p.field, prefix), p.code, p.vi, p.en) for p in exc.problems]) from None
+    return take_action(ActOnCase(case.id, action.value, _actor(_principal(), case), params, version),
+                       lambda name: _form_field(name, prefix))
 
 
 def _shown(err: ApiError) -> dict[str, Any]:
