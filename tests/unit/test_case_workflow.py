@@ -209,3 +209,28 @@ def test_overdue_names_the_late_step():
     assert received().overdue(date(2026, 11, 10)) == "accept"
     assert received().overdue(date(2026, 11, 9)) is None
     assert accepted().overdue(date(2026, 11, 18)) == "answer"
+
+
+def test_a_case_extended_once_is_not_offered_another_extension():
+    case = accepted()
+    assert Action.EXTEND in case.actions_open_to(OFFICIAL, LIMITS)
+    case.extend(OFFICIAL, MONDAY, 10, "Vụ việc phức tạp", LIMITS, CAL)
+    assert case.actions_open_to(OFFICIAL, LIMITS) == [Action.TRANSFER, Action.SUSPEND, Action.ANSWER,
+                                                      Action.MERGE]  # assigning is the heads'
+    assert Action.EXTEND in case.allowed_actions()  # the state alone would still allow it
+
+
+def test_the_actions_open_to_a_person_follow_their_role_locality_and_unit():
+    case = received()
+    assert case.actions_open_to(OFFICIAL, LIMITS) == [Action.ACCEPT, Action.REFUSE, Action.TRANSFER, Action.MERGE]
+    assert Action.ASSIGN in case.actions_open_to(HEAD, LIMITS)
+    assert case.actions_open_to(SUPERVISOR, LIMITS) == []
+    assert case.actions_open_to(Actor("u-9", Role.OFFICIAL, frozenset({WARD}), "kinh-te"), LIMITS) == []
+    assert case.actions_open_to(Actor("u-9", Role.LOCALITY_HEAD, frozenset({"19000"})), LIMITS) == []
+
+
+def test_an_extension_is_counted_the_same_in_its_preview_and_when_taken():
+    case = accepted()
+    previewed = case.extended_answer_by(10, LIMITS, CAL)
+    case.extend(OFFICIAL, MONDAY, 10, "Vụ việc phức tạp", LIMITS, CAL)
+    assert case.answer_by == previewed

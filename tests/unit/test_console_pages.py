@@ -197,6 +197,7 @@ def test_a_case_is_extended_once_and_the_second_extension_is_refused_on_the_page
     done = official.post(f"/console/ho-so/{case_id}/extend",
                          {"version": "1", "extend-days": "10", "extend-reason": "Cần xác minh thực địa."})
     assert done.status_code == 303
+    assert "extend" not in action_forms(text(official.get(f"/console/ho-so/{case_id}")))  # no longer offered
     again = official.post(f"/console/ho-so/{case_id}/extend",
                           {"version": "2", "extend-days": "5", "extend-reason": "Lần nữa."})
     html = text(again)
@@ -206,6 +207,25 @@ def test_a_case_is_extended_once_and_the_second_extension_is_refused_on_the_page
     assert "breaks a rule" in html and "Nội dung thao tác chưa hợp lệ" in html  # the message in both
     assert 'value="Lần nữa."' not in html and "Lần nữa." in html  # what was typed is kept
     assert version_of(routing, case_id) == 2
+
+
+def test_each_action_shows_the_notice_with_the_dates_it_will_carry(routing, app, accounts):
+    case_id = open_case(routing)  # received on Monday 2 November 2026
+    official = Browser(app, accounts, "can-bo")
+    page = text(official.get(f"/console/ho-so/{case_id}"))
+    assert "The explanation is due by November 17, 2026" in page  # 15 days from a notice sent today
+    assert page.count("What the requester will be told") == len(action_forms(page))
+    official.post(f"/console/ho-so/{case_id}/accept", {"version": "0"})
+    extend_notice = "GT-7X9V-FH1S-T, due by November 17, 2026, is extended once"
+    assert extend_notice in text(official.get(f"/console/ho-so/{case_id}"))
+    preview = official.post(f"/console/ho-so/{case_id}/extend",
+                            {"version": "1", "preview": "1", "extend-days": "10", "extend-reason": "Cần xác minh."})
+    assert preview.status_code == 200 and version_of(routing, case_id) == 1
+    assert re.search(r"The explanation is then due by</dt><dd>November 27, 2026<", text(preview))
+    moved = official.post(f"/console/ho-so/{case_id}/transfer", {"version": "1", "preview": "1",
+                                                                  "transfer-to_unit": "kinh-te",
+                                                                  "transfer-reason": "Kinh tế."})
+    assert re.search(r"<dd>Kinh tế\.</dd>", text(moved)) and state_of(routing, case_id) == "accepted"
 
 
 def test_a_form_with_a_stale_version_is_a_409_on_the_page_and_changes_nothing(routing, app, accounts):

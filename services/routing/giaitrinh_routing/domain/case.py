@@ -179,6 +179,12 @@ def _raise_if(problems: list[Problem]) -> None:
         raise InvalidAction(problems)
 
 
+def explain_by(limits: TimeLimitSet, calendar: WorkingDayCalendar, notified_on: date) -> date:
+    """The explanation is due ``limits.explain`` after the acceptance notice of ``notified_on``
+    (Decree 59/2019, Art. 13; the notice's own day is not counted)."""
+    return limits.explain.end(calendar, notified_on).end
+
+
 HANDLERS = {Role.OFFICIAL, Role.UNIT_HEAD, Role.LOCALITY_HEAD}
 WHO_MAY: dict[Action, set[Role]] = {
     **{a: HANDLERS for a in (A.ACCEPT, A.REFUSE, A.EXTEND, A.SUSPEND, A.RESUME, A.ANSWER,
@@ -234,15 +240,22 @@ class Case:
         return case
 
     # -- the rules every action shares -----------------------------------------------------
+    def _not_permitted(self, action: Action, actor: Actor) -> NotPermitted | None:
+        """Why ``actor`` may not take ``action`` on this case (role × locality × unit), if so."""
+        if actor.role is Role.SYSTEM:
+            return None
+        if actor.role is not Role.REQUESTER and self.locality_code not in actor.localities:
+            return NotPermitted("the case belongs to another locality", hidden=True)
+        if actor.role not in WHO_MAY[action]:
+            return NotPermitted(f"a {actor.role.value} may not {action.value} a case")
+        if actor.role is Role.OFFICIAL and self.unit_code is not None and actor.unit_code != self.unit_code:
+            return NotPermitted("the case is assigned to another unit")
+        return None
+
     def _check(self, action: Action, actor: Actor) -> CaseState:
-        if actor.role is not Role.SYSTEM:
-            if actor.role is not Role.REQUESTER and self.locality_code not in actor.localities:
-                raise NotPermitted("the case belongs to another locality", hidden=True)
-            if actor.role not in WHO_MAY[action]:
-                raise NotPermitted(f"a {actor.role.value} may not {action.value} a case")
-            if (actor.role is Role.OFFICIAL and self.unit_code is not None
-                    and actor.unit_code != self.unit_code):
-                raise NotPermitted("the case is assigned to another unit")
+        refusal = self._not_permitted(action, actor)
+        if refusal is not None:
+            raise refusal
         after = TRANSITIONS[self.state].get(action)
         if after is None:
             raise ActionNotAllowed(action, self.state)
@@ -260,7 +273,7 @@ class Case:
         """Thụ lý: accept, with written notice; the explanation is due ``limits.explain`` after
         the acceptance notice (Decree 59/2019, Art. 13)."""
         after = self._check(A.ACCEPT, actor)
-        self.answer_by = limits.explain.end(calendar, local_date(now)).end
+        self.answer_by = explain_by(limits, calendar, local_date(now))
         self._record(A.ACCEPT, after, now, actor, answer_by=self.answer_by.isoformat(),
                      accepted_on_time=self.accept_by is None or local_date(now) <= self.accept_by)
 
@@ -325,10 +338,7 @@ class Case:
                                     f"Extend by 1 to {limits.extension_max.amount} "
                                     f"{limits.extension_max.unit.value.replace('_', ' ')}."))
         _raise_if(problems)
-        assert self.answer_by is not None
-        period = calendar.add_working_days if limits.extension_max.unit is Unit.WORKING_DAYS \
-            else calendar.add_days
-        self.answer_by = period(self.answer_by, days).end
+        self.answer_by = self.extended_answer_by(days, limits, calendar)
         self.extensions += 1
         self._record(A.EXTEND, after, now, actor, reason, days=days,
                      answer_by=self.answer_by.isoformat())
@@ -415,7 +425,7 @@ class Case:
                                  "Give the reason for the decision."))
         if upheld:
             self.flagged = True
-            self.answer_by = limits.explain.end(calendar, local_date(now)).end
+            self.answer_by = explain_by(limits, calendar, local_date(now))
             self._record(A.DECIDE_DISPUTE, CaseState.ACCEPTED, now, actor, reason, outcome="upheld",
                          answer_by=self.answer_by.isoformat())
         else:
@@ -435,8 +445,30 @@ class Case:
 
     # -- reading ----------------------------------------------------------------------------
     def allowed_actions(self) -> list[Action]:
-        """The actions the state allows now (the console shows only these)."""
+        """The actions the state allows now (the transition table alone)."""
         return list(TRANSITIONS[self.state])
+
+    def actions_open_to(self, actor: Actor, limits: TimeLimitSet | None = None) -> list[Action]:
+        """The actions ``actor`` may take now — the console offers only these: the state allows
+        them, the actor's role, locality and unit may take them, and no rule the case can tell
+        in advance refuses them: a case extended as often as its time limits allow is not
+        offered another extension (Decree 59/2019, Art. 13). The content of a form (a ground,
+        a date) is still checked when the action is taken."""
+        return [a for a in self.allowed_actions()
+                if self._not_permitted(a, actor) is None and not self._ruled_out(a, limits)]
+
+    def _ruled_out(self, action: Action, limits: TimeLimitSet | None) -> bool:
+        if action is A.EXTEND and limits is not None:
+            return self.extensions >= limits.max_extensions or limits.extension_max.amount < 1
+        return False
+
+    def extended_answer_by(self, days: int, limits: TimeLimitSet, calendar: WorkingDayCalendar) -> date:
+        """The explanation's new deadline after an extension by ``days`` (in the unit of the
+        set's extension: working days or calendar days, Art. 13)."""
+        assert self.answer_by is not None
+        period = calendar.add_working_days if limits.extension_max.unit is Unit.WORKING_DAYS \
+            else calendar.add_days
+        return period(self.answer_by, days).end
 
     def overdue(self, today: date) -> str | None:
         """Which step is late today, if any: ``accept`` or ``answer``."""

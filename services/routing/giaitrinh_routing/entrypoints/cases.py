@@ -22,7 +22,6 @@ from giaitrinh_routing.adapters.case_queries import case_ids_page
 from giaitrinh_routing.bootstrap import RoutingRuntime
 from giaitrinh_routing.domain.calendar import local_date
 from giaitrinh_routing.domain.case import (
-    WHO_MAY,
     Action,
     ActionNotAllowed,
     Actor,
@@ -33,7 +32,7 @@ from giaitrinh_routing.domain.case import (
     Role,
     VersionConflict,
 )
-from giaitrinh_routing.service_layer.handlers import ActOnCase, CaseNotFound
+from giaitrinh_routing.service_layer.handlers import ActOnCase, CaseNotFound, limits_of
 
 api = Blueprint("routing_cases", __name__, url_prefix="/api/v1/cases")
 
@@ -86,12 +85,9 @@ def _visible_case(case_id: str) -> Case:
 
 
 def actions_open_to(actor: Actor, case: Case) -> list[str]:
-    """The actions the state allows and the actor's role may take (the console shows these)."""
-    def may(action: Action) -> bool:
-        if actor.role not in WHO_MAY[action]:
-            return False
-        return not (actor.role is Role.OFFICIAL and case.unit_code is not None and actor.unit_code != case.unit_code)
-    return [a.value for a in case.allowed_actions() if may(a)]
+    """The actions the actor may take now, as the domain tells them (``Case.actions_open_to``:
+    the state, role × locality × unit, and an extension already used); the console offers these."""
+    return [a.value for a in case.actions_open_to(actor, limits_of(case, _runtime().rules))]
 
 
 def as_api_error(refusal: Exception, field_name: Callable[[str], str] = str) -> ApiError:

@@ -31,6 +31,7 @@ from giaitrinh_common.auth import (
     signed_in,
 )
 from giaitrinh_common.ui import Pagination
+from giaitrinh_common.ui.shell import long_date
 from giaitrinh_common.web import ApiError, detail, error_document, page_args
 from giaitrinh_routing.adapters.inbox_queries import InboxScope, inbox_page
 from giaitrinh_routing.bootstrap import RoutingRuntime
@@ -44,11 +45,13 @@ from giaitrinh_routing.domain.case import (
     NotPermitted,
     RefusalGround,
     Role,
+    explain_by,
 )
 from giaitrinh_routing.domain.commitment import OPEN, CommitmentAlreadyDone
 from giaitrinh_routing.domain.registry import FIELDS
+from giaitrinh_routing.domain.time_limits import TimeLimitSet
 from giaitrinh_routing.entrypoints.cases import actions_open_to, take_action
-from giaitrinh_routing.service_layer.handlers import ActOnCase, CommitmentNotFound
+from giaitrinh_routing.service_layer.handlers import ActOnCase, CommitmentNotFound, limits_of
 
 pages = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"  # routing's pages' catalog
@@ -94,11 +97,11 @@ GROUND_NAMES = {
 # What the requester will be told, by action: the written notice the step sends (notify writes
 # the real one from the event; this is its gist, shown before the official commits to it).
 NOTICES = {
-    Action.ACCEPT: _l("Your request %(code)s has been accepted. The explanation is due within the "
-                      "statutory period from today (Decree 59/2019, Art. 13)."),
+    Action.ACCEPT: _l("Your request %(code)s has been accepted. The explanation is due by %(due)s, "
+                      "the statutory period from today (Decree 59/2019, Art. 13)."),
     Action.REFUSE: _l("Your request %(code)s is refused on the ground chosen below, with its reason."),
-    Action.EXTEND: _l("The time to explain your request %(code)s is extended once, by the days "
-                      "and for the reason below."),
+    Action.EXTEND: _l("The time to explain your request %(code)s, due by %(due)s, is extended once, by "
+                      "the days and for the reason below (Decree 59/2019, Art. 13)."),
     Action.ANSWER: _l("The explanation of your request %(code)s: the text, its legal basis and "
                       "the commitments below, each with its due date."),
     Action.TRANSFER: _l("Your request %(code)s has been passed to another unit, for the reason below."),
@@ -281,13 +284,19 @@ def _case_page(case: Case, *, status: int = 200, error: dict | None = None, fail
                form: dict[str, Any] | None = None, preview: dict[str, Any] | None = None):
     principal = _principal()
     runtime = _runtime()
+    today = local_date(runtime.now())
+    limits = limits_of(case, runtime.rules)
     with runtime.unit_of_work() as uow:
         steps = uow.cases.steps(case.id)
         promises = uow.cases.commitments_of(case.id)
         units = [u for u in uow.units.units_of(case.locality_code) if u.active]
-    # The case API's rule (the domain's TRANSITIONS × WHO_MAY): the page and the API agree.
+    # The domain says what is open now (state × role, locality, unit × an extension used):
+    # the page and the API agree.
     open_now = [Action(a) for a in actions_open_to(_actor(principal, case), case)]
-    notices = {a: str(NOTICES[a]) % {"code": case.tracking_code} if a in NOTICES else "" for a in open_now}
+    if error is not None and failed in {a.value for a in Action} and Action(failed) not in open_now:
+        # A refused form that is no longer open stays beside its problems, so that they point
+        # at what was sent; the next visit of the page no longer offers it.
+        open_now.append(Action(failed))
     templates = templates_for(case.field)
     chosen = next((t for t in templates if t["id"] == request.args.get("mau")), None)
     values = dict(form or {})
@@ -297,10 +306,61 @@ def _case_page(case: Case, *, status: int = 200, error: dict | None = None, fail
         "console/case.html", case=case, steps=steps, commitments=promises, actions=open_now,
         error=error, failed=failed, values=values, preview=preview, units=units,
         ground_choices=[(g.value, GROUND_NAMES[g]) for g in RefusalGround],
-        unit_choices=[(u.code, u.name) for u in units], templates=templates, chosen=chosen,
-        today=local_date(runtime.now()), notices=notices, commitment_rows=range(COMMITMENT_ROWS),
+        unit_choices=[(u.code, u.name) for u in units],
+        transfer_choices=[(u.code, u.name) for u in units if u.code != case.unit_code],
+        templates=templates, chosen=chosen, today=today,
+        notices={a: _notice(case, a, limits, today) for a in open_now}, commitment_rows=range(COMMITMENT_ROWS),
         open_status=OPEN, may_complete=principal.role in {OFFICIAL, UNIT_HEAD, LOCALITY_HEAD, PROVINCIAL_ADMIN},
         **_names()), status
+
+
+def _notice(case: Case, action: Action, limits: TimeLimitSet, today) -> str:
+    """The gist of the written notice the action sends, with the dates it will carry: for an
+    acceptance the explanation's deadline if accepted today, for an extension the deadline it
+    moves (notify writes the notice itself from the event)."""
+    if action not in NOTICES:
+        return ""
+    due = {Action.ACCEPT: explain_by(limits, _runtime().calendar, today), Action.EXTEND: case.answer_by}.get(action)
+    return str(NOTICES[action]) % {"code": case.tracking_code, "due": long_date(due) if due else "—"}
+
+
+def _preview(case: Case, action: Action, params: dict[str, Any]) -> dict[str, Any]:
+    """What the requester will read beside the notice, from the form as typed: each line a label
+    and its text (the new deadline of an extension counted as the domain will count it)."""
+    runtime = _runtime()
+    with runtime.unit_of_work() as uow:
+        names = {u.code: u.name for u in uow.units.units_of(case.locality_code)}
+    lines: list[tuple[str, str]] = []
+
+    def add(label, value) -> None:
+        if value not in (None, ""):
+            lines.append((str(label), str(value)))
+    if action is Action.REFUSE:
+        ground = params.get("ground", "")
+        add(_l("Ground of refusal"), GROUND_NAMES.get(ground, ground) if ground in set(RefusalGround) else "")
+        add(_l("The agency it belongs to (if another agency's)"), params.get("refer_to"))
+    if action is Action.EXTEND:
+        limits, days = limits_of(case, runtime.rules), params.get("days")
+        if isinstance(days, int) and 1 <= days <= limits.extension_max.amount and case.answer_by is not None:
+            add(_l("Days of extension"), days)
+            add(_l("The explanation is then due by"),
+                long_date(case.extended_answer_by(days, limits, runtime.calendar)))
+    if action in (Action.ASSIGN, Action.TRANSFER):
+        unit = params.get("unit_code") or params.get("to_unit") or ""
+        add(_l("Unit"), names.get(unit, ""))
+    if action is Action.MERGE:
+        add(_l("Merge into the case (its id)"), params.get("into_case_id"))
+    if action is Action.DECIDE_DISPUTE:
+        add(_l("Decision"), {"upheld": _l("Upheld: reopen and flag"),
+                             "dismissed": _l("Dismissed: close")}.get(params.get("outcome", ""), ""))
+    if action is Action.ANSWER:
+        add(_l("Explanation"), params.get("explanation"))
+        add(_l("Legal basis"), params.get("legal_basis"))
+        add(_l("Minutes of the meeting with the requester (if any)"), params.get("meeting_minutes"))
+        for c in params.get("commitments", []):
+            add(_l("Commitment"), f"{c['content']} — {c['due_on']}")
+    add(_l("Reason"), params.get("reason"))
+    return {"action": action.value, "lines": lines}
 
 
 @pages.get("/ho-so/<case_id>")
@@ -377,7 +437,7 @@ def act(case_id: str, action: str):
     params = _params(chosen, request.form, prefix)
     typed = {k: v for k, v in request.form.items() if k.startswith(prefix)}
     if request.form.get("preview"):
-        return _case_page(case, form=typed, failed=chosen.value, preview={"action": chosen.value, **params})
+        return _case_page(case, form=typed, failed=chosen.value, preview=_preview(case, chosen, params))
     try:
         _run(case, chosen, params, _version(), prefix)
     except ApiError as err:

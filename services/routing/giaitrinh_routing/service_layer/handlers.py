@@ -71,7 +71,8 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
                          tracking_code=d["tracking_code"], kind=d["kind"], field=d["field"],
                          locality_code=d["locality_code"], now=now, limits=limits,
                          calendar=calendar, received_at=received_at, unit_code=routed.unit_code,
-                         official_id=routed.official_id, routed_by=routed.rule_id)
+                         official_id=routed.official_id, routed_by=routed.rule_id,
+                         channel=d["channel"])
     case.watch_from = first_watch(case, calendar, policy)
     uow.cases.add(case)
     uow.emit(events_out.CASES_TOPIC, events_out.case_registered(case, event))
@@ -178,6 +179,13 @@ STEPS: dict[Action, Step] = {
 }
 
 
+def limits_of(case: Case, rules: RuleBook) -> TimeLimitSet:
+    """The time limits the case keeps: the set in force on the day it was received (a case
+    registered before sets had ids: the set in force then, looked up again)."""
+    return (rules.by_id(case.time_limits_id) if case.time_limits_id
+            else rules.in_force(case.kind, local_date(case.registered_at)))
+
+
 def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
                 calendar: WorkingDayCalendar, now: datetime,
                 policy: WatchPolicy = DEFAULT_POLICY) -> Case:
@@ -196,8 +204,7 @@ def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
     if cmd.expected_version is not None and cmd.expected_version != case.version:
         raise VersionConflict(f"case {case.id} is at version {case.version}, "
                               f"not {cmd.expected_version}")
-    limits = (rules.by_id(case.time_limits_id) if case.time_limits_id
-              else rules.in_force(case.kind, local_date(case.registered_at)))
+    limits = limits_of(case, rules)
     read_version = case.version
     try:
         promises = STEPS[action](case, cmd, limits, calendar, now)
