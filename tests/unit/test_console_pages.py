@@ -71,9 +71,9 @@ class Browser:
     """A test client signed in with the cookies, posting forms with the page's CSRF token."""
 
     def __init__(self, app, accounts, login, role="official", localities=(WARD,), unit="dia-chinh", body=None):
-        accounts.add(login=login, display_name=f"Cán bộ {login}", role=role, localities=set(localities),
-                     unit_code=unit, body=body, password=PASSWORD)
-        self.client, self.login = app.test_client(), login
+        made = accounts.add(login=login, display_name=f"Cán bộ {login}", role=role, localities=set(localities),
+                            unit_code=unit, body=body, password=PASSWORD)
+        self.client, self.login, self.id = app.test_client(), login, made.account.id
         self.sign_in()
 
     def sign_in(self):
@@ -91,9 +91,9 @@ class Browser:
 
 
 def open_case(routing, locality=WARD, field="land", submitted="2026-11-02T01:00:00+00:00",
-              code="GT-7X9V-FH1S-T") -> str:
+              code="GT-7X9V-FH1S-T", **data) -> str:
     event = request_submitted(submitted_at=submitted, kind="accountability_request", locality_code=locality,
-                              field=field, tracking_code=code)
+                              field=field, tracking_code=code, **data)
     with routing.unit_of_work() as uow:
         assert uow.claim("routing", event)
         routing.handlers()[event.type](event, uow)
@@ -226,6 +226,47 @@ def test_each_action_shows_the_notice_with_the_dates_it_will_carry(routing, app,
                                                                   "transfer-to_unit": "kinh-te",
                                                                   "transfer-reason": "Kinh tế."})
     assert re.search(r"<dd>Kinh tế\.</dd>", text(moved)) and state_of(routing, case_id) == "accepted"
+
+
+EMAIL, PHONE, LINK = "nguoi.yeu.cau@example.vn", "0912 345 678", "/yeu-cau/bi-mat-cua-nguoi-yeu-cau-0123456789"
+
+
+def test_the_requesters_contact_is_shown_to_those_handling_the_case_and_to_nobody_else(routing, app, accounts):
+    case_id = open_case(routing, contact={"email": EMAIL, "phone": PHONE, "requester_link": LINK})  # to dia-chinh
+    handling = [Browser(app, accounts, "can-bo"), Browser(app, accounts, "truong-phong", role="unit_head"),
+                Browser(app, accounts, "chu-tich", role="locality_head", unit="van-phong")]
+    others = [Browser(app, accounts, "hdnd", role="supervisor", unit=None, body="hdnd"),
+              Browser(app, accounts, "can-bo-kinh-te", unit="kinh-te"),
+              Browser(app, accounts, "truong-phong-kinh-te", role="unit_head", unit="kinh-te")]
+    for person in handling:
+        page, api = text(person.get(f"/console/ho-so/{case_id}")), person.client.get(f"/api/v1/cases/{case_id}")
+        assert EMAIL in page and PHONE in page, person.login
+        assert api.json["requester"] == {"requester_type": "citizen", "email": EMAIL, "phone": PHONE}
+    for person in others:
+        page, api = person.get(f"/console/ho-so/{case_id}"), person.client.get(f"/api/v1/cases/{case_id}")
+        assert page.status_code == 200 and api.status_code == 200, person.login
+        assert EMAIL not in text(page) and PHONE not in text(page) and "requester" not in api.json, person.login
+        assert "shown only to those handling the case" in text(page)
+    for person in handling + others:  # the requester's secret link is never kept
+        assert LINK not in text(person.get(f"/console/ho-so/{case_id}"))
+
+
+def test_once_the_case_is_given_to_one_official_only_they_of_its_unit_read_the_requester(routing, app, accounts):
+    case_id = open_case(routing, contact={"email": EMAIL})
+    first, second = Browser(app, accounts, "can-bo"), Browser(app, accounts, "can-bo-2")
+    head = Browser(app, accounts, "truong-phong", role="unit_head")
+    given = head.post(f"/console/ho-so/{case_id}/assign",
+                      {"version": "0", "assign-unit_code": "dia-chinh", "assign-official_id": second.id})
+    assert given.status_code == 303
+    page = f"/console/ho-so/{case_id}"
+    assert EMAIL in text(second.get(page)) and EMAIL in text(head.get(page))
+    assert EMAIL not in text(first.get(page))
+
+
+def test_a_requester_who_asked_for_no_notices_left_no_contact_with_routing(routing, app, accounts):
+    case_id = open_case(routing)  # request.submitted without a contact block
+    page = text(Browser(app, accounts, "can-bo").get(f"/console/ho-so/{case_id}"))
+    assert "did not ask to be notified" in page and "A citizen" in page
 
 
 def test_a_form_with_a_stale_version_is_a_409_on_the_page_and_changes_nothing(routing, app, accounts):

@@ -192,4 +192,14 @@ api_keys = sa.Table(
     sa.UniqueConstraint("key_digest", name="uq_api_keys_key_digest"),
 )
 
+# The requester as those handling the case may know them: what request.submitted carried
+# (the contact only with the requester's consent to be notified; never the name or the link).
+case_requesters = sa.Table(
+    "case_requesters", metadata,
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id"), primary_key=True),
+    sa.Column("requester_type", sa.String(20), nullable=False),
+    sa.Column("email", sa.String(254), nullable=False, server_default=""),
+    sa.Column("phone", sa.String(30), nullable=False, server_default=""),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

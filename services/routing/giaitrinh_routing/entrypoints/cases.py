@@ -10,6 +10,7 @@ named); a stale ``expected_version`` (body) or ``If-Match`` (header) is 409 ``ve
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,7 @@ from giaitrinh_routing.domain.case import (
     Role,
     VersionConflict,
 )
+from giaitrinh_routing.domain.requester import may_read_requester
 from giaitrinh_routing.service_layer.handlers import ActOnCase, CaseNotFound, limits_of
 
 api = Blueprint("routing_cases", __name__, url_prefix="/api/v1/cases")
@@ -143,10 +145,11 @@ def _iso(day) -> str | None:
 
 
 def _detail(case: Case) -> Any:
+    actor = _actor(_principal(), case)
     with _runtime().unit_of_work() as uow:
         steps = uow.cases.steps(case.id)
         promises = uow.cases.commitments_of(case.id)
-    actor = _actor(_principal(), case)
+        requester = uow.requesters.of(case.id) if may_read_requester(actor, case) else None
     resp = jsonify({
         **_summary(case), "time_limits_id": case.time_limits_id,
         "steps": [{"version": s["version"], "action": s["action"], "at": s["at"].isoformat(),
@@ -156,6 +159,8 @@ def _detail(case: Case) -> Any:
                          "due_on": _iso(c["due_on"]), "status": c["status"]} for c in promises],
         "allowed_actions": actions_open_to(actor, case),
         "state_allows": [a.value for a in case.allowed_actions()],
+        # Only for those handling the case (may_read_requester); absent for everyone else.
+        **({"requester": dataclasses.asdict(requester)} if requester is not None else {}),
     })
     resp.headers["ETag"] = f'"{case.version}"'
     return resp

@@ -49,6 +49,7 @@ from giaitrinh_routing.domain.case import (
 )
 from giaitrinh_routing.domain.commitment import OPEN, CommitmentAlreadyDone
 from giaitrinh_routing.domain.registry import FIELDS
+from giaitrinh_routing.domain.requester import may_read_requester
 from giaitrinh_routing.domain.time_limits import TimeLimitSet
 from giaitrinh_routing.entrypoints.cases import actions_open_to, take_action
 from giaitrinh_routing.service_layer.handlers import ActOnCase, CommitmentNotFound, limits_of
@@ -94,6 +95,7 @@ GROUND_NAMES = {
     RefusalGround.INVALID_REPRESENTATIVE: _l("Representative without valid papers (Art. 5)"),
     RefusalGround.OTHER_AGENCY: _l("The matter belongs to another agency"),
 }
+REQUESTER_TYPES = {"citizen": _l("A citizen"), "business": _l("A business"), "organisation": _l("An organisation")}
 # What the requester will be told, by action: the written notice the step sends (notify writes
 # the real one from the event; this is its gist, shown before the official commits to it).
 NOTICES = {
@@ -286,13 +288,16 @@ def _case_page(case: Case, *, status: int = 200, error: dict | None = None, fail
     runtime = _runtime()
     today = local_date(runtime.now())
     limits = limits_of(case, runtime.rules)
+    actor = _actor(principal, case)
+    may_read = may_read_requester(actor, case)
     with runtime.unit_of_work() as uow:
         steps = uow.cases.steps(case.id)
         promises = uow.cases.commitments_of(case.id)
         units = [u for u in uow.units.units_of(case.locality_code) if u.active]
+        requester = uow.requesters.of(case.id) if may_read else None
     # The domain says what is open now (state × role, locality, unit × an extension used):
     # the page and the API agree.
-    open_now = [Action(a) for a in actions_open_to(_actor(principal, case), case)]
+    open_now = [Action(a) for a in actions_open_to(actor, case)]
     if error is not None and failed in {a.value for a in Action} and Action(failed) not in open_now:
         # A refused form that is no longer open stays beside its problems, so that they point
         # at what was sent; the next visit of the page no longer offers it.
@@ -305,6 +310,7 @@ def _case_page(case: Case, *, status: int = 200, error: dict | None = None, fail
     return render_template(
         "console/case.html", case=case, steps=steps, commitments=promises, actions=open_now,
         error=error, failed=failed, values=values, preview=preview, units=units,
+        may_read_requester=may_read, requester=requester, requester_types=REQUESTER_TYPES,
         ground_choices=[(g.value, GROUND_NAMES[g]) for g in RefusalGround],
         unit_choices=[(u.code, u.name) for u in units],
         transfer_choices=[(u.code, u.name) for u in units if u.code != case.unit_code],

@@ -45,6 +45,7 @@ from giaitrinh_routing.domain.registry import (
     problems_with_unit,
     route,
 )
+from giaitrinh_routing.domain.requester import RequesterContact
 from giaitrinh_routing.domain.time_limits import RuleBook, TimeLimitSet
 from giaitrinh_routing.service_layer.unit_of_work import RoutingUnitOfWork
 
@@ -75,6 +76,7 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
                          channel=d["channel"])
     case.watch_from = first_watch(case, calendar, policy)
     uow.cases.add(case)
+    uow.requesters.add(case.id, RequesterContact.from_submitted(d))
     uow.emit(events_out.CASES_TOPIC, events_out.case_registered(case, event))
     uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="system", actor_role="system",
                           entity="case", entity_id=case.id, action="register",

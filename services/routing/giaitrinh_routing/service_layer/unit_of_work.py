@@ -10,6 +10,7 @@ from giaitrinh_routing.adapters.repository import (
     SqlLocalityRegistry,
     SqlUnitRegistry,
 )
+from giaitrinh_routing.adapters.requesters import SqlRequesters
 from giaitrinh_routing.domain.audit import AuditEntry
 
 
@@ -23,6 +24,7 @@ class RoutingUnitOfWork(SqlUnitOfWork):
     alerts: SqlDeadlineAlerts
     units: SqlUnitRegistry
     commitments: SqlCommitments
+    requesters: SqlRequesters
 
     def __enter__(self):
         super().__enter__()
@@ -31,6 +33,7 @@ class RoutingUnitOfWork(SqlUnitOfWork):
         self.alerts = SqlDeadlineAlerts(self.session)
         self.units = SqlUnitRegistry(self.session)
         self.commitments = SqlCommitments(self.session)
+        self.requesters = SqlRequesters(self.session)
         self._audit: list[AuditEntry] = []
         return self
 
