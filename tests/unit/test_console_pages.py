@@ -14,6 +14,7 @@ import pyotp
 import pytest
 
 from giaitrinh_common import auth
+from giaitrinh_routing.adapters import inbox_queries
 from giaitrinh_routing.adapters.credentials import generate_signing_keys
 from giaitrinh_routing.domain.model import Locality
 from giaitrinh_routing.entrypoints.console import answer_templates
@@ -168,6 +169,36 @@ def test_the_inbox_pages_through_many_cases(routing, app, accounts):
     first, second = text(official.get("/console/")), text(official.get("/console/?page=2"))
     assert first.count('href="/console/ho-so/') == 25 and second.count('href="/console/ho-so/') == 5
     assert 'rel="next"' in first and 'rel="prev"' in second
+
+
+def test_the_inbox_filters_by_the_channel_the_request_came_by(routing, app, accounts):
+    open_case(routing, code="GT-AAAA-AAAA-A", channel="hotline")
+    open_case(routing, code="GT-BBBB-BBBB-B", channel="portal")
+    head = Browser(app, accounts, "chu-tich", role="locality_head", unit="van-phong")
+    hotline = text(head.get("/console/?channel=hotline"))
+    assert "GT-AAAA-AAAA-A" in hotline and "GT-BBBB-BBBB-B" not in hotline
+    assert re.search(r'<option value="hotline" selected', hotline)
+    assert "GT-" not in text(head.get("/console/?channel=mail")).split('role="status"')[-1]
+    in_vietnamese = head.client.get("/console/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "Kênh tiếp nhận" in in_vietnamese and "Đường dây nóng" in in_vietnamese
+    bad = head.get("/console/?channel=fax")
+    assert bad.status_code == 400 and "channel" in text(bad)
+
+
+def test_past_its_count_the_inbox_says_more_than_and_no_page_reads_as_the_last(routing, app, accounts,
+                                                                              monkeypatch):
+    monkeypatch.setattr(inbox_queries, "COUNT_AHEAD", 10)  # the page counts 10 cases past its first
+    for i in range(12):
+        open_case(routing, code=f"GT-AAAA-AA{i:02d}-A")
+    official = Browser(app, accounts, "can-bo")
+    first = text(official.get("/console/?per_page=5"))
+    assert "More than 10 cases" in first and 'rel="next"' in first
+    assert 'class="pagination__gap"' in first.split('aria-current="page"')[-1].split('rel="next"')[0]
+    last = text(official.get("/console/?per_page=5&page=3"))  # a short page: the count is exact
+    assert "12 cases" in last and "More than" not in last and 'rel="next"' not in last
+    assert last.count('href="/console/ho-so/') == 2
+    beyond = text(official.get("/console/?per_page=5&page=9"))
+    assert "12 cases" in beyond and "No case matches." in beyond
 
 
 # -- the case page --------------------------------------------------------------------------------
@@ -445,3 +476,19 @@ def test_a_rule_is_set_on_the_admin_page_and_a_locality_head_only_reads(routing,
     changing = head.post(f"/console/admin/dia-ban/{WARD}/quy-tac", {"field": "land", "unit_code": "kinh-te"})
     assert changing.status_code == 403
     assert head.get(f"/console/admin/dia-ban/{OTHER_WARD}").status_code == 404
+
+
+def test_the_admin_page_lists_the_officials_of_its_locality_with_unit_role_and_whether_active(
+        routing, app, accounts, admin):
+    Browser(app, accounts, "can-bo")
+    Browser(app, accounts, "can-bo-nghi", unit="kinh-te")
+    accounts.set_disabled("can-bo-nghi", True, by="test")
+    Browser(app, accounts, "can-bo-phuong-khac", localities=(OTHER_WARD,))
+    head = Browser(app, accounts, "chu-tich", role="locality_head", unit="van-phong")
+    html = text(head.get(f"/console/admin/dia-ban/{WARD}"))
+    rows = dict(re.findall(r"<td>Cán bộ ([a-z-]+)</td>(.*?)</tr>", html, flags=re.S))
+    assert set(rows) == {"can-bo", "can-bo-nghi", "chu-tich"}  # not another locality's
+    assert "Official" in rows["can-bo"] and "Địa chính" in rows["can-bo"] and "<td>yes</td>" in rows["can-bo"]
+    assert "<td>no</td>" in rows["can-bo-nghi"] and "Locality head" in rows["chu-tich"]
+    assert "/console/tai-khoan" in text(admin.get(f"/console/admin/dia-ban/{WARD}"))  # where to change them
+    assert "/console/tai-khoan" not in html

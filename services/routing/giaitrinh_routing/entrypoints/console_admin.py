@@ -1,10 +1,12 @@
 """The console's registry pages for admins (*quản trị*): units, officials and routing rules of a
-locality, with CSV import and export checked row by row.
+locality, with CSV import and export of units checked row by row.
 
 Who: as the registry's API — a locality head reads their locality's units and rules, the
 provincial admin reads and changes any locality's (another locality's page answers 404). The
 import is the CLI's (``handlers.import_units``): every row checked first, a bad row named by its
-line number, nothing written unless all are good.
+line number, nothing written unless all are good. The officials are the accounts serving the
+locality (``AccountService.accounts``), a page at a time; accounts are opened, disabled and reset
+on the accounts page and with ``giaitrinh routing users``.
 """
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ import io
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from giaitrinh_common.auth import LOCALITY_HEAD, PROVINCIAL_ADMIN, Principal, allow, current_principal, signed_in
-from giaitrinh_common.web import ApiError, detail
+from giaitrinh_common.ui import Pagination
+from giaitrinh_common.web import ApiError, detail, page_args
 from giaitrinh_routing.bootstrap import RoutingRuntime
 from giaitrinh_routing.domain.case import InvalidAction
 from giaitrinh_routing.domain.registry import FIELDS, RoutingRule, UnitKind, fields_by_unit
 from giaitrinh_routing.entrypoints.console import FIELD_NAMES
+from giaitrinh_routing.entrypoints.console_auth import BODY_LABELS, ROLE_LABELS
 from giaitrinh_routing.service_layer.handlers import UNIT_COLUMNS, ImportRefused, RowProblem
 
 pages = Blueprint("console_admin", __name__, url_prefix="/console/admin", template_folder="templates")
@@ -26,6 +30,7 @@ pages = Blueprint("console_admin", __name__, url_prefix="/console/admin", templa
 READ = signed_in(PROVINCIAL_ADMIN, LOCALITY_HEAD, locality_arg="locality_code")
 CHANGE = signed_in(PROVINCIAL_ADMIN)
 CSV_MAX_BYTES = 1 << 20  # a locality has a dozen units; a province a few tens of thousands of rows
+OFFICIALS_PER_PAGE = 50
 
 
 def _runtime() -> RoutingRuntime:
@@ -63,6 +68,8 @@ def _locality(code: str):
 
 def _page(code: str, *, status: int = 200, error: dict | None = None, problems: list[RowProblem] | None = None):
     locality, units, rules = _locality(code)
+    page = page_args(default_size=OFFICIALS_PER_PAGE, max_size=200)
+    officials, total = current_app.extensions["giaitrinh_accounts"].accounts(page.offset, page.size, locality=code)
     by_unit = fields_by_unit(code, rules, {u.code for u in units if u.active})
     handles = {unit: ", ".join(str(FIELD_NAMES.get(f, f)) for f in fs) for unit, fs in by_unit.items()}
     return render_template(
@@ -70,13 +77,16 @@ def _page(code: str, *, status: int = 200, error: dict | None = None, problems: 
         handles=handles, field_names=FIELD_NAMES, may_change=_principal().role == PROVINCIAL_ADMIN,
         rule_fields=[(f, FIELD_NAMES.get(f, f)) for f in FIELDS],
         rule_units=[(u.code, u.name) for u in units if u.active and u.kind is UnitKind.HANDLING],
+        officials=officials, officials_pages=Pagination(page, total), role_labels=ROLE_LABELS,
+        body_labels=BODY_LABELS, unit_names={u.code: u.name for u in units},
         error=error, problems=problems or [], done=request.args.get("done")), status
 
 
 @pages.get("/dia-ban/<locality_code>")
 @allow(READ)
 def locality(locality_code: str):
-    """The locality's units (what each handles) and routing rules, with the admin's forms."""
+    """The locality's units (what each handles), officials (``?page=``) and routing rules, with
+    the admin's forms."""
     return _page(locality_code)
 
 
