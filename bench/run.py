@@ -22,11 +22,13 @@ from parts import Parts, machine_facts  # noqa: E402
 from pipeline import bench_consume, bench_relay  # noqa: E402
 from routing import bench_actions, bench_watcher  # noqa: E402
 from search import bench_search  # noqa: E402
+from submit_ratio import bench_submit_ratio  # noqa: E402
 
-BENCHMARKS = ("relay", "consume", "http", "watcher", "actions", "search", "notify", "inbox")
+BENCHMARKS = ("relay", "consume", "http", "watcher", "actions", "search", "notify", "inbox", "submit-ratio")
 SIZES = {"events": (20000, 2000), "requests": (3000, 300), "cases": (1_000_000, 20_000),
          "due": (2000, 200), "actions": (2000, 200),
-         "published": (1_000_000, 20_000), "stories": (500, 50), "inbox": (100_000, 5_000)}  # (full, --quick)
+         "published": (1_000_000, 20_000), "stories": (500, 50), "inbox": (100_000, 5_000),
+         "ratio_seconds": (10, 4), "ratio_rounds": (3, 1)}  # (full, --quick)
 RESULTS_DIR = ROOT / "bench" / "results"
 
 
@@ -107,6 +109,10 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
     notify   500 requests (--quick 50) submitted, accepted, extended and answered, through
              notify's worker process to a real SMTP server: messages/s, the worker's memory,
              then the copies at the server and in the mailbox after six SIGKILLs.
+    submit-ratio  intake's POST /api/v1/requests against a bare Flask JSON endpoint under the
+             same gunicorn configuration, through the gateway and direct, loaded by wrk
+             (16 connections); requests/s, p50/p95/p99 and the ratio (3 rounds of 10 s,
+             --quick 1 of 4 s).
 
     Each benchmark starts its own Kafka broker (KRaft, free ports, temp dir); PostgreSQL is a
     throwaway cluster (fsync off) and SQLite files live in a temp dir. Everything is removed
@@ -156,6 +162,10 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
             n_inbox = default_size("inbox", quick)
             heading("inbox", f"the console's inbox page over {n_inbox:,} cases of one locality (PostgreSQL)")
             measurements += bench_inbox(parts, n_inbox)
+        if "submit-ratio" in selected:
+            seconds, rounds = default_size("ratio_seconds", quick), default_size("ratio_rounds", quick)
+            heading("submit-ratio", f"intake's submit against a bare Flask endpoint, {rounds} × {seconds}s (wrk)")
+            measurements += bench_submit_ratio(parts, seconds, rounds)
     duration = time.monotonic() - started
 
     click.echo("\n" + results_table(measurements))

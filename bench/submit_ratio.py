@@ -1,0 +1,266 @@
+"""``submit-ratio`` — accepted submissions per second against a bare Flask endpoint, in one run.
+
+Issue 9's measure: intake's ``POST /api/v1/requests`` (validation, the request row, its first
+timeline step and its outbox event committed before the 201) against a bare Flask JSON endpoint
+(``bench/bare_app.py``) under the same gunicorn configuration — the command line of
+:meth:`Platform.web_argv` (gthread, one worker, 4 threads, the access log), only the bind address
+and the application differ — both behind the same gateway (the project's nginx configuration,
+rendered by :class:`~giaitrinh_platform.gateway.LocalGateway`), and also straight at gunicorn.
+
+The load is ``wrk`` (C, 2 threads, 16 keep-alive connections, the same JSON body every time),
+so the load generator takes as little as possible of the 2 cores the servers share.
+Each round runs bare then intake through the gateway, then both direct, for the same number of
+seconds; a short warm-up first. The ratio is intake's median requests/s over bare's.
+
+What is not in it: Kafka (the web process only writes its outbox; the relay runs in the worker,
+which is not started), and the gateway's per-address POST limit — all the load comes from one
+address here, so the benchmark's copy of the configuration drops the ``limit_req`` line.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+from measure import Measurement
+from parts import Parts
+
+from giaitrinh_common import topics
+from giaitrinh_common.bus import InMemoryBus
+from giaitrinh_common.storage import make_engine
+from giaitrinh_intake.adapters.orm import requests as requests_table
+from giaitrinh_platform.kafka_broker import free_port
+from giaitrinh_platform.supervisor import ChildProcess, GatewayProcess, Platform
+from tests.support.factories import LOCALITY, migrated_runtime
+
+BENCH_DIR = Path(__file__).resolve().parent
+CONNECTIONS = 16  # as the issue's measure (wrk -c 16)
+WRK_THREADS = 2
+WARM_UP_SECONDS = 2
+TARGETS = ("bare", "intake")
+PATHS = ("gateway", "direct")
+POST_LIMIT = "limit_req zone=giaitrinh_posts"  # the line of the gateway's site the copy drops
+
+# wrk's script: the POST, and its summary as one JSON line (latencies in microseconds).
+WRK_SCRIPT = """\
+wrk.method = "POST"
+wrk.body = [[%s]]
+wrk.headers["Content-Type"] = "application/json"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests": %%d, "duration_us": %%d, "connect": %%d, "read": %%d, ' ..
+    '"write": %%d, "status": %%d, "timeout": %%d, "p50_us": %%d, "p95_us": %%d, "p99_us": %%d, ' ..
+    '"max_us": %%d}\\n', summary.requests, summary.duration, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
+
+
+def submission() -> str:
+    """One feedback to the ward every benchmark uses (ASCII-escaped: it sits in a Lua string)."""
+    return json.dumps({
+        "kind": "feedback", "field": "construction", "locality_code": LOCALITY,
+        "title": "Công trình không phép ở tổ 3",
+        "content": "Công trình xây dựng không phép ở tổ 3, đã kéo dài hai tuần.",
+    })
+
+
+@dataclass(frozen=True)
+class WrkRun:
+    target: str
+    path: str
+    requests: int
+    seconds: float
+    errors: int  # connect/read/write/timeout errors and answers other than 2xx/3xx
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    load: float  # the machine's 1-minute load average when the run started
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def run_wrk(wrk: str, script: Path, url: str, seconds: int) -> dict:
+    argv = [wrk, "-t", str(WRK_THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s",
+            "--timeout", "10s", "-s", str(script), url]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    return json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+
+
+def measure(wrk: str, script: Path, target: str, path: str, url: str, seconds: int) -> WrkRun:
+    load = load_average()
+    s = run_wrk(wrk, script, url, seconds)
+    errors = s["connect"] + s["read"] + s["write"] + s["status"] + s["timeout"]
+    run = WrkRun(target, path, s["requests"], s["duration_us"] / 1e6, errors,
+                 s["p50_us"] / 1000, s["p95_us"] / 1000, s["p99_us"] / 1000, load)
+    click.echo(f"  {path:7} {target:6} {run.rate:7,.0f} req/s  p50 {run.p50_ms:6.1f}  "
+               f"p95 {run.p95_ms:6.1f}  p99 {run.p99_ms:6.1f} ms  errors {errors}  (load {load:.1f})")
+    if errors:
+        raise click.ClickException(f"{errors} of {s['requests']} requests to {url} failed or were "
+                                   "refused: the benchmark would not measure accepted submissions")
+    return run
+
+
+# -- the processes -----------------------------------------------------------------------------
+
+def web_argv(platform: Platform, port: int, target: str, name: str) -> list[str]:
+    """``platform.web_argv('intake')`` — the platform's gunicorn command — with another bind
+    address, control socket and application: the same configuration for both apps."""
+    argv = platform.web_argv("intake")
+    argv[argv.index("--bind") + 1] = f"127.0.0.1:{port}"
+    if "--control-socket" in argv:
+        argv[argv.index("--control-socket") + 1] = str(platform.data_dir / "run" / f"{name}-web.ctl")
+    return [*argv[:-1], "--pythonpath", str(BENCH_DIR), target]
+
+
+def wait_healthy(url: str, child: ChildProcess, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        if not child.alive():
+            raise click.ClickException(f"{child.name} exited during start: see {child.log_path}")
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"{child.name} did not answer within {timeout:.0f}s")
+        time.sleep(0.3)
+
+
+def start(parts: Parts, intake_db: str) -> Platform:
+    """intake's web process, the bare app's, and the gateway in front of both (intake at
+    ``/intake/``, the bare app at ``/routing/``, the same kind of location)."""
+    data_dir = parts.workdir / "submit-ratio"
+    intake_port, bare_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+    env.update(INTAKE_DATABASE_URL=intake_db, GIAITRINH_GATEWAY_PORT=str(free_port()),
+               # Nothing listens there: the web process never talks to Kafka to accept a request.
+               GIAITRINH_KAFKA_BOOTSTRAP=f"127.0.0.1:{free_port()}", GIAITRINH_LOG_LEVEL="WARNING")
+    platform = Platform(data_dir=data_dir, kafka_bootstrap=env["GIAITRINH_KAFKA_BOOTSTRAP"],
+                        base_env=env, web_ports={"intake": intake_port, "routing": bare_port,
+                                                 "scoring": bare_port, "notify": bare_port})
+    try:
+        for name, port, target in (("intake", intake_port, platform.web_argv("intake")[-1]),
+                                   ("bare", bare_port, "bare_app:create_app()")):
+            child = ChildProcess(f"{name}-web", web_argv(platform, port, target, name),
+                                 platform.service_env("intake"), data_dir / "logs" / f"{name}-web.log")
+            child.start()
+            platform.children.append(child)
+        for child, port in zip(platform.children, (intake_port, bare_port), strict=True):
+            wait_healthy(f"http://127.0.0.1:{port}", child)
+        start_gateway(platform)
+    except BaseException:
+        platform.stop_services()
+        raise
+    return platform
+
+
+def start_gateway(platform: Platform) -> None:
+    gateway = platform.gateway
+    gateway.write_config()
+    site = gateway.config_path.parent / "giaitrinh.conf"
+    text = site.read_text("utf-8")
+    if POST_LIMIT not in text:
+        raise click.ClickException(f"no '{POST_LIMIT}' in {site}: update bench/submit_ratio.py")
+    site.write_text(text.replace(POST_LIMIT, "# (benchmark: no per-address limit) " + POST_LIMIT), "utf-8")
+    gateway.check()
+    child = GatewayProcess("gateway", gateway.argv(), dict(platform.base_env), gateway.log_path)
+    child.start()
+    platform.children.append(child)
+    platform.wait_gateway()
+
+
+def stored_counts(intake_db: str) -> tuple[int, int]:
+    """Requests stored, and ``request.submitted`` events in the outbox, in intake's database."""
+    engine = make_engine(intake_db)
+    outbox = sa.table("outbox", sa.column("topic"), sa.column("type"))
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(sa.select(sa.func.count()).select_from(requests_table)).scalar_one()
+            events = conn.execute(sa.select(sa.func.count()).select_from(outbox).where(
+                outbox.c.topic == topics.REQUESTS,
+                outbox.c.type == "vn.giaitrinh.request.submitted.v1")).scalar_one()
+        return stored, events
+    finally:
+        engine.dispose()
+
+
+# -- the benchmark -----------------------------------------------------------------------------
+
+def bench_submit_ratio(parts: Parts, seconds: int, rounds: int) -> list[Measurement]:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise click.ClickException("wrk not found: `bash deploy/scripts/bootstrap.sh --test` "
+                                   "installs it from Debian's packages (apt-get install wrk)")
+    intake_db = parts.database_url("sqlite", "submit-ratio-intake")
+    migrated_runtime("intake", intake_db, InMemoryBus()).close()  # every ward of province 44 served
+    script = parts.workdir / "submit.lua"
+    script.write_text(WRK_SCRIPT % submission(), "utf-8")
+    platform = start(parts, intake_db)
+    gateway = platform.gateway.url
+    urls = {("gateway", "intake"): f"{gateway}/intake/api/v1/requests",
+            ("gateway", "bare"): f"{gateway}/routing/api/v1/requests",
+            ("direct", "intake"): f"{platform.web_url('intake')}/api/v1/requests",
+            ("direct", "bare"): f"{platform.web_url('routing')}/api/v1/requests"}
+    runs: list[WrkRun] = []
+    try:
+        click.echo(f"  warm-up, {WARM_UP_SECONDS}s each ...")
+        for (path, target), url in urls.items():
+            measure(wrk, script, target, path, url, WARM_UP_SECONDS)
+        for number in range(1, rounds + 1):
+            click.echo(f"  round {number} of {rounds}, {seconds}s each, {CONNECTIONS} connections:")
+            for path in PATHS:
+                for target in TARGETS:
+                    runs.append(measure(wrk, script, target, path, urls[path, target], seconds))
+    finally:
+        platform.stop_services()
+    stored, events = stored_counts(intake_db)
+    accepted = sum(r.requests for r in runs if r.target == "intake")
+    click.echo(f"  intake stored {stored:,} requests and {events:,} request.submitted events "
+               f"(the timed runs counted {accepted:,} answers, warm-up not included)")
+    if stored != events or stored < accepted:
+        raise click.ClickException("every answered submission must be stored with its event")
+    return summarise(runs)
+
+
+def summarise(runs: list[WrkRun]) -> list[Measurement]:
+    """Per path: each app's median requests/s and p50/p95/p99 (medians over the rounds), the ratio."""
+    out: list[Measurement] = []
+    for path in PATHS:
+        median = {target: {key: statistics.median(getattr(r, key) for r in runs
+                                                  if r.path == path and r.target == target)
+                           for key in ("rate", "p50_ms", "p95_ms", "p99_ms", "load")}
+                  for target in TARGETS}
+        n = sum(r.requests for r in runs if r.path == path and r.target == "intake")
+        for target, label in (("bare", "bare Flask endpoint"), ("intake", "intake POST /api/v1/requests")):
+            m = median[target]
+            out.append(Measurement("submit-ratio", f"{path}: {label}", "sqlite", m["rate"], "requests/s",
+                                   n if target == "intake" else None))
+            out += [Measurement("submit-ratio", f"{path}: {label} p{p}", "sqlite", m[f"p{p}_ms"], "ms")
+                    for p in (50, 95, 99)]
+        out.append(Measurement("submit-ratio", f"{path}: ratio intake / bare (target ≥ 0.5)", "sqlite",
+                               median["intake"]["rate"] / median["bare"]["rate"], "ratio"))
+    out.append(Measurement("submit-ratio", "machine load (1-min average, median at the runs' start)",
+                           "machine", statistics.median(r.load for r in runs), "load"))
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit("run it as: .venv/bin/python bench/run.py --only submit-ratio [--quick]")
