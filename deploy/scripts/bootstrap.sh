@@ -113,6 +113,7 @@ setup_test_packages() {
   have_chromium || missing+=(chromium)
   have_vietnamese_font || missing+=(fonts-dejavu-core)
   command -v npm >/dev/null 2>&1 || missing+=(npm)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)  # the load of bench/submit_ratio.py
   if (( ${#missing[@]} )); then
     command -v apt-get >/dev/null 2>&1 ||
       die "missing ${missing[*]} and there is no apt-get; install them so that pg_ctl, prometheus and promtool exist"
