@@ -579,6 +579,11 @@ def _account_commands(group: click.Group) -> None:
     password_stdin = click.option("--password-stdin", is_flag=True,
                                   help="Read the password from the first line of standard input.")
 
+    email_option = click.option("--email", default=None,
+                                help="Email notify sends this person's alerts to (optional).")
+    phone_option = click.option("--phone", default=None,
+                                help="Vietnamese mobile number for SMS alerts, e.g. 0912345678 (optional).")
+
     @group.group("users")
     def users() -> None:
         """Tài khoản: the people who sign in (the first provincial admin comes from here)."""
@@ -594,8 +599,11 @@ def _account_commands(group: click.Group) -> None:
                   help="A supervisor's body.")
     @click.option("--totp", "with_totp", is_flag=True,
                   help="A one-time-code second factor for this account (always for a provincial admin).")
+    @email_option
+    @phone_option
     @password_stdin
-    def users_add(login, display_name, role, localities, unit_code, body, with_totp, password_stdin) -> None:
+    def users_add(login, display_name, role, localities, unit_code, body, with_totp, email, phone,
+                  password_stdin) -> None:
         """Open an account LOGIN. A provincial admin (or --totp) gets a TOTP secret: the
         otpauth:// URI printed once goes into an authenticator app (or a QR code of it)."""
         from giaitrinh_routing.domain.accounts import AccountProblems
@@ -604,7 +612,8 @@ def _account_commands(group: click.Group) -> None:
         runtime, accounts = service()
         try:
             made = accounts.add(login=login, display_name=display_name, role=role, localities=set(localities),
-                                unit_code=unit_code, body=body, password=password, with_totp=with_totp)
+                                unit_code=unit_code, body=body, password=password, with_totp=with_totp,
+                                email=email, phone=phone)
         except AccountProblems as exc:
             fail_with(exc.problems)
         finally:
@@ -632,7 +641,7 @@ def _account_commands(group: click.Group) -> None:
             item = {"login": a.login, "name": a.display_name, "role": a.role.value,
                     "localities": sorted(a.localities), "unit_code": a.unit_code,
                     "body": a.body.value if a.body else None, "totp": bool(a.totp_secret),
-                    "disabled": a.disabled}
+                    "disabled": a.disabled, "email": a.email, "phone": a.phone}
             if as_json:
                 click.echo(json.dumps(item, ensure_ascii=False))
             else:
@@ -667,6 +676,29 @@ def _account_commands(group: click.Group) -> None:
         """Enable LOGIN again."""
         set_disabled(login, False)
         click.echo(f"{login} enabled / đã kích hoạt lại")
+
+    @users.command("set-contact")
+    @click.argument("login")
+    @click.option("--email", default=None, help="New email; an empty value removes it; left out: kept.")
+    @click.option("--phone", default=None, help="New mobile number; an empty value removes it; left out: kept.")
+    def users_set_contact(login, email, phone) -> None:
+        """Set where notify reaches LOGIN besides the console's inbox (published to notify as
+        account.changed)."""
+        from giaitrinh_routing.domain.accounts import AccountProblems
+        from giaitrinh_routing.service_layer.accounts import UnknownAccount
+
+        runtime, accounts = service()
+        try:
+            current = accounts.account(login)
+            done = accounts.set_contact(login, current.email if email is None else email,
+                                        current.phone if phone is None else phone)
+        except UnknownAccount:
+            raise click.ClickException(f"no account {login!r} / không có tài khoản này") from None
+        except AccountProblems as exc:
+            fail_with(exc.problems)
+        finally:
+            runtime.close()
+        click.echo(f"contact of {done.login}: {done.email or '-'} {done.phone or '-'} / đã cập nhật liên hệ")
 
     @users.command("reset-password")
     @click.argument("login")

@@ -74,7 +74,7 @@ def remember(event: CloudEvent, uow) -> None:
         uow.directory.note_handling(
             data["request_id"], data["locality_code"], int(data.get("version") or 0),
             unit_code=details.get("to_unit") or details.get("unit_code") or data.get("unit_code"),
-            official_id=details.get("official_id"), clear_official=moved)
+            official_id=details.get("official_id") or data.get("official_id"), clear_official=moved)
 
 
 def _staff_person(s) -> Person:

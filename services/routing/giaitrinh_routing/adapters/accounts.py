@@ -54,7 +54,8 @@ class SqlAccounts:
                     localities=json.dumps(sorted(a.localities)), unit_code=a.unit_code,
                     body=a.body.value if a.body else None, password_hash=a.password_hash,
                     totp_secret=a.totp_secret, totp_last_step=a.totp_last_step, disabled=a.disabled,
-                    created_at=a.created_at, password_changed_at=a.password_changed_at)
+                    created_at=a.created_at, password_changed_at=a.password_changed_at,
+                    email=a.email, phone=a.phone)
 
     @staticmethod
     def _account(r) -> Account:
@@ -64,7 +65,7 @@ class SqlAccounts:
                        created_at=_aware(r["created_at"]),  # type: ignore[arg-type]
                        password_changed_at=_aware(r["password_changed_at"]),  # type: ignore[arg-type]
                        totp_secret=r["totp_secret"], totp_last_step=r["totp_last_step"],
-                       disabled=bool(r["disabled"]))
+                       disabled=bool(r["disabled"]), email=r["email"], phone=r["phone"])
 
     # -- the lock-out --------------------------------------------------------------------------
     def throttle(self, login: str) -> SignInThrottle:

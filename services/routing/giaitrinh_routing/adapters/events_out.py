@@ -44,6 +44,8 @@ def case_registered(case: Case, submitted: CloudEvent) -> CloudEvent:
     if case.accept_by is not None:
         data["accept_by"] = case.accept_by.isoformat()
         data["time_limits_id"] = case.time_limits_id
+    if case.official_id:  # the routing rule's default official: notify tells them of the new case
+        data["official_id"] = case.official_id
     return CloudEvent.new(
         type="vn.giaitrinh.case.registered.v1", source=SOURCE, subject=case.request_id,
         locality=case.locality_code, time=case.registered_at,
@@ -159,9 +161,10 @@ def account_changed(account, now: datetime) -> CloudEvent:
         data["unit_code"] = account.unit_code
     if account.body is not None:
         data["body"] = account.body.value
-    for contact in ("email", "phone"):
-        if getattr(account, contact, None):
-            data[contact] = getattr(account, contact)
+    if account.email:  # staff contact, for notify's email and SMS alerts; absent when not given
+        data["email"] = account.email
+    if account.phone:
+        data["phone"] = account.phone
     return CloudEvent.new(type="vn.giaitrinh.account.changed.v1", source=SOURCE, subject=account.id,
                           locality=min(account.localities, default=PROVINCE_WIDE), time=now, data=data)
 

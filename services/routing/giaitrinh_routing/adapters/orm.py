@@ -155,6 +155,9 @@ accounts = sa.Table(
     sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
+    # Where notify reaches the person besides the console (0010_account_contact): E.164 phone.
+    sa.Column("email", sa.String(254), nullable=True),
+    sa.Column("phone", sa.String(20), nullable=True),
     sa.UniqueConstraint("login", name="uq_accounts_login"),
 )
 

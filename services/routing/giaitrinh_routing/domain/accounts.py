@@ -35,6 +35,13 @@ LOCALITY_FORM = re.compile(r"^[0-9]{1,10}$")
 UNIT_FORM = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 PASSWORD_MIN, PASSWORD_MAX = 10, 256
 NAME_MAX = 200
+EMAIL_MAX = 254  # RFC 5321's longest path
+# A plain local@domain.tld address: no display name, nothing that could break a mail header.
+EMAIL_FORM = re.compile(r"^[^@\s<>\"',;()\[\]\x00-\x1f\x7f]{1,64}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
+                        r"(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)+$")
+# A Vietnamese mobile number — the only kind an SMS gateway reaches: +84, 84 or 0, then one of
+# the mobile prefixes (3, 5, 7, 8, 9) and eight digits.
+MOBILE_FORM = re.compile(r"^(?:\+84|84|0)([35789][0-9]{8})$")
 
 
 class AccountProblems(Exception):
@@ -48,6 +55,40 @@ class AccountProblems(Exception):
 def normalise_login(raw: str) -> str:
     """The login as stored and compared: NFC, trimmed, lower case."""
     return unicodedata.normalize("NFC", raw).strip().lower()
+
+
+def normalise_email(raw: str) -> str:
+    """The address as stored: trimmed, NFC, its domain in lower case (the local part is the
+    mailbox's own business, RFC 5321 §2.4)."""
+    text = unicodedata.normalize("NFC", raw).strip()
+    local, at, domain = text.rpartition("@")
+    return f"{local}{at}{domain.lower()}" if at else text
+
+
+def normalise_phone(raw: str) -> str:
+    """The number as stored, in E.164 (+84…) — the form notify hands every SMS gateway. Spaces,
+    dots, dashes and brackets are dropped; an invalid number is returned as it came (trimmed)
+    for :func:`contact_problems` to name."""
+    digits = raw.strip()
+    for sep in " .-()":
+        digits = digits.replace(sep, "")
+    found = MOBILE_FORM.match(digits)
+    return "+84" + found.group(1) if found else raw.strip()
+
+
+def contact_problems(email: str | None, phone: str | None) -> list[Problem]:
+    """What is wrong with a staff member's email and phone (both optional, already normalised):
+    notify sends alerts to them, so an address notify could not use is refused here, when the
+    admin can still correct it, not found out at the first overdue case."""
+    problems = []
+    if email and (len(email) > EMAIL_MAX or not EMAIL_FORM.match(email)):
+        problems.append(Problem("email", "invalid_email", "Địa chỉ email không hợp lệ (ví dụ: ten@xa.gov.vn).",
+                                "Not an email address (e.g. name@commune.gov.vn)."))
+    if phone and not MOBILE_FORM.match(phone):
+        problems.append(Problem("phone", "invalid_phone",
+                                "Số di động Việt Nam không hợp lệ (ví dụ: 0912 345 678 hoặc +84912345678).",
+                                "Not a Vietnamese mobile number (e.g. 0912 345 678 or +84912345678)."))
+    return problems
 
 
 def password_problems(password: str, login: str) -> list[Problem]:
@@ -84,11 +125,16 @@ class Account:
     totp_secret: str | None = None
     totp_last_step: int | None = None  # the last one-time code used, never accepted twice
     disabled: bool = False
+    # Where notify reaches the person beyond the console's inbox (staff data: shown to the
+    # provincial admin and carried on account.changed to notify, never on a public page).
+    email: str | None = None
+    phone: str | None = None
 
     @classmethod
     def open(cls, *, id: str, login: str, display_name: str, role: str,
              localities: frozenset[str] | set[str], unit_code: str | None, body: str | None,
-             password_hash: str, now: datetime, totp_secret: str | None = None) -> Account:
+             password_hash: str, now: datetime, totp_secret: str | None = None,
+             email: str | None = None, phone: str | None = None) -> Account:
         """Mở tài khoản: the rules of each role — an official or unit head belongs to one unit
         of one locality; a locality head to one or more localities; a supervisor to a body of
         one locality; a provincial admin to the whole deployment, with a second factor."""
@@ -124,6 +170,8 @@ class Account:
             problems.append(Problem("unit_code", "invalid_unit", "Mã đơn vị không hợp lệ.",
                                     "The unit code is not valid."))
         problems += _role_problems(the_role, localities, unit_code, body)
+        email, phone = normalise_email(email or "") or None, normalise_phone(phone or "") or None
+        problems += contact_problems(email, phone)
         if problems:
             raise AccountProblems(problems)
         assert the_role is not None
@@ -132,7 +180,15 @@ class Account:
         return cls(id=id, login=login, display_name=display_name.strip(), role=the_role,
                    localities=frozenset(localities), unit_code=unit_code, body=the_body,
                    password_hash=password_hash, created_at=now, password_changed_at=now,
-                   totp_secret=totp_secret)
+                   totp_secret=totp_secret, email=email, phone=phone)
+
+    def set_contact(self, email: str | None, phone: str | None) -> None:
+        """Thông tin liên hệ: replace the email and phone (None or "" clears one);
+        :class:`AccountProblems` names each invalid one and changes nothing."""
+        email, phone = normalise_email(email or "") or None, normalise_phone(phone or "") or None
+        if problems := contact_problems(email, phone):
+            raise AccountProblems(problems)
+        self.email, self.phone = email, phone
 
     @property
     def totp_required(self) -> bool:

@@ -36,6 +36,7 @@ from giaitrinh_common.ui import Pagination
 from giaitrinh_common.ui.shell import wants_page
 from giaitrinh_common.web import ApiError, detail, page_args
 from giaitrinh_routing.domain.accounts import (
+    LOGIN_FORM,
     AccountDisabled,
     AccountProblems,
     LoginLocked,
@@ -68,6 +69,22 @@ REASONS = {
                 "Your sign-in has expired; please sign in again."),
     "required": ("Vui lòng đăng nhập để tiếp tục.", "Please sign in to continue."),
 }
+
+# The account roles and supervising bodies as people read them (the values are the token's
+# and the API's names; a page never shows them raw).
+ROLE_LABELS = {
+    "official": _l("Official"),
+    "unit_head": _l("Unit head"),
+    "locality_head": _l("Locality head"),
+    "supervisor": _l("Supervisor"),
+    "provincial_admin": _l("Provincial admin"),
+}
+BODY_LABELS = {
+    "hdnd": _l("People's Council (HĐND)"),
+    "mttq": _l("Fatherland Front (MTTQ)"),
+    "ubkt": _l("Party Inspection Committee (UBKT)"),
+}
+CONTACT_MAX = 254
 
 # The console's menu: (endpoint, label), shown when the endpoint exists and the person's role may use it.
 MENU = [
@@ -199,19 +216,31 @@ def password_post():
 
 # -- the accounts admin -------------------------------------------------------------------------
 def _accounts_page(error: dict[str, Any] | None = None, shown: dict[str, Any] | None = None,
-                   form: dict[str, str] | None = None, status: int = 200):
+                   form: dict[str, str] | None = None, status: int = 200, saved: str | None = None):
     page = page_args(default_size=PER_PAGE, max_size=100)
     items, total = _service().accounts(page.offset, page.size)
     html = render_template("console/accounts.html", accounts=items, listing=Pagination(page, total),
-                           error=error, shown=shown, form=form or {}, roles=sorted(STAFF), bodies=sorted(BODIES))
+                           error=error, shown=shown, form=form or {}, roles=_roles(), bodies=_bodies(),
+                           role_labels=ROLE_LABELS, body_labels=BODY_LABELS, saved=saved)
     return Response(html, status=status, mimetype="text/html")
+
+
+def _roles() -> list[tuple[str, Any]]:
+    return [(r, ROLE_LABELS.get(r, r)) for r in sorted(STAFF)]
+
+
+def _bodies() -> list[tuple[str, Any]]:
+    return [(b, BODY_LABELS.get(b, b)) for b in sorted(BODIES)]
 
 
 @pages.get("/tai-khoan")
 @allow(ADMIN)
 def accounts():
-    """Every account, a page at a time, with the form to add one."""
-    return _accounts_page()
+    """Every account, a page at a time, with the form to add one (``?done=contact&login=``:
+    says that account's contact was saved; only a login's form is echoed)."""
+    saved = request.args.get("login", "")[:LOGIN_MAX]
+    done = request.args.get("done") == "contact" and LOGIN_FORM.match(saved)
+    return _accounts_page(saved=saved if done else None)
 
 
 @pages.post("/tai-khoan")
@@ -219,12 +248,14 @@ def accounts():
 def add_account():
     """Add an account; its first password (and a provincial admin's TOTP secret) shown once."""
     f = {k: _form(k, 200) for k in ("login", "display_name", "role", "localities", "unit_code", "body")}
+    f |= {k: _form(k, CONTACT_MAX + 1) for k in ("email", "phone")}  # one over: too long is said, not cut
     temporary = _one_time_password()
     try:
         new = _service().add(login=f["login"], display_name=f["display_name"], role=f["role"],
                              localities={c.strip() for c in f["localities"].split(",") if c.strip()},
                              unit_code=f["unit_code"] or None, body=f["body"] or None, password=temporary,
-                             with_totp=bool(request.form.get("with_totp")), by=_principal().id)
+                             with_totp=bool(request.form.get("with_totp")), by=_principal().id,
+                             email=f["email"], phone=f["phone"])
     except AccountProblems as exc:
         return _accounts_page(error=_problems(exc), form=f, status=422)
     return _accounts_page(shown={"login": new.account.login, "password": temporary, "totp_uri": new.totp_uri,
@@ -241,6 +272,37 @@ def set_disabled(login: str):
     except UnknownAccount:
         raise ApiError.standard(404) from None
     return redirect(url_for("console_auth.accounts", page=request.args.get("page", 1)), code=303)
+
+
+def _contact_page(login: str, form: dict[str, str], error: dict[str, Any] | None = None, status: int = 200):
+    html = render_template("console/account_contact.html", login=login, form=form, error=error)
+    return Response(html, status=status, mimetype="text/html")
+
+
+@pages.get("/tai-khoan/<login>/lien-he")
+@allow(ADMIN)
+def account_contact(login: str):
+    """The form for an account's email and mobile phone (where notify reaches the person)."""
+    try:
+        account = _service().account(login[:LOGIN_MAX])
+    except UnknownAccount:
+        raise ApiError.standard(404) from None
+    return _contact_page(account.login, {"email": account.email or "", "phone": account.phone or ""})
+
+
+@pages.post("/tai-khoan/<login>/lien-he")
+@allow(ADMIN)
+def set_contact(login: str):
+    """Replace the email and phone (an empty field removes one); notify learns them from the
+    account.changed this publishes. An invalid one is said beside its field, nothing changed."""
+    form = {k: _form(k, CONTACT_MAX + 1) for k in ("email", "phone")}
+    try:
+        account = _service().set_contact(login[:LOGIN_MAX], form["email"], form["phone"], by=_principal().id)
+    except UnknownAccount:
+        raise ApiError.standard(404) from None
+    except AccountProblems as exc:
+        return _contact_page(login[:LOGIN_MAX], form, _problems(exc), 422)
+    return redirect(url_for("console_auth.accounts", done="contact", login=account.login), code=303)
 
 
 @pages.post("/tai-khoan/<login>/mat-khau")

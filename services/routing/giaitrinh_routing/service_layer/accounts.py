@@ -85,6 +85,12 @@ class NewAccount:
     totp_uri: str | None  # shown once, for the authenticator app
 
 
+def _contact_given(account: Account) -> dict[str, bool]:
+    # The audit log is append-only and hash-chained: it records that a contact was set, never
+    # the address itself, which the person may later want changed or gone for good.
+    return {"email": bool(account.email), "phone": bool(account.phone)}
+
+
 class UnknownAccount(LookupError):
     """No account by that login (the CLI's and admin's answer, never the sign-in's)."""
 
@@ -201,9 +207,10 @@ class AccountService:
     # -- managing accounts -----------------------------------------------------------------------
     def add(self, *, login: str, display_name: str, role: str, localities: set[str],
             unit_code: str | None, body: str | None, password: str, with_totp: bool = False,
-            by: str = "cli") -> NewAccount:
-        """Open an account; a provincial admin (or ``with_totp``) gets a TOTP secret, whose
-        provisioning URI is returned to show once."""
+            by: str = "cli", email: str | None = None, phone: str | None = None) -> NewAccount:
+        """Open an account (with an email and a mobile phone for notify, both optional); a
+        provincial admin (or ``with_totp``) gets a TOTP secret, whose provisioning URI is
+        returned to show once."""
         now = self.now()
         name = normalise_login(login)
         problems = password_problems(password, name)
@@ -211,7 +218,7 @@ class AccountService:
         try:
             account = Account.open(id=str(uuid.uuid4()), login=login, display_name=display_name, role=role,
                                    localities=localities, unit_code=unit_code, body=body, password_hash="",
-                                   now=now, totp_secret=totp)
+                                   now=now, totp_secret=totp, email=email, phone=phone)
         except AccountProblems as exc:
             problems = exc.problems + problems
         if problems:
@@ -226,7 +233,8 @@ class AccountService:
             self._audit(uow, now, by, account, "account-add",
                         {"login": account.login, "role": account.role.value,
                          "localities": sorted(account.localities), "unit_code": account.unit_code,
-                         "body": account.body.value if account.body else None, "totp": bool(totp)})
+                         "body": account.body.value if account.body else None, "totp": bool(totp),
+                         **_contact_given(account)})
             uow.emit(events_out.REGISTRY_TOPIC, events_out.account_changed(account, now))
             uow.commit()
         uri = self.codes.provisioning_uri(totp, account.login, ISSUER_NAME) if totp else None
@@ -236,6 +244,11 @@ class AccountService:
                  locality: str | None = None) -> tuple[list[Account], int]:
         with self.unit_of_work() as uow:
             return _repo(uow).page(offset, limit, role, locality)
+
+    def account(self, login: str) -> Account:
+        """One account by login; :class:`UnknownAccount` when nobody has it."""
+        with self.unit_of_work() as uow:
+            return self._existing(_repo(uow), login)
 
     def set_disabled(self, login: str, disabled: bool, by: str = "cli") -> Account:
         """Disable (every session ends at once; tokens already out expire within
@@ -249,6 +262,20 @@ class AccountService:
             if disabled:
                 repo.revoke_sessions(account.id, now)
             self._audit(uow, now, by, account, "account-disable" if disabled else "account-enable", {})
+            uow.emit(events_out.REGISTRY_TOPIC, events_out.account_changed(account, now))
+            uow.commit()
+        return account
+
+    def set_contact(self, login: str, email: str | None, phone: str | None, by: str = "cli") -> Account:
+        """Replace an account's email and phone (empty clears one) and tell notify
+        (account.changed); :class:`AccountProblems` for an invalid one, nothing changed."""
+        now = self.now()
+        with self.unit_of_work() as uow:
+            repo = _repo(uow)
+            account = self._existing(repo, login)
+            account.set_contact(email, phone)
+            repo.save(account)
+            self._audit(uow, now, by, account, "account-set-contact", _contact_given(account))
             uow.emit(events_out.REGISTRY_TOPIC, events_out.account_changed(account, now))
             uow.commit()
         return account
