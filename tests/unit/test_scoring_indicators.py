@@ -135,7 +135,8 @@ def test_case_figures_do_not_depend_on_the_order_the_events_arrive_in(sqlite_url
         random.Random(seed).shuffle(order)
         streams = (topics.CASES, topics.REQUESTS) if seed % 2 else (topics.REQUESTS, topics.CASES)
         seen.append(figures_after(order, sqlite_url(f"scoring-{seed}"), streams))
-    assert seen[0] == {"requests_received": 6, **EXPECTED}
+    # The upheld dispute is also a violation flag: counted once, whatever the order.
+    assert seen[0] == {"requests_received": 6, **EXPECTED, "violations_flagged": 1}
     assert all(figures == seen[0] for figures in seen)
 
 
@@ -191,4 +192,5 @@ def test_commitments_completed_late_and_overdue_are_counted_once_each(bus, sqlit
     with runtime.unit_of_work() as uow:
         counts = uow.indicators.for_locality("18880", "2026")
     runtime.close()
-    assert counts == {"commitments_overdue": 1, "commitments_completed": 1, "commitments_completed_late": 1}
+    assert counts == {"commitments_overdue": 1, "commitments_completed": 1, "commitments_completed_late": 1,
+                      "violations_flagged": 1}  # the overdue commitment, flagged

@@ -1,9 +1,11 @@
 """Scoring's composition root."""
 from __future__ import annotations
 
+from giaitrinh_common import contracts
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_scoring.adapters import orm
 from giaitrinh_scoring.domain.indicators import MOVES
+from giaitrinh_scoring.domain.violations import RAISED_BY
 from giaitrinh_scoring.service_layer import handlers
 from giaitrinh_scoring.service_layer.unit_of_work import ScoringUnitOfWork
 from giaitrinh_scoring.settings import ScoringSettings
@@ -15,7 +17,10 @@ class ScoringRuntime(ServiceRuntime):
     unit_of_work_class = ScoringUnitOfWork
 
     def handlers(self):
+        # Every case event (each tells who handles the case now), and those that raise flags.
+        case_events = {t for t in contracts.known_types() if t.startswith("vn.giaitrinh.case.")}
         return {**{event_type: handlers.count_event for event_type in MOVES},
+                **{event_type: handlers.on_case_event for event_type in sorted(case_events | set(RAISED_BY))},
                 "vn.giaitrinh.locality.changed.v1": handlers.on_locality_changed}
 
 

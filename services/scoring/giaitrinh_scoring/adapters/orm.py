@@ -27,4 +27,37 @@ localities = sa.Table(
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Vi phạm: one row per (case, kind, step) — the unique key that makes an event told twice, or a
+# violation told by two events, one flag. ``raised_by`` is the earliest event that told of it.
+violation_flags = sa.Table(
+    "violation_flags", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("case_id", sa.String(64), nullable=False),
+    sa.Column("step", sa.String(100), nullable=False),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("tracking_code", sa.String(40), nullable=True),
+    sa.Column("locality_code", sa.String(10), nullable=False),
+    sa.Column("unit_code", sa.String(40), nullable=True),
+    sa.Column("official_id", sa.String(100), nullable=True),
+    sa.Column("due_on", sa.Date(), nullable=True),
+    sa.Column("raised_by", sa.String(64), nullable=False),
+    sa.Column("raised_by_type", sa.String(200), nullable=False),
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("case_id", "kind", "step", name="uq_violation_flags_once"),
+    sa.Index("ix_violation_flags_locality", "locality_code", "raised_at"),
+)
+
+# Whose hands each case is in, from its steps (the latest version wins): a flag raised by an
+# alert that does not name the official names them from here.
+cases_on_record = sa.Table(
+    "cases_on_record", metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("tracking_code", sa.String(40), nullable=True),
+    sa.Column("unit_code", sa.String(40), nullable=True),
+    sa.Column("official_id", sa.String(100), nullable=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

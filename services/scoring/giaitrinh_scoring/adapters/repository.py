@@ -24,6 +24,9 @@ class SqlIndicatorStore:
                                                       indicator=indicator, value=by))
 
     def for_locality(self, locality: str, period: str) -> dict[str, int]:
+        # A count moved back to zero (a flag moved to an earlier period) is no count at all,
+        # as a rebuild, which never counted it there, says.
         rows = self.session.execute(sa.select(iv.c.indicator, iv.c.value)
-                                    .where((iv.c.locality_code == locality) & (iv.c.period == period)))
+                                    .where((iv.c.locality_code == locality) & (iv.c.period == period)
+                                           & (iv.c.value != 0)))
         return {r.indicator: r.value for r in rows}

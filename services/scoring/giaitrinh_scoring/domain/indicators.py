@@ -27,6 +27,9 @@ CASES_WITHDRAWN = "cases_withdrawn"  # số yêu cầu bị rút
 COMMITMENTS_COMPLETED = "commitments_completed"  # cam kết sau giải trình đã hoàn thành
 COMMITMENTS_COMPLETED_LATE = "commitments_completed_late"  # hoàn thành sau hạn đã cam kết
 COMMITMENTS_OVERDUE = "commitments_overdue"  # cam kết quá hạn chưa hoàn thành (flagged once each)
+# Số vi phạm bị gắn cờ: each violation flag once, in the period of the earliest event that told
+# of it (domain/violations.py), however many events tell of it and in whatever order.
+VIOLATIONS_FLAGGED = "violations_flagged"
 
 Condition = Callable[[Mapping[str, Any]], bool]
 

@@ -1,9 +1,13 @@
-"""Scoring's handlers: every lifecycle event moves the indicators it counts."""
+"""Scoring's handlers: every lifecycle event moves the indicators it counts; routing's case
+events keep whose hands each case is in and raise the violation flags they decide."""
 from __future__ import annotations
 
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_scoring.adapters import events_out
 from giaitrinh_scoring.adapters.localities import SqlRegistry
-from giaitrinh_scoring.domain.indicators import indicators_moved, period_of
+from giaitrinh_scoring.adapters.violations import Raised
+from giaitrinh_scoring.domain.indicators import VIOLATIONS_FLAGGED, indicators_moved, period_of
+from giaitrinh_scoring.domain.violations import flag_raised_by, follow
 from giaitrinh_scoring.service_layer.unit_of_work import ScoringUnitOfWork
 
 
@@ -13,6 +17,34 @@ def count_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
     period = period_of(event.time)
     for indicator in indicators_moved(event.type, event.data):
         uow.indicators.add(event.locality, period, indicator)
+
+
+def on_case_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
+    """Count the event, note who handles the case, and raise the violation it decides, if any."""
+    count_event(event, uow)
+    case_id = event.data.get("case_id")
+    known = uow.flags.case(case_id) if case_id else None
+    if (now_known := follow(known, event.type, event.data)) is not None:
+        uow.flags.keep_case(now_known)
+        known = now_known
+    raised = flag_raised_by(event.type, event.data, event_id=event.id, at=event.time)
+    if raised is not None:
+        raise_flag(raised.naming(known), event, uow)
+
+
+def raise_flag(flag, event: CloudEvent, uow: ScoringUnitOfWork) -> None:
+    """Store the flag; the first telling is counted and told on the scores topic (through the
+    outbox, in this transaction). An earlier telling arriving later moves the flag, and its
+    count, to the earlier moment: the figures are those of the events, in any order."""
+    outcome, before = uow.flags.raise_flag(flag)
+    if outcome is Raised.NEW:
+        uow.indicators.add(flag.locality_code, period_of(flag.raised_at), VIOLATIONS_FLAGGED)
+        uow.emit(events_out.SCORES_TOPIC, events_out.violation_flagged(flag, event))
+    elif outcome is Raised.EARLIER and before is not None:
+        was, now = period_of(before.raised_at), period_of(flag.raised_at)
+        if was != now:
+            uow.indicators.add(flag.locality_code, was, VIOLATIONS_FLAGGED, by=-1)
+            uow.indicators.add(flag.locality_code, now, VIOLATIONS_FLAGGED)
 
 
 def on_locality_changed(event: CloudEvent, uow: ScoringUnitOfWork) -> None:

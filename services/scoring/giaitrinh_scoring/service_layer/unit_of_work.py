@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from giaitrinh_common.storage import SqlUnitOfWork
 from giaitrinh_scoring.adapters.repository import SqlIndicatorStore
+from giaitrinh_scoring.adapters.violations import SqlViolationFlags
 
 
 class ScoringUnitOfWork(SqlUnitOfWork):
     indicators: SqlIndicatorStore
+    flags: SqlViolationFlags
 
     def __enter__(self):
         super().__enter__()
         self.indicators = SqlIndicatorStore(self.session)
+        self.flags = SqlViolationFlags(self.session)
         return self

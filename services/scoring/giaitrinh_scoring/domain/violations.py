@@ -1,0 +1,137 @@
+"""Vi phạm — the violations scoring flags from routing's case events, for supervisors to see.
+
+Directive 53-CT/TW names what accountability must not be: *chậm giải trình* (late),
+*né tránh, đùn đẩy* (evasive) and *giải trình không trung thực* (dishonest). Of these, what the
+events of a case decide today:
+
+- ``late_handling`` — the deadline watcher found a step (accept or refuse; explain) overdue, or
+  escalated it (Decree 59/2019/NĐ-CP, Art. 12–13): one flag per missed deadline, whether the
+  overdue or the escalation alert says so first;
+- ``dispute_upheld`` — a supervisor upheld the requester's dispute of an explanation: the case
+  is reopened and flagged (the explanation did not stand);
+- ``commitment_overdue`` — a commitment made in an explanation (cam kết sau giải trình) passed
+  its due date undone.
+
+A flag is raised once per (case, kind, step): ``step`` names the step of the case the violation
+is about, so the same violation told twice, or by two events, is one flag; a new one (a second
+missed deadline after an upheld dispute, another commitment) is another. Plain functions of an
+event's type and data: no clock, no storage.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+LATE_HANDLING = "late_handling"  # chậm thụ lý, chậm giải trình
+DISPUTE_UPHELD = "dispute_upheld"  # giải trình bị giám sát kết luận chưa đúng
+COMMITMENT_OVERDUE = "commitment_overdue"  # cam kết sau giải trình quá hạn
+KINDS = (LATE_HANDLING, DISPUTE_UPHELD, COMMITMENT_OVERDUE)
+
+DEADLINE_ALERT = "vn.giaitrinh.case.deadline_alert.v1"
+DISPUTE_DECIDED = "vn.giaitrinh.case.dispute_decided.v1"
+COMMITMENT_ALERT = "vn.giaitrinh.commitment.alert.v1"
+# The watcher's alerts that mean the deadline has passed (``due_soon`` is only a reminder).
+MISSED = ("overdue", "escalated")
+
+# Flag ids are derived from (case, kind, step), so a rebuild from offset 0 names each flag, and
+# the event that tells of it, as the incremental path did: the consumers' inboxes drop the copy.
+_NAMESPACE = uuid.UUID("9a4c1f8e-7b0e-4c55-9a8e-2f1f5d6c0b17")
+
+
+@dataclass(frozen=True)
+class CaseOnRecord:
+    """What scoring knows of a case from its events: whose hands it is in now. Kept so that a
+    flag names the official when an alert does not (``version``: the latest step applied)."""
+
+    case_id: str
+    request_id: str
+    tracking_code: str | None = None
+    unit_code: str | None = None
+    official_id: str | None = None
+    version: int = 0
+
+
+def follow(known: CaseOnRecord | None, event_type: str, data: Mapping[str, Any]) -> CaseOnRecord | None:
+    """The case as known after a case event (None: the event says nothing of who handles it).
+    An older step than the one known changes nothing, so the order of arrival does not matter."""
+    if not event_type.startswith("vn.giaitrinh.case.") or "case_id" not in data or event_type == DEADLINE_ALERT:
+        return None
+    version = int(data.get("version") or 0)  # case.registered has none: it is the first
+    if known is not None and version < known.version:
+        return None
+    details = data.get("details") or {}
+    official = known.official_id if known is not None else None
+    if event_type.endswith(".assigned.v1"):
+        official = details.get("official_id") or None
+    elif event_type.endswith(".transferred.v1"):
+        official = None  # a transfer gives the case to the unit, not yet to anyone in it
+    return CaseOnRecord(case_id=data["case_id"], request_id=data["request_id"],
+                        tracking_code=data.get("tracking_code") or (known.tracking_code if known else None),
+                        unit_code=data.get("unit_code"), official_id=official, version=version)
+
+
+@dataclass(frozen=True)
+class ViolationFlag:
+    """Cờ vi phạm — one violation of the procedure, raised by one event of routing's."""
+
+    kind: str
+    case_id: str
+    request_id: str
+    locality_code: str
+    step: str  # accept@<deadline>, answer@<deadline>, decision@v<version>, commitment@<id>
+    raised_by: str  # the id of the event that raised it (the earliest, by its time)
+    raised_by_type: str
+    raised_at: datetime  # when that event says it happened, not when scoring heard of it
+    unit_code: str | None = None
+    official_id: str | None = None
+    tracking_code: str | None = None
+    due_on: date | None = None  # the deadline or due date missed, where there is one
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.case_id, self.kind, self.step)
+
+    @property
+    def id(self) -> str:
+        return str(uuid.uuid5(_NAMESPACE, "|".join(self.key)))
+
+    def naming(self, known: CaseOnRecord | None) -> ViolationFlag:
+        """The flag with what the case record adds: its tracking code, and its official when the
+        case is still with the unit the flag names."""
+        if known is None:
+            return self
+        official = self.official_id or (known.official_id if known.unit_code == self.unit_code else None)
+        return replace(self, tracking_code=self.tracking_code or known.tracking_code, official_id=official)
+
+    def is_earlier_than(self, other: ViolationFlag) -> bool:
+        """Whether this telling of the same flag comes first (by time, then event id: a total
+        order, so every order of arrival keeps the same one)."""
+        return (self.raised_at, self.raised_by) < (other.raised_at, other.raised_by)
+
+
+def flag_raised_by(event_type: str, data: Mapping[str, Any], *, event_id: str,
+                   at: datetime) -> ViolationFlag | None:
+    """The violation one event of ``event_type`` with ``data`` raises, if any."""
+    def flag(kind: str, step: str, **extra: Any) -> ViolationFlag:
+        return ViolationFlag(kind=kind, case_id=data["case_id"], request_id=data["request_id"],
+                             locality_code=data["locality_code"], step=step, raised_by=event_id,
+                             raised_by_type=event_type, raised_at=at,
+                             unit_code=data.get("unit_code") or None, **extra)
+
+    if event_type == DEADLINE_ALERT and data["alert"]["kind"] in MISSED:
+        alert = data["alert"]
+        return flag(LATE_HANDLING, f"{alert['step']}@{alert['deadline']}",
+                    tracking_code=data.get("tracking_code"), due_on=date.fromisoformat(alert["deadline"]))
+    if event_type == DISPUTE_DECIDED and (data.get("details") or {}).get("outcome") == "upheld":
+        return flag(DISPUTE_UPHELD, f"decision@v{data['version']}", tracking_code=data.get("tracking_code"))
+    if event_type == COMMITMENT_ALERT and data["kind"] == "overdue":
+        return flag(COMMITMENT_OVERDUE, f"commitment@{data['commitment_id']}",
+                    due_on=date.fromisoformat(data["due_on"]))
+    return None
+
+
+# The event types that can raise a flag: the handler and the subscription both read it.
+RAISED_BY = (DEADLINE_ALERT, DISPUTE_DECIDED, COMMITMENT_ALERT)
