@@ -5,11 +5,13 @@ official of a new case and of an overdue one by email too, not only in the conso
 Roles and bodies read in Vietnamese on the accounts page, never as their code names."""
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from giaitrinh_common import contracts, topics
@@ -209,3 +211,38 @@ def test_an_account_changed_without_a_contact_leaves_notify_with_the_inbox_only(
     with notify.unit_of_work() as uow:
         [known] = uow.directory.staff(account_id=official.id)
     assert (known.email, known.phone) == (None, None)
+
+
+# -- the watcher by hand, on a test clock ------------------------------------------------------------
+def test_the_operators_watch_command_raises_a_cases_overdue_alert_as_of_now_once(env):  # noqa: F811
+    from giaitrinh_common.bus import InMemoryBus
+    from giaitrinh_routing.bootstrap import bootstrap
+    from giaitrinh_routing.domain.model import Locality
+    from giaitrinh_routing.service_layer import handlers
+    from giaitrinh_routing.settings import RoutingSettings
+
+    runtime = bootstrap(RoutingSettings.from_env(), bus=InMemoryBus())
+    try:
+        with runtime.unit_of_work() as uow:
+            handlers.seed_localities(uow, [Locality(WARD, "Phường Đồng Hới", "44", "phường")], now=MONDAY)
+            handlers.on_request_submitted(request_submitted(locality_code=WARD, submitted_at=MONDAY.isoformat()),
+                                          uow, MONDAY, runtime.rules, runtime.calendar)
+            uow.commit()
+        with runtime.unit_of_work() as uow:
+            [case_id] = uow.cases.due_for_watch(date(2027, 1, 1), 10)
+
+        def alerts() -> list[str]:
+            with runtime.storage.engine.connect() as db:
+                rows = db.execute(sa.select(runtime.storage.outbox.c.payload).where(
+                    runtime.storage.outbox.c.type == "vn.giaitrinh.case.deadline_alert.v1")).scalars()
+                return [json.loads(r)["data"]["alert"]["kind"] for r in rows]
+    finally:
+        runtime.close()
+
+    def run(*args):
+        return CliRunner().invoke(main, ["routing", "watch", *args], catch_exceptions=False)
+    assert run("--now", "2026-11-03T09:00+07:00", "--case", case_id).output.startswith("0 alerts")  # not due
+    late = run("--now", "2026-11-11T09:00+07:00", "--case", case_id)  # accept by 9 Nov: two days over
+    assert late.exit_code == 0 and "overdue" in alerts()
+    assert run("--now", "2026-11-11T10:00+07:00", "--case", case_id).output.startswith("0 alerts")  # once
+    assert run("--now", "2026-11-11T10:00").exit_code == 2  # a moment without its zone is refused

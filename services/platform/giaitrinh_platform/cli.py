@@ -641,7 +641,7 @@ def _account_commands(group: click.Group) -> None:
             item = {"login": a.login, "name": a.display_name, "role": a.role.value,
                     "localities": sorted(a.localities), "unit_code": a.unit_code,
                     "body": a.body.value if a.body else None, "totp": bool(a.totp_secret),
-                    "disabled": a.disabled, "email": a.email, "phone": a.phone}
+                    "disabled": a.disabled, "email": a.email, "phone": a.phone, "id": a.id}
             if as_json:
                 click.echo(json.dumps(item, ensure_ascii=False))
             else:
@@ -1020,6 +1020,39 @@ def rules_set(locality: str, field_name: str, unit: str, official: str, actor: s
     except InvalidAction as exc:
         raise click.ClickException("; ".join(f"{p.field}: {p.en}" for p in exc.problems)) from None
     click.echo(f"{locality} {field_name} → {unit}")
+
+
+# -- the deadline watcher, by hand -------------------------------------------------------------
+@main.commands["routing"].command("watch")
+@click.option("--now", "at", default=None, metavar="ISO-TIME",
+              help="Sweep as if it were this moment (e.g. 2026-12-01T09:00+07:00): a rehearsal or a "
+                   "test clock. The alerts it raises are real, and once each. Default: the clock.")
+@click.option("--case", "case_ids", multiple=True, metavar="CASE-ID",
+              help="Only this case (repeatable); default: every case with something due.")
+def watch_cmd(at: str | None, case_ids: tuple[str, ...]) -> None:
+    """One sweep of the deadline watcher — what routing's worker does every
+    ROUTING_WATCH_EVERY_SECONDS: due soon, overdue and escalation alerts, each raised once per
+    case and step (a sweep running beside the worker's raises nothing twice). The alerts go out
+    through routing's outbox, published by the worker's relay."""
+    from datetime import UTC, datetime
+
+    from giaitrinh_common.bus import InMemoryBus
+
+    clock = None
+    if at is not None:
+        try:
+            moment = datetime.fromisoformat(at)
+        except ValueError:
+            raise click.BadParameter(f"not an ISO date-time: {at!r}", param_hint="--now") from None
+        if moment.tzinfo is None:
+            raise click.BadParameter("give the time zone, e.g. +07:00", param_hint="--now")
+        clock = moment.astimezone(UTC).timestamp
+    runtime = SERVICES["routing"].bootstrap(bus=InMemoryBus(), **({"clock": clock} if clock else {}))
+    try:
+        raised = runtime.watch_cases(list(case_ids)) if case_ids else runtime.watch()
+    finally:
+        runtime.close()
+    click.echo(f"{raised} alerts raised / cảnh báo đã phát")
 
 
 # -- routing's registry: which localities are served ---------------------------------------------

@@ -64,6 +64,18 @@ class RoutingRuntime(ServiceRuntime):
                     log.info("deadline watcher: case %s was swept by another worker", case_id)
             return raised
 
+    def watch_cases(self, case_ids: list[str]) -> int:
+        """The watcher on these cases only (the operator's ``giaitrinh routing watch --case``),
+        each in a transaction of its own; how many alerts were raised. A case the worker's
+        sweep is doing at the same moment is left to it (its alerts are raised once either way)."""
+        now, raised = self.now(), 0
+        for case_id in case_ids:
+            try:
+                raised += self._watch([case_id], now)
+            except (AlertAlreadyRaised, AuditHeadMoved):
+                log.info("deadline watcher: case %s was swept by another worker", case_id)
+        return raised
+
     def _watch(self, case_ids: list[str], now) -> int:
         with self.unit_of_work() as uow:
             raised = handlers.watch_cases(case_ids, uow, now, self.calendar, self.watch_policy)
