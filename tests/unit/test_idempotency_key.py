@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from giaitrinh_common.auth import CSRF_COOKIE
 from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_intake.adapters.idempotency import KEY_LIFETIME, SqlIdempotencyStore, StoredAnswer
 from giaitrinh_intake.adapters.orm import requests
 from giaitrinh_intake.adapters.publisher_keys import InMemoryPublisherKeys, Publisher
 from giaitrinh_intake.entrypoints.web import create_app
 from tests.support.factories import LOCALITY, migrated_runtime
+from tests.support.submission import CSRF, multipart, photo_with_location
 
 BODY = {"kind": "feedback", "field": "environment", "locality_code": LOCALITY,
         "title": "Rác thải", "content": "Rác đổ trộm bên bờ sông Nhật Lệ."}
@@ -77,6 +79,34 @@ def test_the_same_key_with_another_body_is_refused_in_both_languages(client, run
     error = other.json["error"]
     assert error["code"] == "idempotency_key_reused" and error["message"]["vi"] and error["message"]["en"]
     assert error["details"][0]["field"] == "Idempotency-Key"
+    assert stored_requests(runtime) == 1
+
+
+def post_form(client, files: list[tuple[str, bytes]], key: str, **fields):
+    """A multipart submission with ``files``, encoded afresh (a new boundary) on every call."""
+    client.set_cookie(CSRF_COOKIE, CSRF)
+    form = {**BODY, "requester_type": "citizen", **fields}  # the form names every field; JSON has defaults
+    return client.post("/api/v1/requests", **multipart(form, files),
+                       headers={"Idempotency-Key": key, "X-CSRF-Token": CSRF})
+
+
+def test_a_retried_multipart_post_with_the_same_fields_and_files_gets_the_first_answer(client, runtime):
+    photo = photo_with_location()
+    first = post_form(client, [("anh.jpg", photo)], "m1")
+    again = post_form(client, [("anh.jpg", photo)], "m1")  # another boundary, the same form
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert stored_requests(runtime) == 1
+
+
+def test_the_same_key_with_other_files_or_fields_of_a_multipart_post_is_refused_as_another_body(client, runtime):
+    photo, other_photo = photo_with_location(), photo_with_location(size=(65, 48))
+    assert post_form(client, [("anh.jpg", photo)], "m2").status_code == 201
+    refusals = [post_form(client, [("anh.jpg", other_photo)], "m2"),  # the same name, other content
+                post_form(client, [("anh.jpg", photo), ("anh2.jpg", photo)], "m2"),  # one file more
+                post_form(client, [], "m2"),  # the file left out
+                post_form(client, [("anh.jpg", photo)], "m2", title="Khác")]  # the same file, another field
+    assert [(r.status_code, r.json["error"]["code"]) for r in refusals] == [(422, "idempotency_key_reused")] * 4
     assert stored_requests(runtime) == 1
 
 

@@ -1,6 +1,7 @@
 """``Idempotency-Key`` on intake's POSTs (the JSON API and Open311): a client that retries a POST
 with the same key and the same body gets the first answer (status and body) again, never a
-second request; the same key with another body is refused (422). A key is kept for
+second request; the same key with another body — for a multipart form, other fields or other
+files — is refused (422). A key is kept for
 :data:`~giaitrinh_intake.adapters.idempotency.KEY_LIFETIME` (24 hours) from its first use.
 
 The key is claimed before the view runs (:mod:`giaitrinh_intake.adapters.idempotency`); a
@@ -34,17 +35,36 @@ def _store() -> SqlIdempotencyStore:
 
 
 def _fingerprint() -> str:
-    """SHA-256 of what the body means: JSON with its keys sorted, a form's fields sorted, else
-    the bytes. The same request written with other spacing or order is the same request."""
-    raw = request.get_data(cache=True)
-    canonical: bytes = raw
-    if request.mimetype == "application/x-www-form-urlencoded":
-        canonical = json.dumps(sorted(request.form.items(multi=True))).encode()
-    elif request.is_json:
-        # Not JSON, or nested past the parser's depth: the view refuses it; the bytes stand for it.
-        with contextlib.suppress(ValueError, RecursionError):
-            canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    """SHA-256 of what the body means: JSON with its keys sorted, a form's fields sorted, a
+    multipart form's fields and files (:func:`_multipart`), else the bytes. The same request
+    written with other spacing, order or multipart boundary is the same request."""
+    if request.mimetype == "multipart/form-data":
+        canonical = _multipart()
+    else:
+        raw = request.get_data(cache=True)
+        canonical = raw
+        if request.mimetype == "application/x-www-form-urlencoded":
+            canonical = json.dumps(sorted(request.form.items(multi=True))).encode()
+        elif request.is_json:
+            # Not JSON, or nested past the parser's depth: the view refuses it; the bytes stand for it.
+            with contextlib.suppress(ValueError, RecursionError):
+                canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(request.mimetype.encode() + b"\n" + canonical).hexdigest()
+
+
+def _multipart() -> bytes:
+    """A multipart form as its sorted fields and its files in the order sent, each by its field,
+    its name and the SHA-256 of its content: a retry encodes the same form with a new boundary,
+    while another file under the same key is another body. Each file is read from its start
+    again afterwards, for the view."""
+    files = []
+    for field, upload in request.files.items(multi=True):
+        digest = hashlib.sha256()
+        for chunk in iter(lambda upload=upload: upload.stream.read(64 * 1024), b""):
+            digest.update(chunk)
+        upload.stream.seek(0)
+        files.append([field, upload.filename or "", digest.hexdigest()])
+    return json.dumps({"fields": sorted(request.form.items(multi=True)), "files": files}).encode()
 
 
 def _bad_key() -> ApiError:
