@@ -3,6 +3,7 @@ rendering `giaitrinh up` makes and on the one docker-compose.yml's gateway makes
 supervised child. The gateway in front of the running platform is tested in tests/e2e/test_gateway.py."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -127,3 +128,29 @@ def test_a_gateway_killed_outright_starts_again_on_its_port(tmp_path):
     finally:
         child.signal(signal.SIGTERM)
         child.process.wait(10)
+
+
+def test_the_access_log_keeps_no_requesters_secret_link(tmp_path):
+    """The secret of /cua-toi/<secret> (intake's requester_link) is masked in the request line
+    and in the Referer, with and without the gateway's /intake prefix; the rest stays."""
+    secret, other = "Zq3-x_" + "a" * 37, "Kp9_" + "b" * 39
+    gateway = LocalGateway(GatewaySettings(port=free_port()), tmp_path, UPSTREAMS)
+    child = started(gateway)
+    try:
+        answers(gateway)
+        for path in (f"/cua-toi/{secret}?moi=1", f"/intake/cua-toi/{secret}/danh-gia", "/tra-cuu?ma=GT-1"):
+            req = urllib.request.Request(gateway.url + path,
+                                         headers={"Referer": f"{gateway.url}/cua-toi/{other}?xong=rut"})
+            with contextlib.suppress(OSError):  # no service behind this gateway: 503, logged all the same
+                urllib.request.urlopen(req, timeout=10).close()
+        log = eventually(lambda: (text := gateway.access_log_path.read_text("utf-8")).count("\n") >= 4 and text,
+                         timeout=10, what="the access log lines")
+    finally:
+        child.signal(signal.SIGTERM)
+        child.process.wait(10)
+    assert secret not in log and other not in log
+    assert '"GET /cua-toi/[secret]?moi=1 HTTP/1.1"' in log
+    assert '"GET /intake/cua-toi/[secret]/danh-gia HTTP/1.1"' in log
+    assert '"GET /tra-cuu?ma=GT-1 HTTP/1.1"' in log
+    assert log.count(f'"{gateway.url}/cua-toi/[secret]?xong=rut"') == 3
+    assert '"GET /gateway/healthz HTTP/1.1" 200 35 "-"' in log  # no Referer: nginx's usual dash
