@@ -25,7 +25,9 @@ from giaitrinh_notify.domain.rules import RulesError
 from giaitrinh_notify.domain.sms_text import fits, without_diacritics
 from giaitrinh_notify.service_layer.deliveries import Sender
 from giaitrinh_routing.adapters import events_out
+from giaitrinh_routing.domain.commitment import Commitment
 from giaitrinh_routing.domain.deadline_watch import AlertKind, DeadlineAlert
+from tests.support import violations
 from tests.support.case_history import MONDAY, CaseHistory, every_step_type
 from tests.support.factories import LOCALITY, migrated_runtime, request_submitted
 
@@ -58,7 +60,7 @@ def joined() -> CloudEvent:
 
 def real_events() -> list[CloudEvent]:
     events = [*every_step_type().values(), request_submitted(contact=CONTACT), joined(),
-              *deadline_alerts().values()]
+              *deadline_alerts().values(), *violations.every_kind().values()]
     for event in events:
         contracts.validate(event)
     return events
@@ -188,7 +190,8 @@ def consume(runtime, *events: CloudEvent, raw: list[tuple[str, bytes]] = ()) -> 
     publisher = runtime.bus.publisher()
     for event in events:
         stream = topics.CASES if event.type.startswith("vn.giaitrinh.case.") else (
-            topics.REGISTRY if event.type.startswith("vn.giaitrinh.account.") else topics.REQUESTS)
+            topics.REGISTRY if event.type.startswith("vn.giaitrinh.account.") else (
+                topics.SCORES if event.type.startswith("vn.giaitrinh.violation.") else topics.REQUESTS))
         publisher.publish(stream, event.key, event.to_json())
     for stream, value in raw:
         publisher.publish(stream, "k", value)
@@ -320,3 +323,42 @@ def test_the_sender_loop_counts_each_outcome_by_channel_for_prometheus(runtime):
     assert samples == {("in_app", "sent"): 1, ("email", "undeliverable"): 1}
     [email] = [d for d in ledger(runtime) if d.channel == EMAIL and d.audience == "official"]
     assert email.reason == "the email channel is not configured"
+
+
+# -- supervisors hear of violation flags -------------------------------------------------------
+def test_the_supervisors_of_the_locality_hear_of_a_violation_flag_in_app_and_by_email(runtime):
+    history = CaseHistory()
+    history.assign(official="can-bo-1")
+    alert = violations.overdue_alert(history)
+    flag = violations.flagged(alert, history)
+    elsewhere = staff("ubkt-khac", "supervisor", body="ubkt", email="ubkt@example.vn")
+    elsewhere.data["localities"] = ["18881"]
+    consume(runtime, staff("hdnd", "supervisor", body="hdnd", email="hdnd@example.vn"),
+            staff("mttq", "supervisor", body="mttq"), elsewhere,
+            staff("can-bo-1", "official", unit_code="dia-chinh", email="cb1@example.vn"))
+    consume(runtime, alert, flag)  # the directory knows the staff before (other topics interleave)
+    told = {(d.recipient, d.channel, d.status) for d in ledger(runtime) if d.event_id == flag.id}
+    # Not the UBKT of another ward, not the official; MTTQ's account gives no email: in the app only.
+    assert told == {("hdnd", IN_APP, PENDING), ("hdnd@example.vn", EMAIL, PENDING), ("mttq", IN_APP, PENDING)}
+    assert {d.template for d in ledger(runtime) if d.event_id == flag.id} == {
+        "supervisors/violation_flagged/in_app", "supervisors/violation_flagged/email"}
+
+
+def test_a_late_handling_flag_names_the_step_its_deadline_and_who_had_the_case():
+    flag = violations.every_kind()["late_handling"]
+    vi = rendered(flag, "supervisors", "violation_flagged", EMAIL, "vi")
+    assert vi.subject == f"Cờ vi phạm: chậm giải trình, hồ sơ {flag.data['tracking_code']}"
+    assert "không được thụ lý đúng hạn (hạn: 09/11/2026)" in vi.body and "cán bộ: can-bo-1" in vi.body
+    assert vi.body.count(f"{PORTAL}/console/cases/{flag.data['case_id']}") == 1
+
+
+def test_a_flag_whose_tracking_code_scoring_does_not_know_names_the_case():
+    history = CaseHistory()
+    promise = Commitment(str(uuid.uuid4()), history.case.id, history.request_id, LOCALITY,
+                         "Cắm lại mốc", "dia-chinh", date(2026, 12, 15))
+    alert = events_out.commitment_alert(promise, "overdue", datetime(2026, 12, 16, 2, tzinfo=UTC))
+    flag = violations.flagged(alert, history, known=False)
+    assert flag.data["tracking_code"] is None
+    for language in ("vi", "en"):
+        message = rendered(flag, "supervisors", "violation_flagged", IN_APP, language)
+        assert history.case.id in message.subject and "None" not in message.subject + message.body
