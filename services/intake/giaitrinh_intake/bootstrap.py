@@ -1,13 +1,22 @@
 """Intake's composition root."""
 from __future__ import annotations
 
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_intake.adapters import orm
 from giaitrinh_intake.adapters.attachments import ContentInspector
 from giaitrinh_intake.adapters.localities import RegistryLocalities
+from giaitrinh_intake.adapters.sqlite_writers import serialise_writers
 from giaitrinh_intake.service_layer import handlers
 from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from giaitrinh_intake.settings import IntakeSettings
+
+# A submission refused by a unique index is made again from the start: its tracking code was
+# already given (one chance in 32^8 per stored request), or the same external id was stored
+# meanwhile (the next attempt finds it and answers with the first request).
+SUBMIT_ATTEMPTS = 3
 
 
 class IntakeRuntime(ServiceRuntime):
@@ -21,20 +30,37 @@ class IntakeRuntime(ServiceRuntime):
         # Which localities are served: intake's copy of routing's registry, nothing else.
         self.localities = RegistryLocalities(self.storage.engine)
         self.inspector = ContentInspector()  # attachments judged by their content
+        if self.storage.engine.dialect.name == "sqlite":
+            serialise_writers(self.storage.engine)  # the web process's threads queue, not sleep
 
     def handlers(self):
         return {
             "vn.giaitrinh.inbound.feedback.v1":
                 lambda ev, uow: handlers.on_inbound_feedback(ev, uow, self.localities, self.now()),
             **{event_type: handlers.on_case_event for event_type in handlers.CASE_EVENT_TYPES},
-            **handlers.REGISTRY_HANDLERS,
+            **{event_type: self._registry_handler(handler)
+               for event_type, handler in handlers.REGISTRY_HANDLERS.items()},
         }
 
+    def _registry_handler(self, handler):
+        """``handler``, after whose transaction commits this process reads the served
+        localities again (other processes do within ``SERVED_CACHE_SECONDS``)."""
+        def apply(ev, uow):
+            handler(ev, uow)
+            event.listen(uow.session, "after_commit", lambda _session: self.localities.forget())
+        return apply
+
     def submit(self, cmd) -> handlers.Receipt:
-        with self.unit_of_work() as uow:
-            receipt = handlers.submit_request(cmd, uow, self.localities, self.now(), self.inspector)
-            uow.commit()
-            return receipt
+        for attempt in range(1, SUBMIT_ATTEMPTS + 1):
+            try:
+                with self.unit_of_work() as uow:
+                    receipt = handlers.submit_request(cmd, uow, self.localities, self.now(), self.inspector)
+                    uow.commit()
+                    return receipt
+            except IntegrityError:
+                if attempt == SUBMIT_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     def requester_action(self, handler, cmd):
         """One of the requester's commands (join, withdraw, rate, dispute: a handler of

@@ -8,6 +8,9 @@ wins, so a redelivered or replayed older event never undoes a newer one.
 """
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,17 +28,51 @@ def _locality(row: Any) -> Locality:
     return Locality(row.code, row.name, row.province_code)
 
 
-class RegistryLocalities(LocalityDirectory):
-    """The served localities as intake last learnt them from the registry (read on each call:
-    a locality the provincial admin enables is served as soon as the event is applied)."""
+# How long a process trusts its copy of the served localities. Every submission asks for its
+# locality, and a SELECT each time was a tenth of a submission's time (bench/README.md,
+# submit-ratio); the registry changes a few times a year.
+SERVED_CACHE_SECONDS = 5.0
 
-    def __init__(self, engine: Engine):
+
+class RegistryLocalities(LocalityDirectory):
+    """The served localities as intake last learnt them from the registry.
+
+    :meth:`get` answers from a copy of every served locality, read again when it is older than
+    ``cache_seconds`` or after :meth:`forget` (the runtime calls it when it applies a registry
+    event, so in the process that applies them a change counts at once). A code not in the
+    copy is looked up in the table: a locality just enabled is served at once everywhere; one
+    just disabled or renamed is seen so by another process (the web process, while the worker
+    applies the events) within ``cache_seconds``."""
+
+    def __init__(self, engine: Engine, *, cache_seconds: float = SERVED_CACHE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic):
         self.engine = engine
+        self.cache_seconds = cache_seconds
+        self._clock = clock
+        # (when read, code → locality): one tuple, replaced whole, so threads never see half.
+        self._served: tuple[float, dict[str, Locality]] = (-math.inf, {})
+
+    def forget(self) -> None:
+        """The registry changed: read the served localities again at the next :meth:`get`."""
+        self._served = (-math.inf, {})
+
+    def _copy(self) -> dict[str, Locality]:
+        read_at, served = self._served
+        now = self._clock()
+        if now - read_at >= self.cache_seconds:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(localities.c.code, localities.c.name, localities.c.province_code)
+                                    .where(localities.c.served)).all()
+            served = {row.code: _locality(row) for row in rows}
+            self._served = (now, served)
+        return served
 
     def get(self, code: str) -> Locality | None:
         code = code.strip()
         if not code or len(code) > 10:
             return None
+        if (found := self._copy().get(code)) is not None:
+            return found
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(localities).where(
                 (localities.c.code == code) & localities.c.served)).first()

@@ -34,15 +34,18 @@ class SqlSubmissionRepository:
         self.session = session
 
     def add(self, request_id: str, details: SubmissionDetails, attachments: list[Attachment]) -> None:
-        self.session.execute(sa.insert(submission_details).values(
+        # Values as parameters, not .values(...): the statement is then cached on the table alone
+        # (with .values, SQLAlchemy walks every value for its cache key on each submission).
+        self.session.execute(sa.insert(submission_details), dict(
             request_id=request_id, decision_concerned=details.decision_concerned,
             location_text=details.location.text, latitude=details.location.latitude,
             longitude=details.location.longitude, id_number=details.id_number,
             consent_to_publish=details.consent_to_publish, link_sha256=details.link_sha256))
-        for position, a in enumerate(attachments):
-            self.session.execute(sa.insert(request_attachments).values(
+        if attachments:
+            self.session.execute(sa.insert(request_attachments), [dict(
                 id=str(uuid.uuid4()), request_id=request_id, position=position, filename=a.filename,
-                media_type=a.media_type, size=a.size, sha256=a.sha256, content=a.data))
+                media_type=a.media_type, size=a.size, sha256=a.sha256, content=a.data)
+                for position, a in enumerate(attachments)])
 
     def details(self, request_id: str) -> SubmissionDetails:
         """The request's details; the defaults for one that came without (before the form, or

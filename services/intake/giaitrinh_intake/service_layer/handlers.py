@@ -73,11 +73,10 @@ def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: Locali
     ref = ExternalRef(cmd.source_system, cmd.external_id) if cmd.source_system else None
     if ref is not None and (known := uow.requests.by_external_ref(ref)) is not None:
         return Receipt(known.id, known.tracking_code, known.submitted_at, duplicate=True)
-    tracking_code = new_tracking_code()
-    while uow.requests.by_tracking_code(tracking_code) is not None:  # 32^8: practically never
-        tracking_code = new_tracking_code()
+    # No look-up first: the codes' unique index refuses a code already given (one chance in
+    # 32^8 per stored request) and the runtime makes the submission again with a new one.
     request = AccountabilityRequest.receive(
-        id=str(uuid.uuid4()), tracking_code=tracking_code, kind=RequestKind(cmd.kind),
+        id=str(uuid.uuid4()), tracking_code=new_tracking_code(), kind=RequestKind(cmd.kind),
         channel=Channel(cmd.channel), field=Field(cmd.field), locality=locality,
         title=cmd.title.strip(), content=cmd.content.strip(),
         requester=Requester(RequesterType(cmd.requester_type), cmd.full_name.strip(),
