@@ -18,7 +18,7 @@ from giaitrinh_common import contracts, topics
 from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_common.consumer import IdempotentConsumer
 from giaitrinh_common.metrics import PlatformMetrics
-from tests.support import factories
+from tests.support import factories, violations
 from tests.support.case_history import every_step_type
 
 GROUPS = sorted(topics.SUBSCRIPTIONS)
@@ -65,6 +65,9 @@ def _alerts_and_commitments() -> list:
 
 # A real event of every type routing publishes: registered, each step, alerts, commitments.
 CASE_EVENTS = sorted([*every_step_type().values(), *_alerts_and_commitments()], key=lambda e: e.type)
+# A violation.flagged of each kind, as scoring publishes it (each follows the case event that
+# raised it: a consumer that never saw that event keeps the flag waiting, for that reason).
+FLAGS = sorted(violations.every_kind().values(), key=lambda e: e.data["kind"])
 # What routing's registry publishes for a served locality (keyed by its code, not a request).
 REGISTRY_EVENT = factories.served_province("44")[0]
 
@@ -77,7 +80,8 @@ def valid_event(stream: str, request_id: str, case_event_index: int = 0):
     return {topics.INBOUND: lambda: factories.inbound_feedback(external_id=uuid.uuid4().hex),
             topics.REQUESTS: lambda: factories.request_submitted(request_id),
             topics.CASES: case_event,
-            topics.SCORES: lambda: factories.request_submitted(request_id),
+            topics.SCORES: lambda: dataclasses.replace(FLAGS[case_event_index % len(FLAGS)],
+                                                       id=str(uuid.uuid4()), subject=request_id),
             topics.REGISTRY: lambda: dataclasses.replace(REGISTRY_EVENT, id=str(uuid.uuid4()))}[stream]()
 
 

@@ -25,6 +25,11 @@ from giaitrinh_intake.domain.timeline import PUBLIC_STATUS
 SIMILAR_POOL = 500  # the locality's most recent requests compared with a new one
 
 
+# Built once: a statement made afresh on every submit is walked again for its cache key.
+_INSERT_DETAILS = sa.insert(submission_details)
+_INSERT_ATTACHMENTS = sa.insert(request_attachments)
+
+
 def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
 
@@ -36,13 +41,13 @@ class SqlSubmissionRepository:
     def add(self, request_id: str, details: SubmissionDetails, attachments: list[Attachment]) -> None:
         # Values as parameters, not .values(...): the statement is then cached on the table alone
         # (with .values, SQLAlchemy walks every value for its cache key on each submission).
-        self.session.execute(sa.insert(submission_details), dict(
+        self.session.execute(_INSERT_DETAILS, dict(
             request_id=request_id, decision_concerned=details.decision_concerned,
             location_text=details.location.text, latitude=details.location.latitude,
             longitude=details.location.longitude, id_number=details.id_number,
             consent_to_publish=details.consent_to_publish, link_sha256=details.link_sha256))
         if attachments:
-            self.session.execute(sa.insert(request_attachments), [dict(
+            self.session.execute(_INSERT_ATTACHMENTS, [dict(
                 id=str(uuid.uuid4()), request_id=request_id, position=position, filename=a.filename,
                 media_type=a.media_type, size=a.size, sha256=a.sha256, content=a.data)
                 for position, a in enumerate(attachments)])
