@@ -7,16 +7,22 @@ import io
 import json
 import re
 
+import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from giaitrinh_common.auth import CSRF_COOKIE
+from giaitrinh_common.settings import SettingError
 from giaitrinh_intake.adapters.orm import request_attachments, requests, submission_details
 from giaitrinh_intake.domain.attachments import MAX_FILE_BYTES
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.entrypoints.submission import FORM_MAX_BODY
+from giaitrinh_intake.entrypoints.web import create_app
+from giaitrinh_intake.settings import IntakeSettings
+from giaitrinh_platform.services import SERVICES
 from tests.support import submission
 from tests.support.case_history import MONDAY, CaseHistory
-from tests.support.factories import LOCALITY
+from tests.support.factories import LOCALITY, served_province, teach_registry
 from tests.support.submission import (
     BROWSER,
     CSRF,
@@ -265,3 +271,49 @@ def test_the_api_names_a_disguised_file_and_an_unknown_field_in_both_languages(c
 def test_a_multipart_submission_without_the_csrf_token_is_refused(client, intake):
     resp = client.post("/api/v1/requests", **multipart(API_FORM, []))
     assert resp.status_code == 400 and resp.json["error"]["code"] == "csrf_failed"
+
+
+# -- the map: an enhancement of the two coordinate fields, only where a tile server is set --------
+STEP_ONE = {"csrf_token": CSRF, "step": "check", "locality_code": LOCALITY, "kind": "feedback", "field": "environment",
+            "title": "Cây đổ chắn đường", "content": "Cây đổ chắn ngang đường từ sáng nay, xe không qua được"}
+TILES = "https://tiles.example.vn/{z}/{x}/{y}.png"
+
+
+def test_without_a_tile_server_the_form_has_the_coordinate_fields_and_no_map(client):
+    text = client.post("/gui-yeu-cau", data=STEP_ONE, headers=BROWSER).get_data(as_text=True)
+    assert 'name="latitude"' in text and 'name="longitude"' in text
+    assert "map-picker" not in text
+
+
+def test_with_a_tile_server_the_form_offers_the_map_hidden_until_its_script_draws_it(intake, bus):
+    env = {"INTAKE_DATABASE_URL": intake.settings.database_url, "INTAKE_MAP_TILES": TILES,
+           "INTAKE_MAP_ATTRIBUTION": "© Bản đồ nền <thử>"}
+    with_map = SERVICES["intake"].bootstrap(settings=IntakeSettings.from_env(env), bus=bus)
+    try:
+        c = create_app(with_map).test_client()
+        c.set_cookie(CSRF_COOKIE, CSRF)
+        teach_registry(with_map, served_province("44"))
+        text = c.post("/gui-yeu-cau", data=STEP_ONE, headers=BROWSER).get_data(as_text=True)
+        box = re.search(r'<div class="map-picker" hidden ([^>]*)>', text)
+        assert box and f'data-tiles="{TILES}"' in box.group(1)
+        assert 'data-centre-latitude="16.8163"' in box.group(1)
+        assert "© Bản đồ nền &lt;thử&gt;" in text  # the credit, escaped as any text
+        assert '<script src="/static/map-picker.js" defer></script>' in text
+        script = c.get("/static/map-picker.js")
+        assert script.status_code == 200 and b"data-tiles" in script.data
+        script.close()
+    finally:
+        with_map.close()
+
+
+@pytest.mark.parametrize("tiles, why", [("ftp://tiles.example.vn/{z}/{x}/{y}.png", "http"),
+                                        ("https://{s}.tiles.example.vn/{z}/{x}/{y}.png", "fixed host"),
+                                        ("https://tiles.example.vn/{z}/{x}.png", "{y}")])
+def test_a_tile_server_the_form_could_not_use_is_refused_at_start_naming_the_setting(tiles, why):
+    with pytest.raises(SettingError, match=re.escape(why)):
+        IntakeSettings.from_env({"INTAKE_MAP_TILES": tiles})
+
+
+def test_the_map_opens_only_on_a_place_in_vietnam():
+    with pytest.raises(SettingError, match="INTAKE_MAP_CENTRE must be in Vietnam"):
+        IntakeSettings.from_env({"INTAKE_MAP_TILES": TILES, "INTAKE_MAP_CENTRE": "48.85,2.35"})

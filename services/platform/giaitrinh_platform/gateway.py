@@ -21,6 +21,7 @@ from pathlib import Path
 
 import giaitrinh_common
 from giaitrinh_common.settings import SettingError, env_int
+from giaitrinh_intake.settings import map_tiles_in
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 NGINX_DIR = PROJECT_ROOT / "deploy" / "nginx"
@@ -45,19 +46,23 @@ class GatewaySettings:
                                       served over TLS (0)
       GIAITRINH_GATEWAY_POST_RATE     POSTs per minute a client address may send (60)
       GIAITRINH_GATEWAY_POST_BURST    POSTs it may send at once beyond that rate (20)
+      INTAKE_MAP_TILES                intake's map tile server: its origin is added to the
+                                      images pages may load (none without a map)
     """
 
     port: int = 8000
     hsts_max_age: int = 0
     post_rate: int = 60
     post_burst: int = 20
+    map_origin: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> GatewaySettings:
         settings = cls(port=env_int(env, "GIAITRINH_GATEWAY_PORT", cls.port),
                        hsts_max_age=env_int(env, "GIAITRINH_GATEWAY_HSTS_MAX_AGE", cls.hsts_max_age),
                        post_rate=env_int(env, "GIAITRINH_GATEWAY_POST_RATE", cls.post_rate),
-                       post_burst=env_int(env, "GIAITRINH_GATEWAY_POST_BURST", cls.post_burst))
+                       post_burst=env_int(env, "GIAITRINH_GATEWAY_POST_BURST", cls.post_burst),
+                       map_origin=map_origin_in(env))
         for name, value, low, high in (("PORT", settings.port, 1, 65535),
                                        ("HSTS_MAX_AGE", settings.hsts_max_age, 0, 10**9),
                                        ("POST_RATE", settings.post_rate, 1, 60_000),
@@ -80,7 +85,13 @@ class GatewaySettings:
                 "GATEWAY_STATIC_ROOT": str(static_root), "GATEWAY_ACCESS_LOG": access_log,
                 "GATEWAY_HSTS_MAX_AGE": str(self.hsts_max_age),
                 "GATEWAY_POST_RATE": str(self.post_rate), "GATEWAY_POST_BURST": str(self.post_burst),
-                "GATEWAY_RETRY_AFTER": str(self.retry_after)}
+                "GATEWAY_RETRY_AFTER": str(self.retry_after), "GATEWAY_MAP_ORIGIN": self.map_origin}
+
+
+def map_origin_in(env: Mapping[str, str]) -> str:
+    """The origin of intake's map tiles (INTAKE_MAP_TILES, checked as intake checks it), or ""."""
+    tiles = map_tiles_in(env)
+    return tiles.origin if tiles else ""
 
 
 def render(template: str, values: Mapping[str, str]) -> str:

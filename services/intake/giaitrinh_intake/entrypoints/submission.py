@@ -6,10 +6,12 @@ own page behind the secret link. Vietnamese first; every step is a plain form, n
                           or ward that say much the same, to join instead, and step 2 — the
                           decision concerned, the place, attachments, who asks, consent;
                           POST ``step=submit``: stored, then 303 to the requester's page
-  /cung-kien-nghi         join a request (``?ma=``): a contact for the notices, optional
+  /cung-kien-nghi         join a request (``?ma=``): a contact for the notices, optional; POST:
+                          303 to the joiner's own page behind their own secret link
   /cua-toi/<secret>       the requester's page (the secret link): tracking code, progress,
                           and the forms to withdraw, rate or dispute (POST …/rut, …/danh-gia,
-                          …/khong-dong-y, each answered 303 back here)
+                          …/khong-dong-y, each answered 303 back here); with a joiner's link,
+                          to leave the request (…/rut) or rate its explanation
 
 The link's secret is in the path, as in the notices; nothing else shows it, and intake keeps only
 its hash. The step-2 form is ``multipart/form-data`` with the platform's CSRF token, like every
@@ -82,7 +84,7 @@ def _render_form(step: int, values: dict, error: dict | None = None, similar: li
         "intake/submit.html", step=step, values=values, error=error, similar=similar,
         locality_options=[(loc.code, loc.name) for loc in _localities()], kinds=KINDS, fields=FIELDS, statuses=STATUSES,
         requester_types=REQUESTER_TYPES, limits=TEXT_LIMITS, max_files=MAX_ATTACHMENTS,
-        max_mb=MAX_FILE_BYTES // (1024 * 1024)), status
+        max_mb=MAX_FILE_BYTES // (1024 * 1024), map=_runtime().settings.map_tiles), status
 
 
 def _invalid(problems) -> dict:
@@ -145,13 +147,14 @@ def join():
     if request.method == "GET":
         return _render_join(code, values)
     try:
-        count = _runtime().requester_action(handlers.join_request, JoinRequest(
+        receipt = _runtime().requester_action(handlers.join_request, JoinRequest(
             tracking_code=code, trace_id=current_trace_id(), **values))
     except InvalidSubmission as exc:
         return _render_join(code, values, _invalid(exc.problems), 422)
     except ActionRefused as refused:
         raise ApiError(refused.status, refused.code, refused.vi, refused.en) from None
-    return render_template("intake/joined.html", code=code, count=count)
+    # The joiner's own page, behind their secret link, shown with it this once.
+    return redirect(url_for("intake_submission.mine", secret=receipt.secret, moi=1), code=303)
 
 
 def _render_join(code: str, values: dict, error: dict | None = None, status: int = 200):
@@ -173,12 +176,13 @@ def mine(secret: str):
 def _render_mine(secret: str, error: dict | None = None, status: int = 200):
     try:
         with _runtime().unit_of_work() as uow:
-            record, details = handlers.request_by_link(secret, uow)
+            holder = handlers.holder_by_link(secret, uow)
     except ActionRefused as refused:
         raise ApiError(refused.status, refused.code, refused.vi, refused.en) from None
     # The portal's configured address, not the request's Host: a forged Host must not shape the link.
     link = _runtime().settings.public_base_url.rstrip("/") + link_path(secret)
-    return render_template("intake/mine.html", record=record, details=details, secret=secret, link=link,
+    return render_template("intake/mine.html", record=holder.request, details=holder.details,
+                           standing=holder.standing, joiner=holder.is_joiner, secret=secret, link=link,
                            new=request.args.get("moi") == "1", done=request.args.get("xong", ""),
                            statuses=STATUSES, error=error), status
 
