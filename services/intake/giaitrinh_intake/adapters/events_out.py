@@ -53,9 +53,18 @@ def request_withdrawn(request: AccountabilityRequest, at: datetime, reason: str,
     return _requester_action("withdrawn", request, at, traceid, reason=reason)
 
 
+def request_join_withdrawn(request: AccountabilityRequest, at: datetime, joiner_count: int,
+                           joined_event_id: str | None, traceid: str = "") -> CloudEvent:
+    """A joiner left the request: ``joined_event_id`` names the request.joined event that told
+    of them (the one their contact came in), so that their notices stop; nothing says who."""
+    return _requester_action("join_withdrawn", request, at, traceid, joiner_count=joiner_count,
+                             joined_event_id=joined_event_id)
+
+
 def request_rated(request: AccountabilityRequest, at: datetime, rating: int, comment: str,
-                  traceid: str = "") -> CloudEvent:
-    return _requester_action("rated", request, at, traceid, rating=rating, comment=comment)
+                  traceid: str = "", rated_by: str = "requester") -> CloudEvent:
+    """``rated_by``: the requester, or one of those who joined the request (each rates once)."""
+    return _requester_action("rated", request, at, traceid, rating=rating, comment=comment, rated_by=rated_by)
 
 
 def request_disputed(request: AccountabilityRequest, at: datetime, reason: str, traceid: str = "") -> CloudEvent:

@@ -87,7 +87,9 @@ request_attachments = sa.Table(
 )
 
 # Cùng kiến nghị: people who joined a request instead of filing the same one again (Decree
-# 59/2019 Art. 10); their contact is personal data and stays here.
+# 59/2019 Art. 10); their contact is personal data and stays here. Each joiner has a secret
+# link of their own (revision 0008_joiner_links: its hash, the id of the request.joined event
+# notify knows their contact by, and what they did with it — left the request, rated).
 request_joiners = sa.Table(
     "request_joiners", metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -97,6 +99,12 @@ request_joiners = sa.Table(
     sa.Column("email", sa.String(254), nullable=False, server_default=""),
     sa.Column("phone", sa.String(30), nullable=False, server_default=""),
     sa.Column("wants_notifications", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("link_sha256", sa.String(64), nullable=True),
+    sa.Column("joined_event_id", sa.String(36), nullable=True),
+    sa.Column("left_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("rating", sa.Integer(), nullable=True),
+    sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_request_joiners_link_sha256", "link_sha256", unique=True),
 )
 
 # Nội dung giải trình: each explanation given (again after an upheld dispute), kept for
@@ -116,7 +124,8 @@ answers = sa.Table(
 # (what may be published of it). The full-text index is the engine's own, made by revision
 # 0006: FTS5 table search_entries_fts on SQLite (folded text, rowid = id); on PostgreSQL a
 # stored generated column document_tsv = to_tsvector('simple', giaitrinh_unaccent(document))
-# and a GIN index on it.
+# and a GIN index on it, and (revision 0008) the table search_words (word text COLLATE "C"
+# PRIMARY KEY): every word the documents held, for the word still being typed.
 search_entries = sa.Table(
     "search_entries", metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -133,7 +142,7 @@ search_entries = sa.Table(
 metadata.info.setdefault("engine_specific", set()).update({
     "search_entries_fts", "search_entries_fts_data", "search_entries_fts_idx",
     "search_entries_fts_content", "search_entries_fts_docsize", "search_entries_fts_config",
-    "ix_search_entries_fulltext", "document_tsv",
+    "ix_search_entries_fulltext", "document_tsv", "search_words",
 })
 
 # The first answer to a POST that carried an Idempotency-Key, per key and route, until it

@@ -18,7 +18,7 @@ from giaitrinh_intake.adapters.orm import (
 )
 from giaitrinh_intake.domain.attachments import Attachment
 from giaitrinh_intake.domain.model import Location, SubmissionDetails
-from giaitrinh_intake.domain.requester_link import RequesterStanding
+from giaitrinh_intake.domain.requester_link import JoinerStanding, RequesterStanding
 from giaitrinh_intake.domain.similar import Candidate
 from giaitrinh_intake.domain.timeline import PUBLIC_STATUS
 
@@ -57,8 +57,7 @@ class SqlSubmissionRepository:
         from another system)."""
         row = self.session.execute(sa.select(submission_details).where(
             submission_details.c.request_id == request_id)).mappings().first()
-        joiners = self.session.execute(sa.select(sa.func.count()).select_from(request_joiners).where(
-            request_joiners.c.request_id == request_id)).scalar_one()
+        joiners = self._joiners(request_id)
         if row is None:
             return SubmissionDetails(joiner_count=joiners)
         return SubmissionDetails(
@@ -85,14 +84,41 @@ class SqlSubmissionRepository:
             request_attachments.c.request_id == request_id).order_by(request_attachments.c.position)).mappings()
         return [Attachment(r["filename"], r["media_type"], r["content"]) for r in rows]
 
-    def add_joiner(self, request_id: str, now: datetime, full_name: str, email: str, phone: str,
-                   wants_notifications: bool) -> int:
-        """Record a joiner; the number of joiners after it."""
-        self.session.execute(sa.insert(request_joiners).values(
-            request_id=request_id, joined_at=now, full_name=full_name, email=email, phone=phone,
-            wants_notifications=wants_notifications))
+    def _joiners(self, request_id: str) -> int:
+        # Those who left are no longer counted.
         return self.session.execute(sa.select(sa.func.count()).select_from(request_joiners).where(
-            request_joiners.c.request_id == request_id)).scalar_one()
+            request_joiners.c.request_id == request_id, request_joiners.c.left_at.is_(None))).scalar_one()
+
+    def add_joiner(self, request_id: str, now: datetime, full_name: str, email: str, phone: str,
+                   wants_notifications: bool, link_sha256: str | None = None) -> tuple[int, int]:
+        """Record a joiner with the hash of their secret link; (their id, the number of joiners
+        after them)."""
+        joiner_id = self.session.execute(sa.insert(request_joiners).values(
+            request_id=request_id, joined_at=now, full_name=full_name, email=email, phone=phone,
+            wants_notifications=wants_notifications, link_sha256=link_sha256)).inserted_primary_key[0]
+        return joiner_id, self._joiners(request_id)
+
+    def note_joined_event(self, joiner_id: int, event_id: str) -> None:
+        """The id of the request.joined event that told of the joiner (notify keys their contact by it)."""
+        self.session.execute(sa.update(request_joiners).where(request_joiners.c.id == joiner_id).values(
+            joined_event_id=event_id))
+
+    def joiner_by_link(self, link_sha256: str) -> tuple[int, str, str | None, JoinerStanding] | None:
+        """The joiner whose secret link this is: (their id, the request's id, the joined event's
+        id, their standing); None when no joiner has it."""
+        row = self.session.execute(sa.select(request_joiners).where(
+            request_joiners.c.link_sha256 == link_sha256)).mappings().first()
+        if row is None:
+            return None
+        return row["id"], row["request_id"], row["joined_event_id"], JoinerStanding(
+            withdrawn_at=_aware(row["left_at"]), rating=row["rating"], rated_at=_aware(row["rated_at"]))
+
+    def save_joiner_standing(self, joiner_id: int, standing: JoinerStanding) -> None:
+        self.session.execute(sa.update(request_joiners).where(request_joiners.c.id == joiner_id).values(
+            left_at=standing.withdrawn_at, rating=standing.rating, rated_at=standing.rated_at))
+
+    def joiner_count(self, request_id: str) -> int:
+        return self._joiners(request_id)
 
     def candidates(self, locality_code: str, withdrawn_status: str = "withdrawn") -> list[Candidate]:
         """The locality's recent requests with their public status (the case's state after its

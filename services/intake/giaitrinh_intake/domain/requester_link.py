@@ -99,3 +99,30 @@ class RequesterStanding:
             raise ActionRefused(409, "already_disputed", "Bạn đã không đồng ý với nội dung giải trình này.",
                                 "You have already disputed this explanation.")
         self.disputed_at = now
+
+
+LEFT_ALREADY = ActionRefused(
+    410, "link_used", "Bạn đã rút khỏi yêu cầu này; đường dẫn này không còn dùng được.",
+    "You have left this request; this link can no longer be used.")
+
+
+@dataclass
+class JoinerStanding(RequesterStanding):
+    """What a person who joined the request (*cùng kiến nghị*) did with their own link. They may
+    leave it at any time (*rút khỏi yêu cầu*: they are no longer counted nor told), and rate the
+    explanation once, as the requester may; the dispute is the requester's own (403): the
+    request, not each of its joiners, goes to the supervisor."""
+
+    def _usable(self) -> None:
+        if self.withdrawn_at is not None:
+            raise LEFT_ALREADY
+
+    def withdraw(self, status: str, now: datetime) -> None:
+        self._usable()
+        self.withdrawn_at = now
+
+    def dispute(self, answered: bool, now: datetime) -> None:
+        self._usable()
+        raise ActionRefused(403, "requester_only",
+                            "Chỉ người gửi yêu cầu mới có thể không đồng ý với nội dung giải trình.",
+                            "Only the person who filed the request may dispute the explanation.")

@@ -3,8 +3,10 @@ secret link's key withdrawing, rating and disputing. The key travels in the JSON
 the address, which logs keep); a wrong or used key is a clear 4xx in the platform's format.
 
   GET  /api/v1/similar-requests?locality_code=&text=   open or answered requests that say much the same
-  POST /api/v1/requests/<code>/join     {full_name?, email?, phone?, wants_notifications?} → 201
-  POST /api/v1/requester/withdraw       {secret, reason?}          → 200 (410 once withdrawn, 409 after the answer)
+  POST /api/v1/requests/<code>/join     {full_name?, email?, phone?, wants_notifications?} → 201 with the
+                                        joiner's own secret link (the same actions below, but the dispute)
+  POST /api/v1/requester/withdraw       {secret, reason?}          → 200 (410 once withdrawn, 409 after the answer;
+                                        a joiner's link: leaves the request, at any time)
   POST /api/v1/requester/rating         {secret, rating 1–5, comment?} → 201 (409 before the answer or twice)
   POST /api/v1/requester/dispute        {secret, reason}           → 201 (409 before the answer or twice)
 """
@@ -16,7 +18,7 @@ from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.web import MAX_NAMED, ApiError, current_trace_id, detail, json_body, shown, tracking_code_arg
 from giaitrinh_intake.bootstrap import IntakeRuntime
 from giaitrinh_intake.domain.commands import DisputeAnswer, JoinRequest, RateAnswer, WithdrawRequest
-from giaitrinh_intake.domain.requester_link import ActionRefused
+from giaitrinh_intake.domain.requester_link import ActionRefused, link_path
 from giaitrinh_intake.domain.similar import similar_requests
 from giaitrinh_intake.service_layer import handlers
 from giaitrinh_intake.service_layer.handlers import InvalidSubmission
@@ -93,11 +95,13 @@ def similar():
 @requester_api.post("/requests/<tracking_code>/join")
 @allow(PUBLIC)
 def join(tracking_code: str):
-    """Cùng kiến nghị: 201 with the number of people who joined; 409 for a request that ended."""
+    """Cùng kiến nghị: 201 with the number of people who joined and the joiner's own secret link
+    (to leave the request or rate its explanation); 409 for a request that ended."""
     code = tracking_code_arg(tracking_code)
     values = _fields(json_body(), text=("full_name", "email", "phone"), flags=("wants_notifications",))
-    count = _run(handlers.join_request, JoinRequest(tracking_code=code, trace_id=current_trace_id(), **values))
-    resp = jsonify(tracking_code=code, joiner_count=count)
+    receipt = _run(handlers.join_request, JoinRequest(tracking_code=code, trace_id=current_trace_id(), **values))
+    # The joiner's own secret link: in this answer once, and never again (intake keeps its hash).
+    resp = jsonify(tracking_code=code, joiner_count=receipt.joiner_count, requester_link=link_path(receipt.secret))
     resp.status_code = 201
     return resp
 

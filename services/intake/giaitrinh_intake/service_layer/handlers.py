@@ -143,10 +143,21 @@ UNKNOWN_LINK = ("unknown_link", "Đường dẫn này không đúng hoặc khôn
                 "This link is wrong or no longer valid; check it again.")
 
 
-def join_request(cmd: JoinRequest, uow: IntakeUnitOfWork, now: datetime) -> int:
-    """Cùng kiến nghị: the person joins an open or answered request (Decree 59/2019 Art. 10);
-    the number of joiners after them. Their contact leaves intake only in ``request.joined``,
-    and only when they asked to be notified."""
+@dataclass(frozen=True)
+class JoinReceipt:
+    """What a person who joined keeps: how many have joined, and their own secret link's key
+    (shown once, stored only as a hash)."""
+
+    tracking_code: str
+    joiner_count: int
+    secret: str
+
+
+def join_request(cmd: JoinRequest, uow: IntakeUnitOfWork, now: datetime) -> JoinReceipt:
+    """Cùng kiến nghị: the person joins an open or answered request (Decree 59/2019 Art. 10) and
+    gets a secret link of their own, to follow it, leave it or rate the explanation. Their
+    contact, with that link, leaves intake only in ``request.joined``, and only when they asked
+    to be notified."""
     request = uow.requests.by_tracking_code(cmd.tracking_code)
     if request is None:
         raise UnknownRequest(404, *UNKNOWN_TRACKING_CODE)
@@ -157,12 +168,17 @@ def join_request(cmd: JoinRequest, uow: IntakeUnitOfWork, now: datetime) -> int:
     problems = _contact_problems(cmd)
     if problems:
         raise InvalidSubmission(problems)
-    count = uow.submissions.add_joiner(request.id, now, cmd.full_name.strip(), cmd.email.strip(),
-                                       cmd.phone.strip(), cmd.wants_notifications)
-    contact = ({k: v for k, v in (("email", cmd.email.strip()), ("phone", cmd.phone.strip())) if v}
+    secret = requester_link.new_secret()
+    joiner_id, count = uow.submissions.add_joiner(request.id, now, cmd.full_name.strip(), cmd.email.strip(),
+                                                  cmd.phone.strip(), cmd.wants_notifications,
+                                                  requester_link.digest(secret))
+    contact = ({k: v for k, v in (("email", cmd.email.strip()), ("phone", cmd.phone.strip()),
+                                  ("requester_link", requester_link.link_path(secret))) if v}
                if cmd.wants_notifications else None)
-    uow.emit(topics.REQUESTS, events_out.request_joined(request, now, count, contact, cmd.trace_id))
-    return count
+    event = events_out.request_joined(request, now, count, contact, cmd.trace_id)
+    uow.submissions.note_joined_event(joiner_id, event.id)
+    uow.emit(topics.REQUESTS, event)
+    return JoinReceipt(request.tracking_code, count, secret)
 
 
 def _contact_problems(cmd: JoinRequest) -> list[Problem]:
@@ -183,15 +199,45 @@ def _contact_problems(cmd: JoinRequest) -> list[Problem]:
     return out
 
 
-def request_by_link(secret: str, uow: IntakeUnitOfWork) -> tuple[AccountabilityRequest, SubmissionDetails]:
-    """The request whose secret link this is, with its details; 404 ``unknown_link`` otherwise
+@dataclass
+class LinkHolder:
+    """Whose secret link it is: the request's requester, or a person who joined it
+    (``joiner_id``, and ``joined_event_id``, the request.joined event that told of them), with
+    the request, its details and what the holder did with the link."""
+
+    request: AccountabilityRequest
+    details: SubmissionDetails
+    standing: requester_link.RequesterStanding
+    joiner_id: int | None = None
+    joined_event_id: str | None = None
+
+    @property
+    def is_joiner(self) -> bool:
+        return self.joiner_id is not None
+
+    def save(self, uow: IntakeUnitOfWork) -> None:
+        if self.joiner_id is not None:
+            assert isinstance(self.standing, requester_link.JoinerStanding)
+            uow.submissions.save_joiner_standing(self.joiner_id, self.standing)
+        else:
+            uow.submissions.save_standing(self.request.id, self.standing)
+
+
+def holder_by_link(secret: str, uow: IntakeUnitOfWork) -> LinkHolder:
+    """The request whose secret link this is, with whose it is; 404 ``unknown_link`` otherwise
     (a malformed secret is not even looked up)."""
-    request_id = (uow.submissions.request_id_by_link(requester_link.digest(secret))
-                  if requester_link.well_formed(secret) else None)
-    request = uow.requests.get(request_id) if request_id else None
-    if request is None or request_id is None:
+    if not requester_link.well_formed(secret):
         raise UnknownRequest(404, *UNKNOWN_LINK)
-    return request, uow.submissions.details(request_id)
+    key = requester_link.digest(secret)
+    request_id = uow.submissions.request_id_by_link(key)
+    if request_id is not None and (request := uow.requests.get(request_id)) is not None:
+        details = uow.submissions.details(request_id)
+        return LinkHolder(request, details, details.standing)
+    joiner = uow.submissions.joiner_by_link(key)
+    if joiner is not None and (request := uow.requests.get(joiner[1])) is not None:
+        joiner_id, request_id, joined_event_id, standing = joiner
+        return LinkHolder(request, uow.submissions.details(request_id), standing, joiner_id, joined_event_id)
+    raise UnknownRequest(404, *UNKNOWN_LINK)
 
 
 def _text_problem(name: str, value: str, required: bool) -> list[Problem]:
@@ -204,40 +250,52 @@ def _text_problem(name: str, value: str, required: bool) -> list[Problem]:
 
 
 def withdraw_request(cmd: WithdrawRequest, uow: IntakeUnitOfWork, now: datetime) -> AccountabilityRequest:
-    """Rút yêu cầu before the explanation; routing ends the case on ``request.withdrawn``."""
-    request, details = request_by_link(cmd.secret, uow)
+    """Rút yêu cầu before the explanation; routing ends the case on ``request.withdrawn``. With a
+    joiner's link, the joiner leaves the request (at any time): no longer counted, and
+    ``request.join_withdrawn`` tells notify to stop writing to them; the case goes on."""
+    holder = holder_by_link(cmd.secret, uow)
     if problems := _text_problem("reason", cmd.reason, required=False):
         raise InvalidSubmission(problems)
-    details.standing.withdraw(request.status, now)
-    uow.submissions.save_standing(request.id, details.standing)
-    uow.emit(topics.REQUESTS, events_out.request_withdrawn(request, now, cmd.reason.strip(), cmd.trace_id))
-    return request
+    holder.standing.withdraw(holder.request.status, now)
+    holder.save(uow)
+    if holder.is_joiner:
+        uow.emit(topics.REQUESTS, events_out.request_join_withdrawn(
+            holder.request, now, uow.submissions.joiner_count(holder.request.id), holder.joined_event_id,
+            cmd.trace_id))
+    else:
+        uow.emit(topics.REQUESTS, events_out.request_withdrawn(holder.request, now, cmd.reason.strip(),
+                                                               cmd.trace_id))
+    return holder.request
 
 
 def rate_answer(cmd: RateAnswer, uow: IntakeUnitOfWork, now: datetime) -> AccountabilityRequest:
-    """Đánh giá the explanation, 1 to 5; scoring counts it for citizens' satisfaction."""
-    request, details = request_by_link(cmd.secret, uow)
+    """Đánh giá the explanation, 1 to 5, once per link (the requester's, and each joiner's);
+    scoring counts it for citizens' satisfaction."""
+    holder = holder_by_link(cmd.secret, uow)
     problems = _text_problem("comment", cmd.comment, required=False)
     if not (isinstance(cmd.rating, int) and not isinstance(cmd.rating, bool) and 1 <= cmd.rating <= 5):
         problems.append(Problem("rating", "invalid_rating", "Hãy chọn mức đánh giá từ 1 đến 5.",
                                 "Choose a rating from 1 to 5."))
     if problems:
         raise InvalidSubmission(problems)
-    details.standing.rate(request.latest_answer is not None, cmd.rating, now)
-    uow.submissions.save_standing(request.id, details.standing)
-    uow.emit(topics.REQUESTS, events_out.request_rated(request, now, cmd.rating, cmd.comment.strip(), cmd.trace_id))
-    return request
+    holder.standing.rate(holder.request.latest_answer is not None, cmd.rating, now)
+    holder.save(uow)
+    uow.emit(topics.REQUESTS, events_out.request_rated(
+        holder.request, now, cmd.rating, cmd.comment.strip(), cmd.trace_id,
+        rated_by="joiner" if holder.is_joiner else "requester"))
+    return holder.request
 
 
 def dispute_answer(cmd: DisputeAnswer, uow: IntakeUnitOfWork, now: datetime) -> AccountabilityRequest:
-    """Không đồng ý with the explanation; routing puts the dispute to a supervisor."""
-    request, details = request_by_link(cmd.secret, uow)
+    """Không đồng ý with the explanation; routing puts the dispute to a supervisor. The
+    requester's own: a joiner's link is refused (403)."""
+    holder = holder_by_link(cmd.secret, uow)
     if problems := _text_problem("reason", cmd.reason, required=True):
         raise InvalidSubmission(problems)
-    details.standing.dispute(request.latest_answer is not None, now)
-    uow.submissions.save_standing(request.id, details.standing)
-    uow.emit(topics.REQUESTS, events_out.request_disputed(request, now, cmd.reason.strip(), cmd.trace_id))
-    return request
+    holder.standing.dispute(holder.request.latest_answer is not None, now)
+    holder.save(uow)
+    uow.emit(topics.REQUESTS, events_out.request_disputed(holder.request, now, cmd.reason.strip(), cmd.trace_id))
+    return holder.request
 
 
 REGISTERED = "vn.giaitrinh.case.registered.v1"

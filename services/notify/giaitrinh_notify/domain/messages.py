@@ -244,6 +244,7 @@ NO_NOTICE: dict[str, str] = {
     "vn.giaitrinh.request.joined.v1": "the joiner's own notices go to the joiner's contact "
                                       "(notify_rules.yaml); the case's page is unchanged",
     "vn.giaitrinh.request.withdrawn.v1": "the requester's own act; case.withdrawn confirms it",
+    "vn.giaitrinh.request.join_withdrawn.v1": "a joiner's own act of leaving; nothing to tell them",
     "vn.giaitrinh.request.rated.v1": "the requester's own act; nothing to tell them",
     "vn.giaitrinh.request.disputed.v1": "the requester's own act; the supervisor's decision on it is told",
 }
