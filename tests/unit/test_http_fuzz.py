@@ -71,6 +71,8 @@ PAGES["routing"] |= {"/console/", "/console/ho-so/<case_id>", "/console/ho-so/<c
                      "/console/admin/dia-ban/<locality_code>/quy-tac",
                      "/console/admin/dia-ban/<locality_code>/nhap-csv"}
 ENDPOINTS["routing"] |= PAGES["routing"]
+# Scoring's violation flags (supervisors, provincial admin: 401/403/404 here) and its OpenAPI document.
+ENDPOINTS["scoring"] |= {"/api/v1/flags", "/api/v1/openapi.json"}
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Examples per endpoint: many endpoints times this is most of the fuzz's time.

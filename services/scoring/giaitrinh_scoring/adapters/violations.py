@@ -1,6 +1,7 @@
 """Violation flags and the cases they are about, on the unit of work's session."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -57,7 +58,17 @@ class SqlViolationFlags:
     def for_locality(self, locality: str, *, kind: str | None = None, limit: int = 50,
                      offset: int = 0) -> tuple[list[ViolationFlag], int]:
         """One page of a locality's flags, newest first, and how many there are in all."""
-        where = [flags.c.locality_code == locality] + ([flags.c.kind == kind] if kind else [])
+        return self.page(frozenset({locality}), kind=kind, limit=limit, offset=offset)
+
+    def page(self, localities: Iterable[str] | None, *, kind: str | None = None, limit: int = 50,
+             offset: int = 0) -> tuple[list[ViolationFlag], int]:
+        """One page of the flags of ``localities`` (None: every locality), newest first, and
+        how many there are in all."""
+        where = []
+        if localities is not None:
+            where.append(flags.c.locality_code.in_(sorted(localities)))
+        if kind:
+            where.append(flags.c.kind == kind)
         total = self.session.execute(sa.select(sa.func.count()).select_from(flags).where(*where)).scalar_one()
         rows = self.session.execute(sa.select(flags).where(*where)
                                     .order_by(flags.c.raised_at.desc(), flags.c.id)

@@ -1,4 +1,5 @@
-"""Scoring's web app (scorecards, rankings and the public dashboard come with the scoring issue)."""
+"""Scoring's web app: the public indicators, the violation flags for supervisors (scorecards,
+rankings and the public dashboard come with the scoring issue)."""
 from __future__ import annotations
 
 import re
@@ -6,10 +7,12 @@ import re
 from flask import Blueprint, current_app, jsonify, request
 
 from giaitrinh_common.auth import PUBLIC, allow
+from giaitrinh_common.openapi import openapi_blueprint
 from giaitrinh_common.web import ApiError, detail
 from giaitrinh_scoring.adapters.localities import names_a_commune_or_ward
 from giaitrinh_scoring.bootstrap import ScoringRuntime, bootstrap
 from giaitrinh_scoring.domain.indicators import period_of
+from giaitrinh_scoring.entrypoints.flags_api import api as flags_api
 
 api = Blueprint("scoring_api", __name__, url_prefix="/api/v1")
 
@@ -48,4 +51,5 @@ def indicators(code: str):
 
 def create_app(runtime: ScoringRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_scoring.entrypoints.web:create_app()'``)."""
-    return (runtime or bootstrap()).web_app(__name__, [api])
+    return (runtime or bootstrap()).web_app(__name__, [
+        api, flags_api, openapi_blueprint("scoring", "giaitrinh_scoring.entrypoints")])  # /api/v1/openapi.json
