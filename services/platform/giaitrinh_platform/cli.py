@@ -815,9 +815,6 @@ def seed_localities_cmd(province: str) -> None:
     click.echo(f"{added} added, {total - added} already registered")
 
 
-if __name__ == "__main__":
-    main()
-
 
 # -- deadlines ---------------------------------------------------------------------------------
 @main.group()
@@ -1093,3 +1090,7 @@ def localities_enable(codes: tuple[str, ...], actor: str) -> None:
 def localities_disable(codes: tuple[str, ...], actor: str) -> None:
     """Stop serving the communes/wards CODES (their cases stay)."""
     _serve_localities(codes, False, actor)
+
+
+if __name__ == "__main__":  # last: every command above is on the group before it runs
+    main()
