@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import uuid
 
-from giaitrinh_common import topics
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_common.topics import SCORES
 from giaitrinh_scoring.domain.violations import ViolationFlag
 
 SOURCE = "/giaitrinh/scoring"
-SCORES_TOPIC = topics.SCORES
+SCORES_TOPIC = SCORES
 VIOLATION_FLAGGED = "vn.giaitrinh.violation.flagged.v1"
 
 

@@ -64,7 +64,7 @@ class SqlViolationFlags:
              offset: int = 0) -> tuple[list[ViolationFlag], int]:
         """One page of the flags of ``localities`` (None: every locality), newest first, and
         how many there are in all."""
-        where = []
+        where: list[sa.ColumnElement[bool]] = []
         if localities is not None:
             where.append(flags.c.locality_code.in_(sorted(localities)))
         if kind:

@@ -7,7 +7,7 @@ from giaitrinh_scoring.adapters import events_out
 from giaitrinh_scoring.adapters.localities import SqlRegistry
 from giaitrinh_scoring.adapters.violations import Raised
 from giaitrinh_scoring.domain.indicators import VIOLATIONS_FLAGGED, indicators_moved, period_of
-from giaitrinh_scoring.domain.violations import flag_raised_by, follow
+from giaitrinh_scoring.domain.violations import ViolationFlag, flag_raised_by, follow
 from giaitrinh_scoring.service_layer.unit_of_work import ScoringUnitOfWork
 
 
@@ -32,7 +32,7 @@ def on_case_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
         raise_flag(raised.naming(known), event, uow)
 
 
-def raise_flag(flag, event: CloudEvent, uow: ScoringUnitOfWork) -> None:
+def raise_flag(flag: ViolationFlag, event: CloudEvent, uow: ScoringUnitOfWork) -> None:
     """Store the flag; the first telling is counted and told on the scores topic (through the
     outbox, in this transaction). An earlier telling arriving later moves the flag, and its
     count, to the earlier moment: the figures are those of the events, in any order."""
