@@ -246,3 +246,19 @@ def test_the_operators_watch_command_raises_a_cases_overdue_alert_as_of_now_once
     assert late.exit_code == 0 and "overdue" in alerts()
     assert run("--now", "2026-11-11T10:00+07:00", "--case", case_id).output.startswith("0 alerts")  # once
     assert run("--now", "2026-11-11T10:00").exit_code == 2  # a moment without its zone is refused
+
+
+def test_an_older_account_changed_arriving_late_does_not_bring_back_a_removed_address(notify):
+    first = events_out.account_changed(opened(email="cu@x.vn"), MONDAY)
+    account_id = first.data["account_id"]
+    removed = CloudEvent.new(type=ACCOUNT_CHANGED, source="/tests", subject=account_id, locality=WARD,
+                             time=MONDAY + timedelta(hours=1),
+                             data={**{k: v for k, v in first.data.items() if k != "email"}})
+    publisher = notify.bus.publisher()
+    for event in (removed, first):  # the older one last, as a replayed dead letter would come
+        publisher.publish(topics.REGISTRY, event.key, event.to_json())
+    publisher.flush()
+    consume(notify)
+    with notify.unit_of_work() as uow:
+        [known] = uow.directory.staff(account_id=account_id)
+    assert known.email is None

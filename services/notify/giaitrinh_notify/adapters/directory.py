@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -67,13 +67,23 @@ class SqlDirectory:
 
     # -- staff ------------------------------------------------------------------------------
     def remember_staff(self, data: dict, changed_at: datetime) -> None:
+        """Keep an account as account.changed tells it — its whole state, the contact
+        included: an event without ``email`` or ``phone`` means the person has none now. An
+        event older than the one kept (a replayed dead letter, a released waiting one) changes
+        nothing: an address the admin removed never comes back."""
+        changed_at = changed_at.astimezone(UTC)
+        kept = self.session.execute(sa.select(sd.c.changed_at).where(
+            sd.c.account_id == data["account_id"])).scalar_one_or_none()
+        if kept is not None and (kept if kept.tzinfo else kept.replace(tzinfo=UTC)) > changed_at:
+            return
         values = dict(name=data.get("name", ""), role=data["role"],
                       localities=json.dumps(sorted(data.get("localities", []))),
                       unit_code=data.get("unit_code"), body=data.get("body"),
                       email=data.get("email") or None, phone=data.get("phone") or None,
                       active=bool(data.get("active", True)), changed_at=changed_at)
-        done = self.session.execute(sa.update(sd).where(sd.c.account_id == data["account_id"]).values(**values))
-        if done.rowcount == 0:  # type: ignore[attr-defined]
+        if kept is not None:
+            self.session.execute(sa.update(sd).where(sd.c.account_id == data["account_id"]).values(**values))
+        else:
             self.session.execute(sa.insert(sd).values(account_id=data["account_id"], **values))
 
     def staff(self, *, role: str | None = None, locality_code: str | None = None,
