@@ -199,8 +199,21 @@ def test_a_flag_names_the_official_the_case_is_with_and_none_after_a_transfer(ru
     assert {e.data["official_id"] for e in told(runtime)} == {"can-bo-1", None}
 
 
-def test_only_the_rules_events_raise_flags():
-    history = CaseHistory()
-    accepted = history.accept(days=10)  # late, but the watcher's alert is what flags it
-    assert accepted.data["details"]["accepted_on_time"] is False
-    assert flag_raised_by(accepted.type, accepted.data, event_id=accepted.id, at=accepted.time) is None
+def test_a_step_taken_late_is_the_same_flag_as_the_watchers_alert_whichever_comes_first(runtime):
+    history, refused = CaseHistory(), CaseHistory()
+    accepted = history.accept(days=8)  # Tuesday 10 November: accept-by was the 9th
+    overdue = alert(history, AlertKind.OVERDUE, at=accepted.time + timedelta(hours=3))  # a later sweep
+    late_refusal = refused.refuse(days=9)
+    answered_on_time = history.answer()
+    consume(runtime, history.submitted, *history.events, overdue, refused.submitted, *refused.events)
+    by_case = {f.case_id: f for f in flags(runtime)}
+    assert len(by_case) == 2 and len(told(runtime)) == 2  # the on-time answer flags nothing
+    late, refusal = by_case[history.case.id], by_case[refused.case.id]
+    assert (late.step, late.raised_by) == ("accept@2026-11-09", accepted.id)  # the earlier telling
+    assert (refusal.step, refusal.raised_by) == ("accept@2026-11-09", late_refusal.id)
+    assert flag_raised_by(answered_on_time.type, answered_on_time.data, event_id="e", at=answered_on_time.time) is None
+    late_answer = CaseHistory()
+    late_answer.accept()
+    answered = late_answer.answer(days=40)
+    flag = flag_raised_by(answered.type, answered.data, event_id=answered.id, at=answered.time)
+    assert flag is not None and flag.step == f"answer@{late_answer.case.answer_by}"

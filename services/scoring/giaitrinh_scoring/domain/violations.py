@@ -4,9 +4,10 @@ Directive 53-CT/TW names what accountability must not be: *chậm giải trình*
 *né tránh, đùn đẩy* (evasive) and *giải trình không trung thực* (dishonest). Of these, what the
 events of a case decide today:
 
-- ``late_handling`` — the deadline watcher found a step (accept or refuse; explain) overdue, or
-  escalated it (Decree 59/2019/NĐ-CP, Art. 12–13): one flag per missed deadline, whether the
-  overdue or the escalation alert says so first;
+- ``late_handling`` — a step (accept or refuse; explain) not taken by its deadline (Decree
+  59/2019/NĐ-CP, Art. 12–13): the deadline watcher's overdue or escalation alert says so, and
+  so does the step itself when it is finally taken late (before the watcher's sweep, perhaps).
+  One flag per missed deadline, whichever of these tells it first;
 - ``dispute_upheld`` — a supervisor upheld the requester's dispute of an explanation: the case
   is reopened and flagged (the explanation did not stand);
 - ``commitment_overdue`` — a commitment made in an explanation (cam kết sau giải trình) passed
@@ -35,6 +36,13 @@ DISPUTE_DECIDED = "vn.giaitrinh.case.dispute_decided.v1"
 COMMITMENT_ALERT = "vn.giaitrinh.commitment.alert.v1"
 # The watcher's alerts that mean the deadline has passed (``due_soon`` is only a reminder).
 MISSED = ("overdue", "escalated")
+# The steps that say whether they met their deadline: (the step, the detail saying so, the
+# deadline it was held to) — the same step and deadline the watcher's alert names.
+LATE_STEPS = {
+    "vn.giaitrinh.case.accepted.v1": ("accept", "accepted_on_time", "accept_by"),
+    "vn.giaitrinh.case.refused.v1": ("accept", "on_time", "accept_by"),
+    "vn.giaitrinh.case.answered.v1": ("answer", "on_time", "answer_by"),
+}
 
 # Flag ids are derived from (case, kind, step), so a rebuild from offset 0 names each flag, and
 # the event that tells of it, as the incremental path did: the consumers' inboxes drop the copy.
@@ -125,6 +133,13 @@ def flag_raised_by(event_type: str, data: Mapping[str, Any], *, event_id: str,
         alert = data["alert"]
         return flag(LATE_HANDLING, f"{alert['step']}@{alert['deadline']}",
                     tracking_code=data.get("tracking_code"), due_on=date.fromisoformat(alert["deadline"]))
+    if event_type in LATE_STEPS:
+        step, on_time, deadline_of = LATE_STEPS[event_type]
+        deadline = (data.get("deadlines") or {}).get(deadline_of)
+        if (data.get("details") or {}).get(on_time) is False and deadline:
+            return flag(LATE_HANDLING, f"{step}@{deadline}", tracking_code=data.get("tracking_code"),
+                        due_on=date.fromisoformat(deadline))
+        return None
     if event_type == DISPUTE_DECIDED and (data.get("details") or {}).get("outcome") == "upheld":
         return flag(DISPUTE_UPHELD, f"decision@v{data['version']}", tracking_code=data.get("tracking_code"))
     if event_type == COMMITMENT_ALERT and data["kind"] == "overdue":
@@ -134,4 +149,4 @@ def flag_raised_by(event_type: str, data: Mapping[str, Any], *, event_id: str,
 
 
 # The event types that can raise a flag: the handler and the subscription both read it.
-RAISED_BY = (DEADLINE_ALERT, DISPUTE_DECIDED, COMMITMENT_ALERT)
+RAISED_BY = (DEADLINE_ALERT, *LATE_STEPS, DISPUTE_DECIDED, COMMITMENT_ALERT)
