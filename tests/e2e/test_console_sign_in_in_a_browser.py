@@ -94,8 +94,12 @@ def test_the_cli_admin_signs_in_with_totp_adds_an_official_who_cannot_see_anothe
         page.select_option("#field-role", "official")
         page.fill("#field-localities", LOCALITY_A)
         page.fill("#field-unit_code", "dia-chinh")
+        page.fill("#field-email", "can-bo-a@phuong-a.gov.vn")
+        page.fill("#field-phone", "0912 345 678")
         page.get_by_role("button", name="Thêm tài khoản này").click()
         password = page.locator("code.one-time-secret").first.inner_text()
+        row = page.locator("tr", has_text="can-bo-a-e2e").inner_text()
+        assert "Cán bộ, công chức" in row and "+84912345678" in row and "official" not in row
         page.screenshot(path=str(tmp_path / "accounts.png"), full_page=True)
     finally:
         context.close()
@@ -130,7 +134,7 @@ def test_the_sign_in_password_and_accounts_pages_have_no_serious_accessibility_v
     try:
         page = context.new_page()
         pages = {"sign-in": "/console/dang-nhap", "sign-in-refused": None, "accounts": "/console/tai-khoan",
-                 "password": "/console/mat-khau"}
+                 "password": "/console/mat-khau", "contact": f"/console/tai-khoan/{ADMIN}/lien-he"}
         for name, path in pages.items():
             if path is None:
                 sign_in(page, base, ADMIN, "not the password")
