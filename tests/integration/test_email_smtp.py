@@ -246,3 +246,77 @@ class TestTheSmtpChannelKeepsTheChannelContract(ChannelContract):
     @pytest.fixture
     def other_side_fails_once(self, gate):
         return lambda: setattr(gate, "next_reply", "451 4.3.0 Try again later")
+
+
+class Ticking:
+    """A clock the test moves (the channel's held connection ages by it)."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_one_connection_carries_a_backlog_each_message_under_its_own_message_id(sink):
+    port, folder = sink()
+    channel = SmtpEmailChannel(SmtpConfig("127.0.0.1", port, security="none", timeout=5))
+    sent = [channel.send(a_message(n)) for n in range(5)]
+    assert channel.connections == 1
+    assert [m["Message-ID"] for m in read_mailbox(folder)] == sent and len(set(sent)) == 5
+    channel.close()
+
+
+def test_a_held_connection_the_server_dropped_is_replaced_and_the_next_message_arrives(tmp_path):
+    port, clock = free_port(), Ticking()
+    channel = SmtpEmailChannel(SmtpConfig("127.0.0.1", port, security="none", timeout=5), clock=clock)
+    first = start_sink(tmp_path / "mail", port=port)
+    channel.send(a_message(1))
+    first.stop()  # the server goes away with the connection (a restart, an idle time-out)
+    second = start_sink(tmp_path / "mail", port=port)
+    try:
+        clock.now += 2  # unused for more than a second: checked before it carries a message
+        channel.send(a_message(2))
+        assert channel.connections == 2
+        assert [line["copy"] for line in read_index(tmp_path / "mail")] == [False, False]
+        clock.now += 60  # unused longer than keep_alive: the loop's idle call gives it up
+        channel.close_idle()
+        channel.send(a_message(3))
+        assert channel.connections == 3
+    finally:
+        channel.close()
+        second.stop()
+
+
+class ClosingAfterOne:
+    """A server that takes one message per connection and answers the next MAIL with 421."""
+
+    def __init__(self, store):
+        self.store = store
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if getattr(session, "carried", 0):
+            return "421 4.7.0 Too many messages on this connection"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        session.carried = 1
+        return await self.store.handle_DATA(server, session, envelope)
+
+
+def test_a_421_at_mail_on_a_held_connection_sends_that_message_on_a_fresh_one_once(tmp_path):
+    from giaitrinh_notify.entrypoints.smtp_sink import MailStore
+
+    port = free_port()
+    controller = Controller(ClosingAfterOne(MailStore(tmp_path / "mail")), hostname="127.0.0.1", port=port)
+    controller.start()
+    channel = SmtpEmailChannel(SmtpConfig("127.0.0.1", port, security="none", timeout=5))
+    try:
+        channel.send(a_message(1))
+        channel.send(a_message(2))  # refused at MAIL: the server took nothing, so it goes again
+        assert channel.connections == 2
+        assert [line["copy"] for line in read_index(tmp_path / "mail")] == [False, False]
+    finally:
+        channel.close()
+        controller.stop()

@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from giaitrinh_common import migrations, topics
 from giaitrinh_common.envelope import CloudEvent
@@ -54,6 +55,8 @@ class NotifyRun:
     # keeping the message and before answering 250: a kill inside the window, on purpose.
     kill_on_arrival: frozenset[int] = frozenset()
     killed_in_window: list[str] = field(default_factory=list)
+    # The worker's database: a SQLite file in ``folder`` unless a URL is given (PostgreSQL).
+    database_url: str | None = None
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -61,14 +64,15 @@ class NotifyRun:
         self.smtp_port = free_port()
         self._arrived = 0
         self.sink = start_sink(self.mail, port=self.smtp_port, delay=self.smtp_delay, on_stored=self._stored)
-        self.database = self.folder / "notify.db"
-        url = f"sqlite:///{self.database}"
+        url = self.database_url or f"sqlite:///{self.folder / 'notify.db'}"
         migrations.upgrade("giaitrinh_notify", url)
+        self._db = sa.create_engine(url, poolclass=sa.pool.NullPool)  # counting, from outside
         self.env = {**os.environ, "NOTIFY_DATABASE_URL": url, "GIAITRINH_KAFKA_BOOTSTRAP": self.bootstrap,
                     "GIAITRINH_DATA_DIR": str(self.folder), "NOTIFY_METRICS_PORT": str(free_port()),
                     "NOTIFY_SMTP_HOST": "127.0.0.1", "NOTIFY_SMTP_PORT": str(self.smtp_port),
                     "NOTIFY_SMTP_SECURITY": "none", "NOTIFY_SMTP_TIMEOUT": "2",
                     "NOTIFY_SEND_LEASE": str(self.lease), "NOTIFY_SEND_INTERVAL": "0.05",
+                    "NOTIFY_WEBHOOK_TIMEOUT": "4",  # within the short lease
                     "GIAITRINH_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **self.env}
 
     def _stored(self, line: dict) -> None:
@@ -125,6 +129,7 @@ class NotifyRun:
     def close(self) -> None:
         self.stop()
         self.sink.stop()
+        self._db.dispose()
 
     def rss_mib(self) -> float:
         """The worker's resident memory now."""
@@ -137,18 +142,19 @@ class NotifyRun:
     # -- counting -----------------------------------------------------------------------------
     def ledger(self) -> dict[str, int]:
         """Deliveries by status."""
-        if not self.database.exists():
-            return {}
-        with sqlite3.connect(self.database, timeout=30) as db:
-            try:
-                return dict(db.execute("SELECT status, count(*) FROM deliveries GROUP BY status").fetchall())
-            except sqlite3.OperationalError:
-                return {}
+        with self._db.connect() as db:
+            return {status: n for status, n in db.execute(
+                sa.text("SELECT status, count(*) FROM deliveries GROUP BY status"))}
+
+    def applied(self) -> int:
+        """Events the worker's consumer has applied (its inbox rows)."""
+        with self._db.connect() as db:
+            return db.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one()
 
     def in_doubt(self) -> list[str]:
         """Delivery keys taken more than once (a worker died while it held them)."""
-        with sqlite3.connect(self.database, timeout=30) as db:
-            return [k for (k,) in db.execute("SELECT delivery_key FROM deliveries WHERE attempts > 1")]
+        with self._db.connect() as db:
+            return list(db.execute(sa.text("SELECT delivery_key FROM deliveries WHERE attempts > 1")).scalars())
 
     def arrivals(self) -> list[dict]:
         return read_index(self.mail)

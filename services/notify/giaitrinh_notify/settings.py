@@ -33,7 +33,15 @@ class NotifySettings(ServiceSettings):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> NotifySettings:
         env = os.environ if env is None else env
-        return cls.read("notify", env, 9104, **channel_settings(env), **delivery_settings(env))
+        channels, delivery = channel_settings(env), delivery_settings(env)
+        sms = channels["sms_gateway"]
+        for name, seconds in (("NOTIFY_WEBHOOK_TIMEOUT", channels["webhook_timeout"]),
+                              ("NOTIFY_SMS_TIMEOUT", sms.timeout if isinstance(sms, SmsGatewayConfig) else 0.0)):
+            # The lease must outlast any one send (see the SMTP time-out's check below), or
+            # the sender loop could never start one in time.
+            if delivery["send_lease"] <= seconds:  # type: ignore[operator]
+                raise SettingError(f"NOTIFY_SEND_LEASE ({delivery['send_lease']:g} s) must be more than {name}")
+        return cls.read("notify", env, 9104, **channels, **delivery)
 
 
 def delivery_settings(env: Mapping[str, str]) -> dict[str, object]:

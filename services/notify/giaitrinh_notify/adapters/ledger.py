@@ -4,12 +4,13 @@ sender loops never take the same message (the second finds it no longer due)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from giaitrinh_common.storage import Storage, make_engine
 from giaitrinh_notify.adapters.orm import deliveries as d
 from giaitrinh_notify.domain.deliveries import (
     PARKED,
@@ -37,46 +38,86 @@ def _delivery(r) -> Delivery:
         sent_at=_aware(r["sent_at"]))
 
 
+def sender_storage(url: str, metadata: sa.MetaData) -> Storage:
+    """The sender loop's own connections, whose commits do not wait for the disk (SQLite
+    ``synchronous=NORMAL`` in WAL mode, PostgreSQL ``synchronous_commit off``). Its transactions
+    are the taking of messages and their outcomes: a process killed after such a commit loses
+    nothing; a machine that loses power may lose the last of them, and a message whose ``sent``
+    was lost is sent again with its Message-ID — the window of docs/ARCHITECTURE.md §5, for a
+    power cut. The consumer's transactions (an event's inbox row and its messages, which must
+    outlive the offset commit) keep waiting for the disk."""
+    engine = make_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+
+    @sa.event.listens_for(engine, "connect")
+    def _commits_without_flush(dbapi_conn, _record):  # pragma: no cover - every sender's connection
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA synchronous=NORMAL" if sqlite else "SET synchronous_commit TO off")
+        cur.close()
+        if not sqlite:
+            dbapi_conn.commit()  # a SET in a transaction that is rolled back would be undone
+
+    return Storage(engine, metadata)
+
+
 class SqlDeliveryLedger:
-    def __init__(self, session: Session):
+    """``on_recorded``: called once after the commit of a transaction that recorded a message
+    to send (not before it: the sender loop would find nothing yet)."""
+
+    def __init__(self, session: Session, on_recorded: Callable[[], None] | None = None):
         self.session = session
+        self.on_recorded = on_recorded
+        self._will_tell = False
 
     # -- recording ------------------------------------------------------------------------
     def record(self, delivery: Delivery, now: datetime) -> bool:
         """Write ``delivery`` as it is (``pending``, or already ``undeliverable`` with its
         reason); False if its key is recorded already (the same message: nothing to add)."""
-        if self.get(delivery.delivery_key) is not None:
+        known = self.session.execute(sa.select(d.c.status).where(d.c.delivery_key == delivery.delivery_key))
+        if known.first() is not None:
             return False
-        self.session.execute(sa.insert(d).values(
-            delivery_key=delivery.delivery_key, event_id=delivery.event_id,
-            event_type=delivery.event_type, request_id=delivery.request_id,
-            locality_code=delivery.locality_code, audience=delivery.audience,
-            person=delivery.person, recipient=delivery.recipient[:300], channel=delivery.channel,
-            template=delivery.template, language=delivery.language, statutory=delivery.statutory,
-            context=json.dumps(delivery.context, ensure_ascii=False, default=str),
-            status=delivery.status, attempts=delivery.attempts, reason=delivery.reason,
-            created_at=now, updated_at=now,
-            next_attempt_at=now if delivery.status == PENDING else None))
+        self.session.execute(sa.insert(d), [{
+            "delivery_key": delivery.delivery_key, "event_id": delivery.event_id,
+            "event_type": delivery.event_type, "request_id": delivery.request_id,
+            "locality_code": delivery.locality_code, "audience": delivery.audience,
+            "person": delivery.person, "recipient": delivery.recipient[:300], "channel": delivery.channel,
+            "template": delivery.template, "language": delivery.language, "statutory": delivery.statutory,
+            "context": json.dumps(delivery.context, ensure_ascii=False, default=str),
+            "status": delivery.status, "attempts": delivery.attempts, "reason": delivery.reason,
+            "created_at": now, "updated_at": now,
+            "next_attempt_at": now if delivery.status == PENDING else None}])
+        if delivery.status == PENDING and self.on_recorded is not None and not self._will_tell:
+            tell = self.on_recorded
+            sa.event.listen(self.session, "after_commit", lambda _session: tell(), once=True)
+            self._will_tell = True
         return True
 
     # -- the sender loop --------------------------------------------------------------------
     def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Delivery]:
         """Take up to ``limit`` messages due now — pending ones, and ``sending`` ones whose
         lease ran out (their worker died mid-send) — and mark them ``sending`` with one more try
-        and a lease until ``now + lease``."""
+        and a lease until ``now + lease``. One UPDATE takes them, and only while they are still
+        due: a second loop that chose the same rows finds them leased and takes none of them."""
+        due = d.c.status.in_((PENDING, SENDING)) & (d.c.next_attempt_at <= now)
+        keys = self.session.execute(sa.select(d.c.delivery_key).where(due)
+                                    .order_by(d.c.next_attempt_at, d.c.created_at).limit(limit)).scalars().all()
+        if not keys:
+            return []
         rows = self.session.execute(
-            sa.select(d).where(d.c.status.in_((PENDING, SENDING)) & (d.c.next_attempt_at <= now))
-            .order_by(d.c.next_attempt_at, d.c.created_at).limit(limit)).mappings().all()
-        taken: list[Delivery] = []
-        for r in rows:
-            done = self.session.execute(
-                sa.update(d).where((d.c.delivery_key == r["delivery_key"]) & (d.c.status == r["status"])
-                                   & (d.c.attempts == r["attempts"]))
-                .values(status=SENDING, attempts=r["attempts"] + 1, updated_at=now,
-                        next_attempt_at=now + lease))
-            if done.rowcount == 1:  # type: ignore[attr-defined]
-                taken.append(_delivery({**r, "status": SENDING, "attempts": r["attempts"] + 1}))
-        return taken
+            sa.update(d).where(d.c.delivery_key.in_(keys) & due)
+            .values(status=SENDING, attempts=d.c.attempts + 1, updated_at=now, next_attempt_at=now + lease)
+            .returning(*d.c)).mappings().all()
+        order = {key: n for n, key in enumerate(keys)}
+        return sorted((_delivery(r) for r in rows), key=lambda x: order[x.delivery_key])
+
+    def give_back(self, taken: Iterable[Delivery], now: datetime) -> None:
+        """Put messages this loop took and did not try back as due now, their try uncounted
+        (while their lease runs, no other loop can have taken them)."""
+        for delivery in taken:
+            self.session.execute(sa.update(d).where(
+                (d.c.delivery_key == delivery.delivery_key) & (d.c.status == SENDING)
+                & (d.c.attempts == delivery.attempts)).values(
+                status=PENDING, attempts=delivery.attempts - 1, next_attempt_at=now, updated_at=now))
 
     def _finish(self, key: str, **values) -> None:
         self.session.execute(sa.update(d).where(d.c.delivery_key == key).values(**values))

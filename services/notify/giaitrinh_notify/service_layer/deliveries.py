@@ -2,14 +2,14 @@
 
 :func:`plan` runs in the consumer's transaction (the event's inbox row, the directory's update
 and every delivery it causes commit together: an event is planned exactly once). It only
-*records*; :func:`send_due` — the sender loop, a worker job — sends what is recorded, one
+*records*; :meth:`Sender.send_due` — the sender loop, a worker job — sends what is recorded, one
 message at a time, each completed in its own transaction.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -197,7 +197,16 @@ def _emit_outcome(uow, delivery: Delivery, type_: str, now: datetime, *, status:
 @dataclass
 class Sender:
     """The sender loop's one step. ``channels``: the configured channels by name (a channel
-    not configured makes its messages undeliverable, with that reason)."""
+    not configured makes its messages undeliverable, with that reason).
+
+    Messages are taken a batch at a time (one transaction) and sent one at a time, each
+    completed in its own transaction right after its send: a death between a send and its
+    record leaves one message in doubt, never a batch (docs/ARCHITECTURE.md, "the one window").
+    ``longest_send`` is how long one send may take at worst, by channel (for SMTP: connect,
+    STARTTLS, AUTH and DATA, each up to its time-out; a channel not named: half the lease): a
+    taken message is sent only while at least that much of its lease is left, so that no other
+    loop can take it while it is on its way; the rest of a batch that ran late is given back,
+    untried."""
 
     unit_of_work: Callable[[], Any]
     channels: Mapping[str, Channel]
@@ -207,20 +216,39 @@ class Sender:
     lease: timedelta = timedelta(seconds=120)
     batch: int = 50
     count: Callable[[str, str], None] = lambda channel, outcome: None
+    longest_send: Mapping[str, timedelta] = field(default_factory=dict)
 
     def send_due(self, max_batches: int = 20) -> int:
-        """Send what is due, batch after batch while there is some; how many were handled."""
+        """Send what is due, batch after batch until none is left (messages recorded while a
+        batch was sent are sent in the same call, not after the loop's pause); how many were
+        handled."""
         handled = 0
         for _ in range(max_batches):
+            claimed_at = self.clock()
             with self.unit_of_work() as uow:
-                taken = uow.deliveries.claim_due(self.clock(), self.batch, self.lease)
+                taken = uow.deliveries.claim_due(claimed_at, self.batch, self.lease)
                 uow.commit()
-            for delivery in taken:
+            if not taken:
+                break
+            for n, delivery in enumerate(taken):
+                longest = self.longest_send.get(delivery.channel, self.lease / 2)
+                if self.clock() + longest > claimed_at + self.lease:
+                    self._give_back(taken[n:])
+                    return handled + n
                 self.send_one(delivery)
             handled += len(taken)
-            if len(taken) < self.batch:
-                break
+        for channel in self.channels.values():  # a held connection not needed any more
+            close_idle = getattr(channel, "close_idle", None)
+            if close_idle is not None:
+                close_idle()
         return handled
+
+    def _give_back(self, untried: list[Delivery]) -> None:
+        log.warning("notify: %d taken messages given back untried: their lease would run out before "
+                    "a slow send could end", len(untried))
+        with self.unit_of_work() as uow:
+            uow.deliveries.give_back(untried, self.clock())
+            uow.commit()
 
     def send_one(self, delivery: Delivery) -> str:
         """Send one taken message and record how it went; the outcome's name."""
