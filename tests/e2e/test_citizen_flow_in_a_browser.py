@@ -4,7 +4,7 @@ secret link (a neighbour joins it and gets a link of their own), tries to rate b
 anything to rate (409, said on the page), follows the public timeline as the ward's head
 accepts, extends and answers through routing's API — each step with its date and the deadline
 of the next — then rates the explanation with the link and sees it recorded. axe-core checks
-the link's page with its rating form.
+the requester's and the joiner's pages with their rating forms.
 
 The privacy scan on the real platform: the name, ID number, address, phone, email and secret
 link of the person, and the joiner's (unique markers of this run), appear on no public page or
@@ -192,13 +192,17 @@ def test_a_person_follows_the_timeline_as_the_ward_acts_and_rates_the_answer_and
         assert "Trạm trộn cách khu dân cư 520 m, đúng quy chuẩn." in page.locator(".published-answer").inner_text()
 
         # The link's page with its forms to rate and to disagree (the receipt is checked by
-        # test_submit_in_a_browser.py): nothing serious or critical for axe-core.
+        # test_submit_in_a_browser.py), and the joiner's: nothing serious or critical for axe-core.
         checked = shots.new_context(browser, DESKTOP, bypass_csp=True)  # for axe's script only
         try:
             axe_page = checked.new_page()
             axe_page.goto(urljoin(base, link))
             assert axe_page.locator("form[action$='/danh-gia']").count() == 1
-            assert grave_violations(axe_page) == []
+            found = {"requester's page": grave_violations(axe_page)}
+            axe_page.goto(urljoin(base, f"{joiner_link}?moi=1"))  # the joiner's receipt, rating and leaving
+            assert axe_page.locator("form[action$='/danh-gia']").count() == 1
+            found["joiner's page"] = grave_violations(axe_page)
+            assert {k: v for k, v in found.items() if v} == {}
         finally:
             checked.close()
 
