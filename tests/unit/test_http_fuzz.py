@@ -63,7 +63,8 @@ ENDPOINTS["intake"] |= {"/api/v1/search", "/api/v1/openapi.json", "/tim-kiem"} |
 # The console's sign-in, password and accounts pages (routing): anyone reaches them (no token:
 # back to sign-in, 403 or the CSRF refusal).
 PAGES["routing"] = {"/console/dang-nhap", "/console/dang-xuat", "/console/mat-khau", "/console/tai-khoan",
-                    "/console/tai-khoan/<login>/trang-thai", "/console/tai-khoan/<login>/mat-khau"}
+                    "/console/tai-khoan/<login>/trang-thai", "/console/tai-khoan/<login>/mat-khau",
+                    "/console/tai-khoan/<login>/lien-he"}
 # The officials' console (inbox, case page and its actions, bulk actions, commitments, admin pages).
 PAGES["routing"] |= {"/console/", "/console/ho-so/<case_id>", "/console/ho-so/<case_id>/<action>",
                      "/console/hang-loat", "/console/cam-ket/<commitment_id>/hoan-thanh", "/console/admin/",
