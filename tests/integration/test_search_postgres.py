@@ -1,6 +1,7 @@
 """Public search and Idempotency-Key on a real PostgreSQL: unaccent + full text find the same
 answers as SQLite's FTS5 (diacritics and đ aside, words as prefixes, consent respected, filters),
-the query can use the GIN index, and concurrent POSTs with one key make one request."""
+the query can use the GIN index, the newest rows and the index give the same pages, and concurrent
+POSTs with one key make one request."""
 from __future__ import annotations
 
 import threading
@@ -10,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from giaitrinh_common.bus import InMemoryBus
+from giaitrinh_intake.adapters import search_index
 from giaitrinh_intake.adapters.orm import requests, search_entries
 from giaitrinh_intake.adapters.search_index import SqlSearchIndex
 from giaitrinh_intake.domain.search import SearchQuery
@@ -61,6 +63,38 @@ def test_the_full_text_query_can_use_the_gin_index(runtime):
         plan = " ".join(uow.session.execute(sa.text("EXPLAIN " + str(query.compile(
             dialect=uow.session.get_bind().dialect, compile_kwargs={"literal_binds": True})))).scalars())
     assert "ix_search_entries_fulltext" in plan, plan
+
+
+def test_the_word_being_typed_stands_for_the_whole_words_it_begins(runtime):
+    with runtime.unit_of_work() as uow:
+        assert SqlSearchIndex(uow.session)._tsquery(["nuoc"]) is None  # nothing written yet
+    street = answered(runtime, title="Đường Đông Hà ngập nước", explanation="Nuôi heo gây ô nhiễm.")
+    with runtime.unit_of_work() as uow:
+        index = SqlSearchIndex(uow.session)
+        assert index._tsquery(["duong", "nuo"]) == "duong & (nuoc | nuoi)"
+        assert index._tsquery(["nuoi", "duon"]) == "nuoi & (duong)"
+        assert index._tsquery(["nuo", "duong"]) is None  # only the last word may be cut short
+        assert index._tsquery(["quyxz", "nuo"]) is None and index._tsquery(["nuo", "quyxz"]) is None
+    client = create_app(runtime).test_client()
+    assert found(client, q="duong nuo") == [street] and found(client, q="heo ngap nu") == [street]
+    assert found(client, q="nuoi heo quyxz") == [] and found(client, q="quyxz nuoi") == []
+
+
+def test_the_newest_rows_and_the_full_text_index_give_the_same_pages(runtime, monkeypatch):
+    # One newest row looked at per row a page needs: a page of one (and one more to say whether
+    # another follows) looks at the two newest rows only, and the index answers past them.
+    monkeypatch.setattr(search_index, "FIRST_WALK_PER_ROW", 1)
+    client = create_app(runtime).test_client()
+    old = answered(runtime, title="Cống thoát nước cũ", explanation="Đã nạo vét.", when=NOW - timedelta(days=9))
+    middle = answered(runtime, title="Giấy phép xây dựng", when=NOW - timedelta(days=5))
+    new = answered(runtime, title="Giấy phép kinh doanh", when=NOW - timedelta(days=1))
+    assert found(client, q="giay phep", per_page=1) == [new]  # in the two newest rows
+    assert found(client, q="giay phep", per_page=1, page=2) == [middle]  # past them: the index
+    assert found(client, q="cong thoat", per_page=1) == [old]
+    assert found(client, q="giay phep", per_page=1, page=3) == []
+    assert client.get("/api/v1/search", query_string={"q": "giay", "per_page": 1, "page": 2}).json["has_more"] is False
+    monkeypatch.setattr(search_index, "FIRST_WALK_PER_ROW", 100)
+    assert found(client, q="giay phep", per_page=1, page=2) == [middle]
 
 
 def test_concurrent_posts_with_one_key_make_one_request(runtime):

@@ -1,9 +1,12 @@
-"""The public search's index, with each engine's own full-text search (revision
-0006_search_and_idempotency):
+"""The public search's index, with each engine's own full-text search (revisions
+0006_search_and_idempotency and 0008_search_index):
 
 - PostgreSQL: a GIN index on the stored column ``document_tsv`` =
   ``to_tsvector('simple', giaitrinh_unaccent(document))``; the ``unaccent`` extension takes the
-  diacritics off the documents (đ as d) and :func:`fold` the same off the query.
+  diacritics off the documents (đ as d) and :func:`fold` the same off the query. The table
+  ``search_words`` lists every word the documents ever held (written here with the entry), so
+  that the word still being typed becomes the whole words it begins, and a word no document
+  holds answers "nothing" without a look at the documents.
 - SQLite: the FTS5 table ``search_entries_fts`` holds the folded document under the rowid of its
   ``search_entries`` row (FTS5's own diacritic removal keeps đ), written here in the same
   transaction as the row.
@@ -13,6 +16,7 @@ last, which may be cut short (``dong & ha:*``), in any order, newest first.
 """
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC
 from typing import Any
@@ -32,14 +36,25 @@ from giaitrinh_intake.domain.search import (
 )
 
 _WORD = re.compile(r"[0-9a-z]+")
-PLANNER_BUDGET_MS = 150  # the planner's own plan; then the full-text index's (see _page_ids)
-QUERY_CANCELED = "57014"  # PostgreSQL's query_canceled: the statement_timeout ran out
+# PostgreSQL (see SqlSearchIndex._newest_with): the newest rows first walked, per row the page
+# needs; how many of the page's rows they must hold to be walked again further (fewer: the words
+# are rare, and the GIN index gives their few matches for less than a long walk), and at most
+# how far. Measured on 1,000,000 answers (bench/README.md "search"): a row walked newest first
+# costs a fifth to a seventh of a match the index gives (which must be fetched to be ordered).
+FIRST_WALK_PER_ROW, FOUND_TO_WALK_ON, MAX_WALK = 100, 4, 50_000
+MAX_PREFIX_WORDS = 64  # the word being typed stands for at most this many whole words; past that, a prefix
+DOCUMENT_TSV = sa.literal_column("search_entries.document_tsv")  # PostgreSQL's only (revision 0006)
 
 
 def words_of(text: str) -> list[str]:
     """The words of a query as the index holds them: folded, letters and digits only (so no
     query syntax of either engine can be written into one), at most :data:`MAX_WORDS`."""
     return _WORD.findall(fold(text[:MAX_QUERY_CHARS]))[:MAX_WORDS]
+
+
+def _holds(tsvector: Any, tsquery: str) -> Any:
+    """``tsvector @@ to_tsquery('simple', tsquery)``."""
+    return tsvector.op("@@")(sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(tsquery)))
 
 
 def _aware(dt):
@@ -72,6 +87,14 @@ class SqlSearchIndex:
             self.session.execute(sa.text("DELETE FROM search_entries_fts WHERE rowid = :id"), {"id": row_id})
             self.session.execute(sa.text("INSERT INTO search_entries_fts (rowid, document) VALUES (:id, :doc)"),
                                  {"id": row_id, "doc": fold(entry.document)})
+        elif self._dialect == "postgresql":
+            # In the lexemes' own (sorted) order, so two entries written at once wait for each
+            # other's new words in the same order and never deadlock. Words are never taken
+            # out: one no document holds any more only costs the index a look that finds nothing.
+            self.session.execute(sa.text(
+                "INSERT INTO search_words (word) SELECT word FROM search_entries, "
+                "unnest(tsvector_to_array(document_tsv)) AS word WHERE id = :id ORDER BY word "
+                "ON CONFLICT DO NOTHING"), {"id": row_id})
 
     def remove(self, request_id: str) -> None:
         s = search_entries
@@ -82,22 +105,9 @@ class SqlSearchIndex:
             self.session.execute(sa.text("DELETE FROM search_entries_fts WHERE rowid = :id"), {"id": row_id})
         self.session.execute(sa.delete(s).where(s.c.id == row_id))
 
-    def _matching(self, query: SearchQuery):
+    def _filters(self, query: SearchQuery) -> list[Any]:
         s = search_entries
-        where: list[Any] = []  # SQL conditions: columns' and the engines' own full-text ones
-        words = [w for word in query.words for w in words_of(word)][:MAX_WORDS]
-        # Every word whole but the last, which may still be being typed: a prefix. (A prefix
-        # costs the index a look at every word it begins; whole words cost one look each.)
-        whole, last = words[:-1], words[-1:]
-        if words and self._dialect == "postgresql":
-            terms = [*whole, *(f"{w}:*" for w in last)]
-            where.append(sa.text("search_entries.document_tsv @@ to_tsquery('simple', :tsquery)")
-                         .bindparams(tsquery=" & ".join(terms)))
-        elif words:
-            terms = [*(f'"{w}"' for w in whole), *(f"{w}*" for w in last)]
-            where.append(s.c.id.in_(sa.text("SELECT rowid FROM search_entries_fts WHERE search_entries_fts "
-                                            "MATCH :match").bindparams(match=" ".join(terms))
-                                    .columns(sa.column("rowid"))))
+        where: list[Any] = []
         if query.locality_code:
             where.append(s.c.locality_code == query.locality_code)
         if query.field:
@@ -108,35 +118,109 @@ class SqlSearchIndex:
             where.append(s.c.submitted_at < query.until)
         return where
 
+    @staticmethod
+    def _words(query: SearchQuery) -> list[str]:
+        return [w for word in query.words for w in words_of(word)][:MAX_WORDS]
+
+    def _matching(self, query: SearchQuery) -> list[Any] | None:
+        """The SQL conditions of ``query``: the columns' and the engine's own full-text one (last),
+        or None when a word is in no document, so that nothing can match."""
+        where, words = self._filters(query), self._words(query)
+        if words and self._dialect == "postgresql":
+            tsquery = self._tsquery(words)
+            if tsquery is None:
+                return None
+            where.append(_holds(DOCUMENT_TSV, tsquery))
+        elif words:
+            # Every word whole but the last, which may still be being typed.
+            terms = [*(f'"{w}"' for w in words[:-1]), f"{words[-1]}*"]
+            where.append(search_entries.c.id.in_(
+                sa.text("SELECT rowid FROM search_entries_fts WHERE search_entries_fts MATCH :match")
+                .bindparams(match=" ".join(terms)).columns(sa.column("rowid"))))
+        return where
+
+    def _tsquery(self, words: list[str]) -> str | None:
+        """PostgreSQL's query for ``words``: every word whole but the last, which may still be
+        being typed and stands for the whole words it begins (``(nuoc | nuoi)``). The GIN index
+        skips through those as through any word, where a prefix (``nuo:*``) would make it gather
+        every row of every such word first. None when a word, or the start of the last one, is
+        in no document."""
+        whole, typing = words[:-1], words[-1]
+        bound = typing[:-1] + chr(ord(typing[-1]) + 1)  # the first text past every word it begins
+        rows = self.session.execute(sa.text(
+            "SELECT true, word FROM search_words WHERE word = ANY(CAST(:whole AS text[])) "
+            "UNION ALL (SELECT false, word FROM search_words WHERE word >= :typing AND word < :bound "
+            "ORDER BY word LIMIT :cap)"), {"whole": sorted(set(whole)), "typing": typing, "bound": bound,
+                                         "cap": MAX_PREFIX_WORDS + 1}).all()
+        known = {word for is_whole, word in rows if is_whole}
+        begun = [word for is_whole, word in rows if not is_whole]
+        if len(known) < len(set(whole)) or not begun:
+            return None
+        last = f"{typing}:*" if len(begun) > MAX_PREFIX_WORDS else "(" + " | ".join(begun) + ")"
+        return " & ".join([*whole, last])
+
     def search(self, query: SearchQuery) -> SearchPage:
         s = search_entries
-        where = self._matching(query)
+        filters, words = self._filters(query), self._words(query)
+        offset, wanted = (query.page - 1) * query.per_page, query.per_page + 1
         # One row past the page says whether another page follows. Nothing is counted: counting
         # the matches of common words costs the engine a walk over all of them, on every page.
-        page = (sa.select(s.c.request_id).where(*where).order_by(s.c.submitted_at.desc(), s.c.id.desc())
-                .limit(query.per_page + 1).offset((query.page - 1) * query.per_page))
-        page_ids = self._page_ids(page)
+        if words and self._dialect == "postgresql":
+            tsquery = self._tsquery(words)
+            page_ids = self._newest_with(tsquery, filters, offset, wanted) if tsquery else []
+        else:
+            where = self._matching(query) or []
+            page_ids = list(self.session.execute(
+                sa.select(s.c.request_id).where(*where).order_by(s.c.submitted_at.desc(), s.c.id.desc())
+                .limit(wanted).offset(offset)).scalars())
         return SearchPage(self._hits(page_ids[:query.per_page]), len(page_ids) > query.per_page)
 
-    def _page_ids(self, page) -> list[str]:
-        """The page's ids. On PostgreSQL the planner walks the newest-first index and checks
-        each row's words when it expects the words to be common, and asks the full-text index
-        when it expects them rare; a wrong guess (words it has no statistics for) could walk the
-        whole table. So its plan gets :data:`PLANNER_BUDGET_MS`; past that, the full-text index
-        answers (its cost follows the matches, not the table)."""
-        if self._dialect != "postgresql":
-            return list(self.session.execute(page).scalars())
-        try:
-            with self.session.begin_nested():
-                self.session.execute(sa.text(f"SET LOCAL statement_timeout = {PLANNER_BUDGET_MS}"))
-                return list(self.session.execute(page).scalars())
-        except sa.exc.OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) != QUERY_CANCELED:
-                raise
-        with self.session.begin_nested():
-            self.session.execute(sa.text("SET LOCAL enable_indexscan = off"))
-            self.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
-            return list(self.session.execute(page).scalars())
+    def _newest_with(self, tsquery: str, filters: list[Any], offset: int, wanted: int) -> list[str]:
+        """PostgreSQL: the ids of the rows within ``filters`` that hold ``tsquery``, newest
+        first, ``wanted`` of them after ``offset``.
+
+        Words are found one of two ways: walking the rows newest first and checking each (cheap
+        when they are common: the walk stops at the page's last row), or asking the GIN index for
+        every match and ordering those (cheap when they are rare). The planner chooses from
+        statistics that count words one at a time, and is wrong by orders of magnitude for words
+        found together. So the data chooses: the newest rows are walked first
+        (:data:`FIRST_WALK_PER_ROW` per row the page needs); if they hold the page, that is the
+        answer. If they held a few (:data:`FOUND_TO_WALK_ON`), they tell how far the page lies,
+        and the rows are walked again twice that far. Else the words are rare, and the index
+        gives every match."""
+        needed = offset + wanted
+        first = min(MAX_WALK, FIRST_WALK_PER_ROW * needed)
+        found = self._walk(tsquery, filters, first, needed)
+        if FOUND_TO_WALK_ON <= len(found) < needed:
+            far = min(MAX_WALK, math.ceil(first * needed / len(found) * 2))  # twice what they say
+            found = self._walk(tsquery, filters, far, needed)
+        if len(found) == needed or self._fewer_rows_than(filters, first):
+            return found[offset:]  # the page, or every match: the walk saw every row
+        # MATERIALIZED: every match first (the index's work), then their order; never the walk.
+        s = search_entries
+        matches = (sa.select(s.c.request_id, s.c.submitted_at, s.c.id).where(*filters, _holds(DOCUMENT_TSV, tsquery))
+                   .cte("matches").prefix_with("MATERIALIZED"))
+        return list(self.session.execute(
+            sa.select(matches.c.request_id).order_by(matches.c.submitted_at.desc(), matches.c.id.desc())
+            .limit(wanted).offset(offset)).scalars())
+
+    def _walk(self, tsquery: str, filters: list[Any], rows: int, needed: int) -> list[str]:
+        """The first ``needed`` ids holding ``tsquery`` among the newest ``rows`` within ``filters``."""
+        s = search_entries
+        newest = (sa.select(s.c.request_id, s.c.submitted_at, s.c.id, DOCUMENT_TSV.label("document_tsv"))
+                  .where(*filters).order_by(s.c.submitted_at.desc(), s.c.id.desc()).limit(rows)
+                  .subquery("newest"))
+        # The words checked outside the subquery's LIMIT: the planner cannot make the walk a search.
+        return list(self.session.execute(
+            sa.select(newest.c.request_id).where(_holds(newest.c.document_tsv, tsquery))
+            .order_by(newest.c.submitted_at.desc(), newest.c.id.desc()).limit(needed)).scalars())
+
+    def _fewer_rows_than(self, filters: list[Any], rows: int) -> bool:
+        """Whether fewer than ``rows`` rows are within ``filters`` (a commune's field in a month)."""
+        if not filters:
+            return False  # the whole index: never small enough to matter
+        within = sa.select(sa.literal(1)).select_from(search_entries).where(*filters).limit(rows).subquery()
+        return self.session.execute(sa.select(sa.func.count()).select_from(within)).scalar_one() < rows
 
     def _hits(self, request_ids: list[str]) -> tuple[SearchHit, ...]:
         if not request_ids:
