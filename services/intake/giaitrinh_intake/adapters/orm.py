@@ -124,8 +124,9 @@ answers = sa.Table(
 # (what may be published of it). The full-text index is the engine's own, made by revision
 # 0006: FTS5 table search_entries_fts on SQLite (folded text, rowid = id); on PostgreSQL a
 # stored generated column document_tsv = to_tsvector('simple', giaitrinh_unaccent(document))
-# and a GIN index on it, and (revision 0008) the table search_words (word text COLLATE "C"
-# PRIMARY KEY): every word the documents held, for the word still being typed.
+# and a GIN index on it (without a pending list since revision 0008_search_index), and the
+# table search_words (word text COLLATE "C" PRIMARY KEY, 0008): every word the documents held,
+# for the word still being typed.
 search_entries = sa.Table(
     "search_entries", metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
