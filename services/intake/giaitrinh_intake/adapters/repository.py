@@ -21,7 +21,6 @@ from giaitrinh_intake.domain.model import (
 from giaitrinh_intake.domain.ports import RequestRepository
 from giaitrinh_intake.domain.timeline import Commitment, PublicAnswer
 
-
 # Built once: a statement made afresh on every submit is walked again for its cache key.
 _INSERT_REQUEST = sa.insert(requests)
 _INSERT_STEP = sa.insert(timeline_entries)
