@@ -1,14 +1,12 @@
 """Intake's composition root."""
 from __future__ import annotations
 
-from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError
-
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_intake.adapters import orm
 from giaitrinh_intake.adapters.attachments import ContentInspector
 from giaitrinh_intake.adapters.localities import RegistryLocalities
 from giaitrinh_intake.adapters.sqlite_writers import serialise_writers
+from giaitrinh_intake.domain.ports import TrackingCodeTaken
 from giaitrinh_intake.service_layer import handlers
 from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from giaitrinh_intake.settings import IntakeSettings
@@ -47,7 +45,7 @@ class IntakeRuntime(ServiceRuntime):
         localities again (other processes do within ``SERVED_CACHE_SECONDS``)."""
         def apply(ev, uow):
             handler(ev, uow)
-            event.listen(uow.session, "after_commit", lambda _session: self.localities.forget())
+            self.localities.forget_after_commit(uow.session)
         return apply
 
     def submit(self, cmd) -> handlers.Receipt:
@@ -57,7 +55,7 @@ class IntakeRuntime(ServiceRuntime):
                     receipt = handlers.submit_request(cmd, uow, self.localities, self.now(), self.inspector)
                     uow.commit()
                     return receipt
-            except IntegrityError:
+            except TrackingCodeTaken:
                 if attempt == SUBMIT_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -55,6 +56,11 @@ class RegistryLocalities(LocalityDirectory):
     def forget(self) -> None:
         """The registry changed: read the served localities again at the next :meth:`get`."""
         self._served = (-math.inf, {})
+
+    def forget_after_commit(self, session: Session) -> None:
+        """Read the served localities again once ``session``'s transaction commits (the
+        registry's change is then visible)."""
+        event.listen(session, "after_commit", lambda _session: self.forget())
 
     def _copy(self) -> dict[str, Locality]:
         read_at, served = self._served

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import UTC, date
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from giaitrinh_intake.adapters.orm import answers, requests, timeline_entries
@@ -18,7 +19,7 @@ from giaitrinh_intake.domain.model import (
     RequestKind,
     TimelineEntry,
 )
-from giaitrinh_intake.domain.ports import RequestRepository
+from giaitrinh_intake.domain.ports import RequestRepository, TrackingCodeTaken
 from giaitrinh_intake.domain.timeline import Commitment, PublicAnswer
 
 # Built once: a statement made afresh on every submit is walked again for its cache key.
@@ -39,17 +40,22 @@ class SqlRequestRepository(RequestRepository):
         r = request.requester
         # Values as parameters, not .values(...): the statement's cache key then no longer walks
         # every value on each submit (about a fifth of the submit's CPU, bench/README.md).
-        self.session.execute(_INSERT_REQUEST, dict(
-            id=request.id, tracking_code=request.tracking_code, kind=request.kind.value,
-            channel=request.channel.value, field=request.field.value,
-            locality_code=request.locality.code, locality_name=request.locality.name,
-            province_code=request.locality.province_code, title=request.title,
-            content=request.content, requester_type=r.type.value, full_name=r.full_name,
-            address=r.address, email=r.email, phone=r.phone,
-            wants_notifications=r.wants_notifications, submitted_at=request.submitted_at,
-            source_system=request.external_ref.source_system if request.external_ref else None,
-            external_id=request.external_ref.external_id if request.external_ref else None,
-        ))
+        try:
+            self.session.execute(_INSERT_REQUEST, dict(
+                id=request.id, tracking_code=request.tracking_code, kind=request.kind.value,
+                channel=request.channel.value, field=request.field.value,
+                locality_code=request.locality.code, locality_name=request.locality.name,
+                province_code=request.locality.province_code, title=request.title,
+                content=request.content, requester_type=r.type.value, full_name=r.full_name,
+                address=r.address, email=r.email, phone=r.phone,
+                wants_notifications=r.wants_notifications, submitted_at=request.submitted_at,
+                source_system=request.external_ref.source_system if request.external_ref else None,
+                external_id=request.external_ref.external_id if request.external_ref else None,
+            ))
+        except IntegrityError as exc:
+            if "tracking_code" in str(exc.orig):
+                raise TrackingCodeTaken(request.tracking_code) from exc
+            raise
         for entry in request.timeline:
             self.append_step(request.id, entry)
 

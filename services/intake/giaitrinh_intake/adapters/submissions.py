@@ -95,7 +95,8 @@ class SqlSubmissionRepository:
         after them)."""
         joiner_id = self.session.execute(sa.insert(request_joiners).values(
             request_id=request_id, joined_at=now, full_name=full_name, email=email, phone=phone,
-            wants_notifications=wants_notifications, link_sha256=link_sha256)).inserted_primary_key[0]
+            wants_notifications=wants_notifications, link_sha256=link_sha256)
+            .returning(request_joiners.c.id)).scalar_one()
         return joiner_id, self._joiners(request_id)
 
     def note_joined_event(self, joiner_id: int, event_id: str) -> None:

@@ -24,6 +24,11 @@ class LocalityDirectory(ABC):
         """Every locality served here (the portal lists them), in no particular order."""
 
 
+class TrackingCodeTaken(Exception):
+    """The tracking code just drawn was given before (its unique index refused it): the
+    submission is made again with another code."""
+
+
 class RequestRepository(ABC):
     """Stored requests. ``add``, ``append_step`` and ``add_answer`` join the caller's
     transaction."""
