@@ -187,7 +187,7 @@ def test_the_inbox_filters_by_the_channel_the_request_came_by(routing, app, acco
 
 def test_past_its_count_the_inbox_says_more_than_and_no_page_reads_as_the_last(routing, app, accounts,
                                                                               monkeypatch):
-    monkeypatch.setattr(inbox_queries, "COUNT_AHEAD", 10)  # the page counts 10 cases past its first
+    monkeypatch.setattr(inbox_queries, "PAGES_AHEAD", 1)  # a page counts to the end of the next one
     for i in range(12):
         open_case(routing, code=f"GT-AAAA-AA{i:02d}-A")
     official = Browser(app, accounts, "can-bo")

@@ -3,13 +3,17 @@ each step is saved with its version, logged, and published as its contract event
 import json
 import threading
 from datetime import UTC, date, datetime
+from importlib import resources
 
 import pytest
 import sqlalchemy as sa
 
-from giaitrinh_common import contracts, topics
+from giaitrinh_common import contracts, migrations, topics
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_platform.services import SERVICES
 from giaitrinh_routing.domain.case import (
+    CHANNELS,
+    DEFAULT_CHANNEL,
     ActionNotAllowed,
     Actor,
     InvalidAction,
@@ -207,3 +211,31 @@ def test_step_details_are_stored_as_json(routing):
     with routing.storage.engine.connect() as conn:
         raw = conn.execute(sa.text("SELECT details FROM case_steps")).scalar_one()
     assert json.loads(raw)["refer_to"] == "Sở Tài nguyên và Môi trường"
+
+
+# -- the channel a request came by (kênh tiếp nhận) -------------------------------------------------
+def test_a_case_keeps_the_channel_its_request_came_by(routing):
+    by_hotline, by_api = open_case(routing, channel="hotline"), open_case(routing, channel="api")
+    with routing.unit_of_work() as uow:
+        assert (uow.cases.get(by_hotline).channel, uow.cases.get(by_api).channel) == ("hotline", "api")
+
+
+def test_routing_knows_every_channel_a_submitted_request_may_name_and_no_other():
+    schema = json.loads(resources.files(contracts).joinpath(
+        "schemas", "vn.giaitrinh.request.submitted.v1.json").read_text("utf-8"))
+    assert sorted(CHANNELS) == sorted(schema["properties"]["channel"]["enum"])
+    assert DEFAULT_CHANNEL in CHANNELS
+
+
+def test_cases_registered_before_the_channel_was_kept_read_portal(sqlite_url):
+    url, package = sqlite_url("routing-before-channels"), SERVICES["routing"].package
+    migrations.upgrade(package, url, "0009_merge")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO cases (id, request_id, tracking_code, kind, field, locality_code, "
+                             "state, registered_at) VALUES ('c-1', 'r-1', 'GT-7X9V-FH1S-T', 'feedback', "
+                             "'land', :ward, 'received', '2026-11-02 01:00:00')"), {"ward": WARD})
+    migrations.upgrade(package, url, "0010_case_channel")
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT channel FROM cases")).scalar_one() == "portal"
+    engine.dispose()

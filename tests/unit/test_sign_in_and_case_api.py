@@ -104,9 +104,9 @@ def bearer(client, login, **kw) -> dict[str, str]:
     return {"Authorization": f"Bearer {resp.json['token']}"}
 
 
-def open_case(routing, locality=WARD, field="land") -> str:
+def open_case(routing, locality=WARD, field="land", channel="portal") -> str:
     event = request_submitted(submitted_at="2026-11-02T01:00:00+00:00", kind="accountability_request",
-                              locality_code=locality, field=field)
+                              locality_code=locality, field=field, channel=channel)
     with routing.unit_of_work() as uow:
         assert uow.claim("routing", event)
         routing.handlers()[event.type](event, uow)
@@ -420,6 +420,21 @@ def test_the_list_filters_by_state_field_and_overdue_and_pages_within_bounds(rou
         resp = client.get(f"/api/v1/cases?{query}", headers=headers)
         assert resp.status_code == 400, query
         assert json.loads(resp.data)["error"]["details"]
+
+
+def test_the_list_filters_by_channel_and_names_the_parameter_when_it_is_not_one(routing, accounts, client):
+    add(accounts, "truong-phuong", role="locality_head", unit=None)
+    by_hotline = open_case(routing, channel="hotline")
+    open_case(routing, channel="portal")
+    open_case(routing, locality=OTHER_WARD, channel="hotline")  # another locality's
+    headers = bearer(client, "truong-phuong")
+    listing = client.get("/api/v1/cases?channel=hotline", headers=headers).json
+    assert [(c["id"], c["channel"]) for c in listing["items"]] == [(by_hotline, "hotline")]
+    assert listing["total"] == 1
+    assert client.get("/api/v1/cases?channel=voter_meeting", headers=headers).json["total"] == 0
+    resp = client.get("/api/v1/cases?channel=fax", headers=headers)
+    assert resp.status_code == 400 and error(resp) == "invalid_parameter"
+    assert [d["field"] for d in resp.json["error"]["details"]] == ["channel"]
 
 
 def test_the_accounts_service_is_the_one_the_app_uses(app, routing):

@@ -45,11 +45,16 @@ cases = sa.Table(
     # The deadline of the current step (accept_by while received, answer_by while accepted,
     # else NULL), kept by the repository on every save: the inbox sorts by it (0008_inbox).
     sa.Column("next_deadline", sa.Date(), nullable=True),
+    # Kênh tiếp nhận, from request.submitted: the inbox filters by it (0010_case_channel).
+    sa.Column("channel", sa.String(30), nullable=False, server_default="portal"),
     # The deadline watcher and the inbox sort by the next deadline: an index, not a scan.
     sa.Index("ix_cases_state_answer_by", "state", "answer_by"),
     sa.Index("ix_cases_state_accept_by", "state", "accept_by"),
-    # The console's inbox: a locality's cases by the deadline of their current step (0008_inbox).
-    sa.Index("ix_cases_inbox", "locality_code", "next_deadline"),
+    # The console's inbox: a locality's cases by the deadline of their current step (0008_inbox),
+    # with what it filters on included, checked without reading the cases (0011_inbox_covering).
+    sa.Index("ix_cases_inbox", "locality_code", "next_deadline",
+             postgresql_include=["registered_at", "id", "state", "field", "channel", "unit_code", "official_id",
+                                 "accept_by", "answer_by"]),
 )
 
 # Every step a case went through (nhật ký xử lý): who, when, why, and the step's details.

@@ -111,7 +111,8 @@ class SqlCaseRepository:
                     official_id=case.official_id, extensions=case.extensions,
                     suspended_on=case.suspended_on, flagged=case.flagged,
                     merged_into=case.merged_into, version=case.version, watch_from=case.watch_from,
-                    routed_by=case.routed_by or None, next_deadline=next_deadline(case))
+                    routed_by=case.routed_by or None, next_deadline=next_deadline(case),
+                    channel=case.channel)
 
     @staticmethod
     def _case(row) -> Case:
@@ -123,7 +124,8 @@ class SqlCaseRepository:
                     official_id=row["official_id"], extensions=row["extensions"],
                     suspended_on=row["suspended_on"], flagged=bool(row["flagged"]),
                     merged_into=row["merged_into"], version=row["version"],
-                    watch_from=row["watch_from"], routed_by=row["routed_by"] or "")
+                    watch_from=row["watch_from"], routed_by=row["routed_by"] or "",
+                    channel=row["channel"])
 
 
 def next_deadline(case: Case) -> date | None:

@@ -67,6 +67,14 @@ TRANSITIONS: dict[CaseState, dict[Action, CaseState]] = {
 }
 
 
+# Kênh tiếp nhận — how a request reached the platform, as intake's ``request.submitted`` says
+# (its schema's enum; a test keeps the two the same). Cases registered before routing kept it
+# read as "portal", intake's web form and its default (migration 0010_case_channel).
+CHANNELS: tuple[str, ...] = ("portal", "api", "open311", "direct", "hotline", "voter_meeting", "mail",
+                             "external_system")
+DEFAULT_CHANNEL = "portal"
+
+
 class Role(StrEnum):
     OFFICIAL = "official"  # cán bộ, công chức của một đơn vị
     UNIT_HEAD = "unit_head"  # thủ trưởng đơn vị
@@ -220,6 +228,7 @@ class Case:
     version: int = 0
     watch_from: date | None = None  # when the deadline watcher looks at it next
     routed_by: str = ""  # the routing rule that sent it to its unit
+    channel: str = DEFAULT_CHANNEL  # kênh tiếp nhận: how the request reached the platform
     # dataclasses.field by its full name: the case has a ``field`` (lĩnh vực) of its own.
     events: list[StepRecorded] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
@@ -229,11 +238,12 @@ class Case:
                  locality_code: str, now: datetime, limits: TimeLimitSet | None = None,
                  calendar: WorkingDayCalendar | None = None, received_at: datetime | None = None,
                  unit_code: str | None = None, official_id: str | None = None,
-                 routed_by: str = "") -> Case:
-        """Vào sổ: the request was received at ``received_at`` (default ``now``); the
-        accept-or-refuse period counts from the day after (Decree 59/2019, Art. 12)."""
+                 routed_by: str = "", channel: str = DEFAULT_CHANNEL) -> Case:
+        """Vào sổ: the request was received at ``received_at`` (default ``now``) by ``channel``;
+        the accept-or-refuse period counts from the day after (Decree 59/2019, Art. 12)."""
         case = cls(id, request_id, tracking_code, kind, field, locality_code, CaseState.RECEIVED,
-                   now, unit_code=unit_code, official_id=official_id or None, routed_by=routed_by)
+                   now, unit_code=unit_code, official_id=official_id or None, routed_by=routed_by,
+                   channel=channel)
         if limits is not None and calendar is not None:
             case.time_limits_id = limits.id
             case.accept_by = limits.accept.end(calendar, local_date(received_at or now)).end

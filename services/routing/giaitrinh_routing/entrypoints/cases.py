@@ -20,9 +20,11 @@ from flask import Blueprint, current_app, jsonify, request
 from giaitrinh_common.auth import STAFF, Principal, allow, current_principal, signed_in
 from giaitrinh_common.web import ApiError, detail, json_body, page_args, shown
 from giaitrinh_routing.adapters.case_queries import case_ids_page
+from giaitrinh_routing.adapters.inbox_queries import CaseFilters
 from giaitrinh_routing.bootstrap import RoutingRuntime
 from giaitrinh_routing.domain.calendar import local_date
 from giaitrinh_routing.domain.case import (
+    CHANNELS,
     Action,
     ActionNotAllowed,
     Actor,
@@ -132,7 +134,7 @@ def take_action(cmd: ActOnCase, field_name: Callable[[str], str] = str) -> Case:
 def _summary(case: Case) -> dict[str, Any]:
     today = local_date(_runtime().now())
     return {"id": case.id, "request_id": case.request_id, "tracking_code": case.tracking_code,
-            "kind": case.kind, "field": case.field, "locality_code": case.locality_code,
+            "kind": case.kind, "field": case.field, "channel": case.channel, "locality_code": case.locality_code,
             "state": case.state.value, "registered_at": case.registered_at.isoformat(),
             "accept_by": _iso(case.accept_by), "answer_by": _iso(case.answer_by),
             "unit_code": case.unit_code, "official_id": case.official_id, "extensions": case.extensions,
@@ -182,9 +184,10 @@ def _choice_arg(name: str, choices: list[str]) -> str | None:
 @allow(READERS)
 def list_cases():
     """The cases of the principal's localities (a provincial admin: all), newest first:
-    ``?state=``, ``?field=``, ``?overdue=true``, ``?page=``, ``?per_page=`` (≤ 200)."""
+    ``?state=``, ``?field=``, ``?channel=``, ``?overdue=true``, ``?page=``, ``?per_page=`` (≤ 200)."""
     page = page_args(default_size=50, max_size=200)
     state = _choice_arg("state", [s.value for s in CaseState])
+    channel = _choice_arg("channel", list(CHANNELS))
     overdue = _choice_arg("overdue", ["true", "false"]) == "true"
     field = request.args.get("field", "") or None
     if field is not None and not FIELD_FORM.match(field):
@@ -194,9 +197,9 @@ def list_cases():
     principal = _principal()
     runtime = _runtime()
     with runtime.unit_of_work() as uow:
+        filters = CaseFilters(state, field, channel, local_date(runtime.now()) if overdue else None)
         ids, total = case_ids_page(uow.session, localities=None if principal.sees_every_locality
-                                   else principal.localities, state=state, field=field,
-                                   overdue_on=local_date(runtime.now()) if overdue else None,
+                                   else principal.localities, filters=filters,
                                    offset=page.offset, limit=page.size)
         by_id = {c.id: c for c in uow.cases.get_many(ids)} if ids else {}
     return jsonify(total=total, page=page.number, per_page=page.size,

@@ -33,10 +33,12 @@ from giaitrinh_common.auth import (
 from giaitrinh_common.ui import Pagination
 from giaitrinh_common.ui.shell import long_date
 from giaitrinh_common.web import ApiError, detail, error_document, page_args
-from giaitrinh_routing.adapters.inbox_queries import InboxScope, inbox_page
+from giaitrinh_routing.adapters.inbox_queries import CaseFilters, InboxScope, inbox_page
+from giaitrinh_routing.adapters.repository import next_deadline
 from giaitrinh_routing.bootstrap import RoutingRuntime
 from giaitrinh_routing.domain.calendar import local_date
 from giaitrinh_routing.domain.case import (
+    CHANNELS,
     Action,
     Actor,
     Case,
@@ -84,6 +86,11 @@ FIELD_NAMES = {
     "administrative_procedures": _l("Administrative procedures"), "justice": _l("Justice"),
     "social_affairs": _l("Social affairs"), "health": _l("Health"), "education": _l("Education"),
     "other": _l("Other"),
+}
+CHANNEL_NAMES = {  # kênh tiếp nhận, as intake's request.submitted names them
+    "portal": _l("Web portal"), "api": _l("Connected system (API)"), "open311": _l("Open311 application"),
+    "direct": _l("In person at the office"), "hotline": _l("Hotline"), "voter_meeting": _l("Meeting with voters"),
+    "mail": _l("Post"), "external_system": _l("Another agency's system"),
 }
 GROUND_NAMES = {
     RefusalGround.NOT_DIRECTLY_AFFECTED: _l("The requester is not directly affected (Art. 4)"),
@@ -168,11 +175,31 @@ class Filters:
     state: str | None
     field: str | None
     overdue: bool
+    channel: str | None = None
+
+    def on(self, today) -> CaseFilters:
+        """The query's filters (overdue: late on ``today``)."""
+        return CaseFilters(self.state, self.field, self.channel, today if self.overdue else None)
+
+
+@dataclass(frozen=True)
+class InboxPagination(Pagination):
+    """The inbox's pages; when its count stopped at the bound (``more``), the pages counted
+    (the last of them full) and then "…", so that none reads as the last page."""
+
+    more: bool = False
+
+    def numbers(self, around: int = 1) -> list[int | None]:
+        shown = super().numbers(around)
+        return [*shown, None] if self.more else shown
 
 
 def _filters() -> Filters:
+    """The inbox's filters from the query string; 400 naming the parameter for a value the
+    lists do not offer (a page's link, not a form the person filled in)."""
     state = request.args.get("state") or None
     field = request.args.get("field") or None
+    channel = request.args.get("channel") or None
     if state is not None and state not in {s.value for s in CaseState}:
         raise ApiError(400, "invalid_parameter", "Trạng thái không hợp lệ.", "Not a state of a case.",
                        [detail("state", "invalid_choice", "Chọn một trạng thái trong danh sách.",
@@ -181,7 +208,11 @@ def _filters() -> Filters:
         raise ApiError(400, "invalid_parameter", "Lĩnh vực không hợp lệ.", "Not a field.",
                        [detail("field", "invalid_choice", "Chọn một lĩnh vực trong danh sách.",
                                "Choose a field from the list.")])
-    return Filters(state, field, request.args.get("overdue") == "1")
+    if channel is not None and channel not in CHANNELS:
+        raise ApiError(400, "invalid_parameter", "Kênh tiếp nhận không hợp lệ.", "Not a channel of a request.",
+                       [detail("channel", "invalid_choice", "Chọn một kênh tiếp nhận trong danh sách.",
+                               "Choose a channel from the list.")])
+    return Filters(state, field, request.args.get("overdue") == "1", channel)
 
 
 def _names() -> dict[str, Any]:
@@ -199,20 +230,26 @@ def inbox():
     runtime = _runtime()
     today = local_date(runtime.now())
     with runtime.unit_of_work() as uow:
-        ids, total = inbox_page(uow.session, _scope(principal), state=filters.state, field=filters.field,
-                                overdue_on=today if filters.overdue else None,
-                                offset=page.offset, limit=page.size)
-        by_id = {c.id: c for c in uow.cases.get_many(ids)} if ids else {}
-        rows = [by_id[i] for i in ids if i in by_id]
+        found = inbox_page(uow.session, _scope(principal), filters.on(today), offset=page.offset, limit=page.size)
+        by_id = {c.id: c for c in uow.cases.get_many(found.ids)} if found.ids else {}
+        rows = [by_id[i] for i in found.ids if i in by_id]
         units = _units_of(uow, principal, rows) if principal.role in HEADS else []
+    # Translated and formatted once per page, not once per row: the rows repeat a few names and
+    # dates, and each lookup of the catalog or of babel's patterns counts at 25 rows a page.
+    names = {**_names(), "state_names": {s: str(n) for s, n in STATE_NAMES.items()},
+             "field_names": {f: str(n) for f, n in FIELD_NAMES.items()}}
+    due_on = {c.id: next_deadline(c) for c in rows}
     return render_template(
-        "console/inbox.html", cases=rows, filters=filters, today=today, total=total,
-        pages_of=Pagination(page, total), principal=principal, may_bulk=principal.role in HEADS,
-        state_choices=[(s.value, STATE_NAMES[s]) for s in CaseState],
-        field_choices=[(f, FIELD_NAMES.get(f, f)) for f in FIELDS],
+        "console/inbox.html", cases=rows, filters=filters, today=today, total=found.counted, more=found.more,
+        pages_of=InboxPagination(page, found.counted, found.more), principal=principal,
+        may_bulk=principal.role in HEADS, due_on=due_on,
+        due_text={day: long_date(day) for day in set(due_on.values()) if day is not None},
+        state_choices=[(s.value, names["state_names"][s]) for s in CaseState],
+        field_choices=[(f, names["field_names"].get(f, f)) for f in FIELDS],
+        channel_choices=[(c, CHANNEL_NAMES[c]) for c in CHANNELS],
         bulk_choices=[(a.value, ACTION_NAMES[a]) for a in BULK_ACTIONS],
         unit_choices=[(u.code, f"{u.name} ({u.locality_code})" if principal.sees_every_locality else u.name)
-                      for u in units], **_names())
+                      for u in units], **names)
 
 
 def _units_of(uow, principal: Principal, rows: list[Case]) -> list:
