@@ -1,9 +1,10 @@
 """Chỉ số — the raw counts the criteria set is computed from.
 
 An indicator value belongs to a locality and an evaluation period (the calendar year in
-Asia/Ho_Chi_Minh, the period of the annual evaluation). Every count moves by one per event,
-so the figures are a sum over the events of a period: they do not depend on the order the
-events arrive in, and a rebuild from offset 0 gives the numbers the incremental path gave.
+Asia/Ho_Chi_Minh, the period of the annual evaluation). Every count moves by one per event
+(the sum of the stars by the event's stars), so the figures are a sum over the events of a
+period: they do not depend on the order the events arrive in, and a rebuild from offset 0
+gives the numbers the incremental path gave.
 """
 from __future__ import annotations
 
@@ -30,6 +31,11 @@ COMMITMENTS_OVERDUE = "commitments_overdue"  # cam kết quá hạn chưa hoàn 
 # Số vi phạm bị gắn cờ: each violation flag once, in the period of the earliest event that told
 # of it (domain/violations.py), however many events tell of it and in whatever order.
 VIOLATIONS_FLAGGED = "violations_flagged"
+# Mức độ hài lòng: the ratings the requesters and joiners gave the answers (request.rated), and
+# their stars added up, so that the mean satisfaction is ratings_sum / ratings_count and two
+# periods, or two localities, add up without keeping every rating.
+RATINGS_COUNT = "ratings_count"
+RATINGS_SUM = "ratings_sum"
 
 Condition = Callable[[Mapping[str, Any]], bool]
 
@@ -69,12 +75,24 @@ MOVES: dict[str, tuple[tuple[str, Condition], ...]] = {
     "vn.giaitrinh.commitment.completed.v1": ((COMMITMENTS_COMPLETED, always),
                                              (COMMITMENTS_COMPLETED_LATE, data_is("on_time", False))),
     "vn.giaitrinh.commitment.alert.v1": ((COMMITMENTS_OVERDUE, data_is("kind", "overdue")),),
+    "vn.giaitrinh.request.rated.v1": ((RATINGS_COUNT, always),),
+}
+
+# The indicators that move by an amount the event carries rather than by one.
+AMOUNTS: dict[str, tuple[tuple[str, Callable[[Mapping[str, Any]], int]], ...]] = {
+    "vn.giaitrinh.request.rated.v1": ((RATINGS_SUM, lambda data: int(data["rating"])),),
 }
 
 
 def indicators_moved(event_type: str, data: Mapping[str, Any]) -> list[str]:
     """The indicators one event of ``event_type`` with ``data`` adds one to."""
     return [indicator for indicator, applies in MOVES.get(event_type, ()) if applies(data)]
+
+
+def indicator_moves(event_type: str, data: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """Each indicator one event of ``event_type`` with ``data`` moves, and by how much."""
+    return ([(indicator, 1) for indicator in indicators_moved(event_type, data)]
+            + [(indicator, amount(data)) for indicator, amount in AMOUNTS.get(event_type, ())])
 
 
 def period_of(moment: datetime) -> str:

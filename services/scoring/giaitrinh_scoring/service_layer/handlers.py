@@ -6,17 +6,18 @@ from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_scoring.adapters import events_out
 from giaitrinh_scoring.adapters.localities import SqlRegistry
 from giaitrinh_scoring.adapters.violations import Raised
-from giaitrinh_scoring.domain.indicators import VIOLATIONS_FLAGGED, indicators_moved, period_of
+from giaitrinh_scoring.domain.indicators import VIOLATIONS_FLAGGED, indicator_moves, period_of
 from giaitrinh_scoring.domain.violations import ViolationFlag, flag_raised_by, follow
 from giaitrinh_scoring.service_layer.unit_of_work import ScoringUnitOfWork
 
 
 def count_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
-    """Add one to each indicator the event moves, in its locality and the period of the moment
-    it tells of (the step's own time, not when it reached us)."""
+    """Move each indicator the event moves (by one, or by the stars of a rating), in its
+    locality and the period of the moment it tells of (the step's own time, not when it reached
+    us). A rating needs nothing else to be known: it counts whenever it comes."""
     period = period_of(event.time)
-    for indicator in indicators_moved(event.type, event.data):
-        uow.indicators.add(event.locality, period, indicator)
+    for indicator, by in indicator_moves(event.type, event.data):
+        uow.indicators.add(event.locality, period, indicator, by=by)
 
 
 def on_case_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
