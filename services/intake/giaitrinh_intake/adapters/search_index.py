@@ -43,7 +43,7 @@ _WORD = re.compile(r"[0-9a-z]+")
 # costs a fifth to a seventh of a match the index gives (which must be fetched to be ordered).
 FIRST_WALK_PER_ROW, FOUND_TO_WALK_ON, MAX_WALK = 100, 4, 50_000
 MAX_PREFIX_WORDS = 64  # the word being typed stands for at most this many whole words; past that, a prefix
-DOCUMENT_TSV = sa.literal_column("search_entries.document_tsv")  # PostgreSQL's only (revision 0006)
+DOCUMENT_TSV: sa.ColumnElement = sa.literal_column("search_entries.document_tsv")  # PostgreSQL's only (revision 0006)
 
 
 def words_of(text: str) -> list[str]:
