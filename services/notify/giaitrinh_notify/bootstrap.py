@@ -23,7 +23,7 @@ from giaitrinh_notify.domain.deliveries import RetryPolicy
 from giaitrinh_notify.domain.messages import NOTICES
 from giaitrinh_notify.domain.rules import Rules
 from giaitrinh_notify.service_layer import handlers
-from giaitrinh_notify.service_layer.deliveries import ACCOUNT_CHANGED, Sender
+from giaitrinh_notify.service_layer.deliveries import ACCOUNT_CHANGED, JOIN_WITHDRAWN, Sender
 from giaitrinh_notify.service_layer.unit_of_work import NotifyUnitOfWork
 from giaitrinh_notify.settings import NotifySettings
 
@@ -53,7 +53,7 @@ class NotifyRuntime(ServiceRuntime):
                                         ["channel", "outcome"], registry=self.platform_metrics.registry)
 
     def handlers(self):
-        types = set(NOTICES) | self.rules.event_types | {ACCOUNT_CHANGED} | {
+        types = set(NOTICES) | self.rules.event_types | {ACCOUNT_CHANGED, JOIN_WITHDRAWN} | {
             t for t in contracts.known_types() if t.startswith("vn.giaitrinh.case.")}
         return {t: functools.partial(self._handle, told=t in NOTICES) for t in sorted(types)}
 

@@ -1,6 +1,7 @@
 """Who to tell, as notify knows it from the streams (no other service's table is read):
-requesters' contacts (request.submitted / request.joined), staff (account.changed) and who
-handles each case (the case events). On the unit of work's session; the caller commits."""
+requesters' contacts (request.submitted / request.joined; a joiner's forgotten on
+request.join_withdrawn), staff (account.changed) and who handles each case (the case events).
+On the unit of work's session; the caller commits."""
 from __future__ import annotations
 
 import json
@@ -58,8 +59,32 @@ class SqlDirectory:
                 phone=(contact.get("phone") or None), requester_link=contact.get("requester_link"),
                 created_at=now))
 
+    def forget_joiner(self, request_id: str, joined_event_id: str, tracking_code: str, locality_code: str,
+                      now: datetime) -> None:
+        """A joiner left the request: clear the contact their request.joined brought, and keep
+        that they left. A withdrawal read first keeps the row alone, so the joined event read
+        later finds it taken (:meth:`remember_contact` never overwrites) and brings nothing
+        back; told twice, it changes nothing more. The requester's own row is never touched."""
+        if joined_event_id == "submitted":
+            return
+        key = (rc.c.request_id == request_id) & (rc.c.source == joined_event_id)
+        if self.session.execute(sa.select(rc.c.request_id).where(key)).first() is None:
+            self.session.execute(sa.insert(rc).values(
+                request_id=request_id, source=joined_event_id, tracking_code=tracking_code,
+                locality_code=locality_code, created_at=now, left_at=now))
+        else:
+            self.session.execute(sa.update(rc).where(key & rc.c.left_at.is_(None)).values(
+                email=None, phone=None, requester_link=None, left_at=now))
+
+    def has_left(self, request_id: str, source: str) -> bool:
+        """Whether the joiner whose request.joined is ``source`` left the request."""
+        return self.session.execute(sa.select(rc.c.left_at).where(
+            (rc.c.request_id == request_id) & (rc.c.source == source))).scalar_one_or_none() is not None
+
     def contacts(self, request_id: str, source: str | None = None) -> list[Contact]:
-        query = sa.select(rc).where(rc.c.request_id == request_id).order_by(rc.c.created_at, rc.c.source)
+        """The contacts to tell of the request, a joiner who left not among them."""
+        query = (sa.select(rc).where((rc.c.request_id == request_id) & rc.c.left_at.is_(None))
+                 .order_by(rc.c.created_at, rc.c.source))
         if source is not None:
             query = query.where(rc.c.source == source)
         return [Contact(r["source"], r["tracking_code"], r["email"], r["phone"], r["requester_link"])

@@ -122,6 +122,9 @@ requester_contacts = sa.Table(
     sa.Column("phone", sa.String(30), nullable=True),
     sa.Column("requester_link", sa.String(300), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # A joiner who left (request.join_withdrawn): the contact is cleared and nothing more is
+    # sent to it; the row stays so that a late request.joined cannot bring the contact back.
+    sa.Column("left_at", sa.DateTime(timezone=True), nullable=True),
 )
 
 staff_directory = sa.Table(

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 ACCOUNT_CHANGED = "vn.giaitrinh.account.changed.v1"
 SUBMITTED, JOINED = "vn.giaitrinh.request.submitted.v1", "vn.giaitrinh.request.joined.v1"
+JOIN_WITHDRAWN = "vn.giaitrinh.request.join_withdrawn.v1"
 DELIVERY_SENT, DELIVERY_FAILED = "vn.giaitrinh.delivery.sent.v1", "vn.giaitrinh.delivery.failed.v1"
 
 
@@ -68,6 +69,9 @@ def remember(event: CloudEvent, uow) -> None:
     elif event.type in (SUBMITTED, JOINED) and data.get("contact"):
         uow.directory.remember_contact(data["request_id"], "submitted" if event.type == SUBMITTED else event.id,
                                        data["tracking_code"], data["locality_code"], data["contact"], event.time)
+    elif event.type == JOIN_WITHDRAWN and data.get("joined_event_id"):
+        uow.directory.forget_joiner(data["request_id"], data["joined_event_id"], data["tracking_code"],
+                                    data["locality_code"], event.time)
     elif event.type.startswith("vn.giaitrinh.case.") and data.get("request_id"):
         details = data.get("details") or {}
         moved = event.type.endswith(".transferred.v1")
@@ -87,6 +91,8 @@ def people(audience: str, event: CloudEvent, uow) -> list[Person]:
     locality = data.get("locality_code") or event.locality
     if audience == REQUESTER:
         only = event.id if event.type == JOINED else None  # a joiner's notice is the joiner's
+        if only and request_id and uow.directory.has_left(request_id, only):
+            return []  # they left before their joining was read: told nothing, not even that
         contacts = uow.directory.contacts(request_id, only) if request_id else []
         return [Person(requester_person(c.tracking_code), {EMAIL: c.email or "", SMS: c.phone or ""})
                 for c in contacts] or [Person(requester_person(str(data.get("tracking_code", ""))), {})]
