@@ -28,6 +28,10 @@ def request_submitted(request: AccountabilityRequest, traceid: str = "", request
     if request.external_ref:
         data["external_ref"] = {"source_system": request.external_ref.source_system,
                                 "external_id": request.external_ref.external_id}
+    if request.received_by:  # recorded by an official: who (their account id) and when received
+        data["received_by"] = request.received_by
+        if request.received_on:
+            data["received_on"] = request.received_on.isoformat()
     return CloudEvent.new(type="vn.giaitrinh.request.submitted.v1", source=SOURCE,
                           subject=request.id, locality=request.locality.code, data=data,
                           time=request.submitted_at, traceid=traceid or None)

@@ -28,6 +28,8 @@ requests = sa.Table(
     sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("source_system", sa.String(100), nullable=True),
     sa.Column("external_id", sa.String(200), nullable=True),
+    sa.Column("received_by", sa.String(100), nullable=True),  # the recording official's account id
+    sa.Column("received_on", sa.Date(), nullable=True),
     sa.UniqueConstraint("source_system", "external_id", name="uq_requests_external_ref"),
 )
 

@@ -51,6 +51,7 @@ class SqlRequestRepository(RequestRepository):
                 wants_notifications=r.wants_notifications, submitted_at=request.submitted_at,
                 source_system=request.external_ref.source_system if request.external_ref else None,
                 external_id=request.external_ref.external_id if request.external_ref else None,
+                received_by=request.received_by or None, received_on=request.received_on,
             ))
         except IntegrityError as exc:
             if "tracking_code" in str(exc.orig):
@@ -94,6 +95,7 @@ class SqlRequestRepository(RequestRepository):
             submitted_at=_aware(row["submitted_at"]),
             external_ref=(ExternalRef(row["source_system"], row["external_id"])
                           if row["source_system"] else None),
+            received_by=row["received_by"] or "", received_on=row["received_on"],
             timeline=[TimelineEntry(_aware(s["at"]), s["step"], s["label_vi"], s["label_en"],
                                     s["case_version"], s["state"], s["due_by"], s["on_time"])
                       for s in steps],

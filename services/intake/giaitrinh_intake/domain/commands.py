@@ -42,6 +42,10 @@ class SubmitRequest:
     trace_id: str = ""
     wrong_types: tuple[str, ...] = ()
     unknown_fields: tuple[str, ...] = ()
+    # Recorded by an official (giaitrinh_intake.domain.recording): their account id, from their
+    # token, never from the body; the day received as typed (YYYY-MM-DD, optional).
+    received_by: str = ""
+    received_on: str = ""
 
 
 @dataclass(frozen=True)

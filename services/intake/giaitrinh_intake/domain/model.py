@@ -145,6 +145,8 @@ class AccountabilityRequest:
     submitted_at: datetime
     external_ref: ExternalRef | None = None
     timeline: list[TimelineEntry] = dataclasses.field(default_factory=list)
+    received_by: str = ""  # the official who recorded it (domain.recording); empty when the person filed it
+    received_on: date | None = None  # the day that official received it, when given
     answers: list[PublicAnswer] = dataclasses.field(default_factory=list)
 
     @classmethod

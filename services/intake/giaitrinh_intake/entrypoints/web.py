@@ -135,8 +135,11 @@ def _public_answer(request: AccountabilityRequest, consent: bool) -> dict | None
 def create_app(runtime: IntakeRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_intake.entrypoints.web:create_app()'``): the JSON
     API and the portal's pages (:mod:`giaitrinh_intake.entrypoints.pages`) in the shared shell."""
+    from giaitrinh_intake.entrypoints.recorded import recorded  # it reads a body as this module does
+
     runtime = runtime or bootstrap()
-    app = install_pages(runtime.web_app(__name__, [api, pages, submission, requester_api]), translations=[TRANSLATIONS],
+    app = install_pages(runtime.web_app(__name__, [api, pages, submission, requester_api, recorded]),
+                        translations=[TRANSLATIONS],
                         home="intake_pages.home")
     install_machine_interfaces(app, runtime)
     return app

@@ -27,6 +27,7 @@ from giaitrinh_intake.domain.model import (
     SubmissionDetails,
 )
 from giaitrinh_intake.domain.ports import LocalityDirectory
+from giaitrinh_intake.domain.recording import VIETNAM, received_on, recording_problems
 from giaitrinh_intake.domain.requester_link import ActionRefused
 from giaitrinh_intake.domain.search import search_entry
 from giaitrinh_intake.domain.similar import JOINABLE
@@ -67,6 +68,10 @@ def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: Locali
             raise ValueError("attachments given with no inspector to judge them")
         attachments, refused = judge(list(cmd.attachments), inspector)
         problems += [Problem(d["field"], d["code"], d["message"]["vi"], d["message"]["en"]) for d in refused]
+    if cmd.received_by:  # an official records it: their channels and day (domain.recording)
+        problems = [p for p in problems if (p.field, p.code) != ("channel", "invalid_choice")] + [
+            p for p in recording_problems(cmd.channel, cmd.received_on, now.astimezone(VIETNAM).date())
+            if p.field not in cmd.wrong_types]
     if problems:
         raise InvalidSubmission(problems)
     assert locality is not None
@@ -82,7 +87,7 @@ def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: Locali
         requester=Requester(RequesterType(cmd.requester_type), cmd.full_name.strip(),
                             cmd.address.strip(), cmd.email.strip(), cmd.phone.strip(),
                             cmd.wants_notifications),
-        submitted_at=now, external_ref=ref)
+        submitted_at=now, external_ref=ref, received_by=cmd.received_by, received_on=received_on(cmd.received_on))
     uow.requests.add(request)
     secret = requester_link.new_secret()
     point = coordinates(cmd.latitude, cmd.longitude)
