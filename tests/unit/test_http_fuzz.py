@@ -62,7 +62,8 @@ PAGES["intake"] |= {"/tim-kiem"}
 ENDPOINTS["intake"] |= {"/api/v1/search", "/api/v1/openapi.json", "/tim-kiem"} | OPEN311
 # An official records a request received directly, by hotline, at a voter meeting or by mail
 # (signed in: 401 here).
-ENDPOINTS["intake"] |= {"/api/v1/recorded-requests"}
+ENDPOINTS["intake"] |= {"/api/v1/recorded-requests", "/console/tiep-nhan"}
+PAGES["intake"] |= {"/console/tiep-nhan"}
 # The console's sign-in, password and accounts pages (routing): anyone reaches them (no token:
 # back to sign-in, 403 or the CSRF refusal).
 PAGES["routing"] = {"/console/dang-nhap", "/console/dang-xuat", "/console/mat-khau", "/console/tai-khoan",

@@ -158,3 +158,46 @@ def test_the_same_idempotency_key_twice_records_one_request(client, runtime, bea
     assert again.json["tracking_code"] == first.json["tracking_code"]
     assert again.headers["Idempotent-Replayed"] == "true"
     assert runtime.storage.outbox_backlog() == 1
+
+
+# -- the console's form (/console/tiep-nhan) -------------------------------------------------------
+def _csrf(client) -> str:
+    client.set_cookie(auth.CSRF_COOKIE, "c" * 43)
+    return "c" * 43
+
+
+def test_the_console_form_offers_only_the_officials_localities_and_the_four_channels(client, bearer):
+    resp = client.get("/console/tiep-nhan", headers=bearer())
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    assert f'value="{WARD}"' in page and f'value="{OTHER_WARD}"' not in page
+    assert all(f'value="{c}"' in page for c in ("direct", "hotline", "voter_meeting", "mail"))
+    assert 'value="portal"' not in page
+
+
+def test_the_console_form_records_the_request_and_shows_the_link_once(client, runtime, bearer):
+    form = {**{k: v for k, v in HOTLINE_CALL.items() if k != "wants_notifications"},
+            "channel": "voter_meeting", "requester_type": "citizen", "csrf_token": _csrf(client)}
+    resp = client.post("/console/tiep-nhan", data=form, headers=bearer(account="acc-meeting"))
+    assert resp.status_code == 201
+    page = resp.get_data(as_text=True)
+    with runtime.storage.engine.connect() as conn:
+        row = conn.execute(sa.select(requests)).mappings().one()
+    assert (row["channel"], row["received_by"]) == ("voter_meeting", "acc-meeting")
+    assert row["tracking_code"] in page and "/cua-toi/" in page
+
+
+def test_the_console_form_shows_every_problem_beside_its_field(client, runtime, bearer):
+    form = {**HOTLINE_CALL, "channel": "portal", "title": "", "csrf_token": _csrf(client)}
+    resp = client.post("/console/tiep-nhan", data=form, headers=bearer())
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert 'id="field-channel-error"' in page and 'id="field-title-error"' in page
+    assert runtime.storage.outbox_backlog() == 0
+
+
+def test_the_console_form_refuses_a_locality_the_official_does_not_serve(client, runtime, bearer):
+    form = {**HOTLINE_CALL, "csrf_token": _csrf(client)}
+    resp = client.post("/console/tiep-nhan", data=form, headers=bearer(localities=(OTHER_WARD,)))
+    assert resp.status_code == 403
+    assert runtime.storage.outbox_backlog() == 0

@@ -136,9 +136,10 @@ def create_app(runtime: IntakeRuntime | None = None):
     """App factory (gunicorn: ``'giaitrinh_intake.entrypoints.web:create_app()'``): the JSON
     API and the portal's pages (:mod:`giaitrinh_intake.entrypoints.pages`) in the shared shell."""
     from giaitrinh_intake.entrypoints.recorded import recorded  # it reads a body as this module does
+    from giaitrinh_intake.entrypoints.recorded_pages import recorded_pages
 
     runtime = runtime or bootstrap()
-    app = install_pages(runtime.web_app(__name__, [api, pages, submission, requester_api, recorded]),
+    app = install_pages(runtime.web_app(__name__, [api, pages, submission, requester_api, recorded, recorded_pages]),
                         translations=[TRANSLATIONS],
                         home="intake_pages.home")
     install_machine_interfaces(app, runtime)
