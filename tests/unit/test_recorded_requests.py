@@ -201,3 +201,12 @@ def test_the_console_form_refuses_a_locality_the_official_does_not_serve(client,
     resp = client.post("/console/tiep-nhan", data=form, headers=bearer(localities=(OTHER_WARD,)))
     assert resp.status_code == 403
     assert runtime.storage.outbox_backlog() == 0
+
+
+def test_two_officials_using_the_same_idempotency_key_record_two_requests(client, runtime, bearer):
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    first = client.post("/api/v1/recorded-requests", json=HOTLINE_CALL, headers={**bearer("acc-a"), **key})
+    other = client.post("/api/v1/recorded-requests", json=HOTLINE_CALL, headers={**bearer("acc-b"), **key})
+    assert first.status_code == other.status_code == 201
+    assert other.json["tracking_code"] != first.json["tracking_code"]  # never the other's secret link
+    assert "Idempotent-Replayed" not in other.headers

@@ -113,6 +113,9 @@ def install_idempotency(app: Flask, store: SqlIdempotencyStore, now) -> None:
         if not _KEY.match(key):
             raise _bad_key()
         scope = f"POST {request.path}"
+        who = g.get("principal")  # set by auth.install_auth, which runs first
+        if who is not None:  # a signed-in caller's keys are their own: one official never replays another's answer
+            scope += f" {who.id[:100]}"
         body_hash = _fingerprint()
         deadline = time.monotonic() + WAIT_SECONDS
         claim = _store().claim(scope, key, body_hash, now())
