@@ -724,6 +724,74 @@ def _account_commands(group: click.Group) -> None:
             click.echo("TOTP (shown once / chỉ hiện một lần):")
             click.echo(done.totp_uri)
 
+    @users.command("export")
+    @click.option("--locality", required=True, help="Commune/ward code whose officials to write.")
+    def users_export(locality) -> None:
+        """Write the officials of LOCALITY as CSV on stdout
+        (login,full_name,role,unit_code,email,phone,active): what `users import` reads back.
+        A supervisor's unit_code is their body (hdnd, mttq, ubkt). Never a password or secret."""
+        import csv
+
+        from giaitrinh_routing.domain.accounts import OFFICIAL_COLUMNS
+
+        runtime, accounts = service()
+        try:
+            rows = accounts.export_officials(locality)
+        finally:
+            runtime.close()
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(OFFICIAL_COLUMNS)
+        writer.writerows(rows)
+
+    @users.command("import")
+    @click.option("--locality", required=True, help="Commune/ward code the officials serve.")
+    @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+    @click.option("--passwords", "passwords_file", type=click.Path(dir_okay=False), default=None,
+                  help="Write the new logins' initial passwords to this file (mode 0600) instead of stdout.")
+    @click.option("--actor", default="cli", show_default=True, help="Who is importing (for the audit log).")
+    def users_import(locality, csv_file, passwords_file, actor) -> None:
+        """Add or change the officials of LOCALITY from CSV_FILE ('-' for stdin), in the columns
+        of `users export` (login,full_name,role,unit_code,email,phone,active).
+
+        Every row is checked first: the login's form, a role of a locality (official,
+        unit_head, locality_head, supervisor; never provincial_admin), a unit of LOCALITY (a
+        supervisor's body: hdnd, mttq, ubkt), email and phone as `set-contact` checks them, each
+        login once, and an existing login serving LOCALITY. A file with any bad row is refused
+        whole, each problem named with its line number. Otherwise, in one transaction: new
+        logins are opened, each with a random initial password printed once as CSV
+        (login,initial_password) or written to --passwords; existing ones get the row's name,
+        role, unit, contact and active state. Each change is audited and sent to notify
+        (account.changed) as a single change is."""
+        import csv
+
+        from giaitrinh_routing.service_layer.handlers import ImportRefused
+
+        rows = list(csv.DictReader(csv_file))
+        runtime, accounts = service()
+        try:
+            counts, passwords = accounts.import_officials(locality, rows, by=actor)
+        except ImportRefused as exc:
+            for problem in exc.problems:
+                click.echo(f"line {problem.line}: {problem.message}", err=True)
+            raise click.ClickException(
+                f"nothing imported: {len(exc.problems)} problems / không nhập dòng nào") from None
+        finally:
+            runtime.close()
+        if passwords:
+            if passwords_file:
+                fd = os.open(passwords_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+                out = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            else:
+                out = sys.stdout
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(("login", "initial_password"))
+            writer.writerows(sorted(passwords.items()))
+            if out is not sys.stdout:
+                out.close()
+        click.echo(f"{counts['added']} added, {counts['changed']} changed, {counts['unchanged']} unchanged",
+                   err=True)
+
     @group.group("publishers")
     def publishers() -> None:
         """API keys of systems that publish requests (inbound channel, Open311 POST)."""

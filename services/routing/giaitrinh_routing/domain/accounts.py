@@ -322,3 +322,82 @@ class ApiKey:
         if problems:
             raise AccountProblems(problems)
         return cls(id, name, frozenset(localities), key_digest, now)
+
+
+# -- officials as CSV (``giaitrinh routing users export|import``) ---------------------------------
+# The columns of a locality's officials file; ``unit_code`` of a supervisor is their body (the
+# supervising unit of the same code). No password hash or TOTP secret ever goes in or out.
+OFFICIAL_COLUMNS = ("login", "full_name", "role", "unit_code", "email", "phone", "active")
+# The roles an import may give: a locality's own. A provincial admin is made one by one, with
+# a second factor, never from a file a locality hands in.
+LOCALITY_ROLES = (Role.OFFICIAL, Role.UNIT_HEAD, Role.LOCALITY_HEAD, Role.SUPERVISOR)
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+_CHECKED_AT = datetime(2000, 1, 1)  # Account.open wants a time; the rows are only checked with it
+
+
+@dataclass(frozen=True)
+class OfficialRow:
+    """One good row of an officials file, as the account it describes should be."""
+
+    line: int
+    login: str
+    display_name: str
+    role: Role
+    unit_code: str | None
+    body: Body | None
+    email: str | None
+    phone: str | None
+    active: bool
+
+
+def official_csv_row(account: Account) -> list[str]:
+    """An account as a row of :data:`OFFICIAL_COLUMNS` (what the import reads back unchanged)."""
+    return [account.login, account.display_name, account.role.value, account.unit_code or "",
+            account.email or "", account.phone or "", "false" if account.disabled else "true"]
+
+
+def official_rows(rows, locality_code: str,
+                  unit_codes: set[str]) -> tuple[list[OfficialRow], list[tuple[int, str]]]:
+    """Check every row of an officials file of ``locality_code`` (whose units are
+    ``unit_codes``) by the rules :meth:`Account.open` applies to one account, and a file's own:
+    a locality role only, a unit of this locality, each login once. Returns the good rows and
+    each problem as (line, message); line numbers count the header as line 1."""
+    parsed: list[OfficialRow] = []
+    problems: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for line, row in enumerate(rows, start=2):
+        missing = [c for c in OFFICIAL_COLUMNS if c not in row or row[c] is None]
+        if missing:
+            problems.append((line, "missing columns: " + ", ".join(missing)))
+            continue
+        value = {c: row[c].strip() for c in OFFICIAL_COLUMNS}
+        errors: list[str] = []
+        role = value["role"]
+        if role not in {r.value for r in LOCALITY_ROLES}:
+            errors.append("role: one of " + ", ".join(r.value for r in LOCALITY_ROLES))
+        unit = value["unit_code"] or None
+        if unit is not None and unit not in unit_codes:
+            errors.append(f"unit_code {unit!r} is not a unit of {locality_code}")
+        active = value["active"].lower()
+        if active not in _TRUE | _FALSE:
+            errors.append("active: true or false")
+        supervisor = role == Role.SUPERVISOR.value
+        account = None
+        try:
+            account = Account.open(
+                id="", login=value["login"], display_name=value["full_name"], role=role,
+                localities={locality_code}, unit_code=None if supervisor else unit,
+                body=unit if supervisor else None, password_hash="", now=_CHECKED_AT,
+                email=value["email"], phone=value["phone"])
+        except AccountProblems as exc:
+            errors += [f"{p.field}: {p.en}" for p in exc.problems if p.field != "role"]  # checked above
+        login = normalise_login(value["login"])
+        if login in seen:
+            errors.append(f"login {login!r} appears twice")
+        seen.add(login)
+        problems += [(line, e) for e in errors]
+        if not errors and account is not None:
+            parsed.append(OfficialRow(line, account.login, account.display_name, account.role,
+                                      account.unit_code, account.body, account.email, account.phone,
+                                      active in _TRUE))
+    return parsed, problems

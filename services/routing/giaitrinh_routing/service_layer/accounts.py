@@ -29,14 +29,18 @@ from giaitrinh_routing.domain.accounts import (
     ApiKey,
     LockoutPolicy,
     LoginLocked,
+    OfficialRow,
     SessionEnded,
     SignInRefused,
     SignInSession,
     normalise_login,
+    official_csv_row,
+    official_rows,
     password_problems,
 )
 from giaitrinh_routing.domain.audit import AuditEntry
 from giaitrinh_routing.domain.case import Problem, Role
+from giaitrinh_routing.service_layer.handlers import ImportRefused, RowProblem
 from giaitrinh_routing.service_layer.unit_of_work import RoutingUnitOfWork
 
 DEFAULT_LOCKOUT = LockoutPolicy()
@@ -89,6 +93,15 @@ def _contact_given(account: Account) -> dict[str, bool]:
     # The audit log is append-only and hash-chained: it records that a contact was set, never
     # the address itself, which the person may later want changed or gone for good.
     return {"email": bool(account.email), "phone": bool(account.phone)}
+
+
+def _initial_password(login: str) -> str:
+    """A random first password (the person changes it after signing in) that the password
+    rules accept."""
+    while True:
+        password = secrets.token_urlsafe(12)
+        if not password_problems(password, login):
+            return password
 
 
 class UnknownAccount(LookupError):
@@ -360,6 +373,88 @@ class AccountService:
                                   action="api-key-disable" if disabled else "api-key-enable", payload={}))
             uow.emit(events_out.REGISTRY_TOPIC, events_out.publisher_changed(replace(found, disabled=disabled), now))
             uow.commit()
+
+    # -- officials as CSV ------------------------------------------------------------------------
+    def export_officials(self, locality: str) -> list[list[str]]:
+        """The accounts serving ``locality`` as rows of ``OFFICIAL_COLUMNS`` (no secrets)."""
+        rows: list[list[str]] = []
+        with self.unit_of_work() as uow:
+            repo, offset = _repo(uow), 0
+            while True:
+                found, total = repo.page(offset, 500, None, locality)
+                rows += [official_csv_row(a) for a in found if a.role is not Role.PROVINCIAL_ADMIN]
+                offset += len(found)
+                if not found or offset >= total:
+                    return rows
+
+    def import_officials(self, locality: str, rows, by: str = "cli") -> tuple[dict[str, int], dict[str, str]]:
+        """Add or change the officials of ``locality`` from CSV rows: every row checked first
+        (as one account is, plus: a unit of this locality, a login of this locality or a new
+        one); any problem raises :class:`ImportRefused` with each line, nothing written. All
+        good: one transaction, each account audited and announced (account.changed) as a
+        single change is. Returns the counts and each new login's random initial password."""
+        now = self.now()
+        with self.unit_of_work() as uow:
+            if uow.localities.get(locality) is None:
+                raise ImportRefused([RowProblem(1, f"locality {locality!r} is not registered")])
+            repo = _repo(uow)
+            parsed, found = official_rows(list(rows), locality, {u.code for u in uow.units.units_of(locality)})
+            problems = [RowProblem(line, message) for line, message in found]
+            existing: dict[str, Account] = {}
+            for row in parsed:
+                account = repo.by_login(row.login)
+                if account is not None and (account.role is Role.PROVINCIAL_ADMIN
+                                            or locality not in account.localities):
+                    problems.append(RowProblem(row.line, f"login {row.login!r} belongs to another locality"))
+                elif account is not None:
+                    existing[row.login] = account
+            if problems:
+                raise ImportRefused(sorted(problems, key=lambda p: p.line))
+            counts, passwords = {"added": 0, "changed": 0, "unchanged": 0}, {}
+            for row in parsed:
+                if row.login in existing:
+                    counts[self._update_from_row(uow, repo, existing[row.login], row, locality, now, by)] += 1
+                    continue
+                password = _initial_password(row.login)
+                account = Account.open(id=str(uuid.uuid4()), login=row.login, display_name=row.display_name,
+                                       role=row.role.value, localities={locality},
+                                       unit_code=None if row.body else row.unit_code,
+                                       body=row.body.value if row.body else None,
+                                       password_hash=self.passwords.hash(password), now=now,
+                                       email=row.email, phone=row.phone)
+                account.disabled = not row.active
+                repo.add(account)
+                self._audit(uow, now, by, account, "account-add",
+                            {"login": account.login, "role": account.role.value,
+                             "localities": sorted(account.localities), "unit_code": account.unit_code,
+                             "body": account.body.value if account.body else None, "totp": False,
+                             "import": True, **_contact_given(account)})
+                uow.emit(events_out.REGISTRY_TOPIC, events_out.account_changed(account, now))
+                passwords[account.login] = password
+                counts["added"] += 1
+            uow.commit()
+        return counts, passwords
+
+    def _update_from_row(self, uow: RoutingUnitOfWork, repo: SqlAccounts, account: Account, row: OfficialRow,
+                         locality: str, now: datetime, by: str) -> str:
+        before = official_csv_row(account)
+        # A locality head of several localities keeps the others; any other role serves this one.
+        account.localities = account.localities if row.role is Role.LOCALITY_HEAD else frozenset({locality})
+        account.display_name, account.role = row.display_name, row.role
+        account.unit_code, account.body = row.unit_code, row.body
+        account.email, account.phone = row.email, row.phone
+        disabling = row.active is False and not account.disabled
+        account.disabled = not row.active
+        if official_csv_row(account) == before:
+            return "unchanged"
+        repo.save(account)
+        if disabling:
+            repo.revoke_sessions(account.id, now)
+        self._audit(uow, now, by, account, "account-import-change",
+                    {"role": account.role.value, "localities": sorted(account.localities),
+                     "unit_code": account.unit_code, "active": not account.disabled, **_contact_given(account)})
+        uow.emit(events_out.REGISTRY_TOPIC, events_out.account_changed(account, now))
+        return "changed"
 
     @staticmethod
     def _existing(repo: SqlAccounts, login: str) -> Account:

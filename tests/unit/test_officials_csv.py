@@ -1,0 +1,147 @@
+"""A locality's officials exported and imported as CSV from the command line: every row checked
+first, a bad row named by its line number and nothing half-imported; a new login gets a random
+first password that signs in; a provincial admin or another locality's unit never comes in."""
+import csv
+import io
+import stat
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from giaitrinh_platform.cli import main
+from giaitrinh_routing.adapters.credentials import generate_signing_keys
+from giaitrinh_routing.domain.model import Locality
+from giaitrinh_routing.entrypoints.auth import account_service
+from giaitrinh_routing.service_layer.handlers import import_units, seed_localities
+from tests.support.factories import migrated_runtime
+from tests.unit.test_routing_case_actions import WARD, seed_ward
+
+OTHER = "19999"
+HEADER = "login,full_name,role,unit_code,email,phone,active\n"
+
+
+@pytest.fixture
+def routing(bus, sqlite_url, tmp_path):
+    private, public = tmp_path / "auth-private.pem", tmp_path / "auth-public.pem"
+    generate_signing_keys(private, public)  # for signing in with a first password
+    runtime = migrated_runtime("routing", sqlite_url("routing"), bus, ROUTING_AUTH_PRIVATE_KEY=str(private),
+                               GIAITRINH_AUTH_PUBLIC_KEY=str(public))
+    seed_ward(runtime)
+    with runtime.unit_of_work() as uow:  # a second ward with a unit of its own
+        seed_localities(uow, [Locality(OTHER, "Xã Khác", "44", "xã")])
+        import_units(uow, [{"locality_code": OTHER, "code": "moi-truong", "name": "Môi trường",
+                            "kind": "handling", "active": "true"}], "test", runtime.now())
+        uow.commit()
+    yield runtime
+    runtime.close()
+
+
+def cli(runtime, *args, stdin=None):
+    env = {"ROUTING_DATABASE_URL": str(runtime.storage.engine.url)}
+    return CliRunner().invoke(main, ["routing", *args], env=env, input=stdin)
+
+
+def accounts_of(runtime, locality=WARD):
+    found, _total = account_service(runtime).accounts(0, 500, locality=locality)
+    return {a.login: a for a in found}
+
+
+def audit_actions(runtime):
+    with runtime.storage.engine.connect() as conn:
+        return [r[0] for r in conn.execute(sa.text("SELECT action FROM audit_log WHERE entity = 'account'"))]
+
+
+GOOD = (HEADER
+        + "can-bo.dc,Nguyễn Văn Địa,official,dia-chinh,dc@xa.gov.vn,0912 345 678,true\n"
+        + "truong.tp,Trần Thị Tư,unit_head,tu-phap,,,true\n"
+        + "gs.hdnd,Lê Giám Sát,supervisor,hdnd,,,false\n"
+        + "chu-tich,Phạm Chủ Tịch,locality_head,,,+84987654321,true\n")
+
+
+def test_new_officials_get_a_random_first_password_each_that_signs_in(routing):
+    result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=GOOD)
+    assert result.exit_code == 0, result.output
+    passwords = {r["login"]: r["initial_password"]
+                 for r in csv.DictReader(io.StringIO(result.stdout))}
+    assert set(passwords) == {"can-bo.dc", "truong.tp", "gs.hdnd", "chu-tich"}
+    assert len(set(passwords.values())) == 4
+    made = accounts_of(routing)
+    assert made["can-bo.dc"].phone == "+84912345678" and made["gs.hdnd"].body.value == "hdnd"
+    assert made["gs.hdnd"].disabled and not made["chu-tich"].disabled
+    grant = account_service(routing).sign_in("can-bo.dc", passwords["can-bo.dc"])
+    assert grant.claims["role"] == "official" and grant.claims["unit"] == "dia-chinh"
+    assert audit_actions(routing).count("account-add") == 4
+    with routing.unit_of_work() as uow:  # account.changed for notify, one per account
+        types = [r[0] for r in uow.session.execute(sa.text("SELECT payload FROM outbox"))]
+    assert sum("account.changed" in str(t) for t in types) == 4
+
+
+def test_export_then_import_changes_nothing_and_never_carries_a_secret(routing):
+    assert cli(routing, "users", "import", "--locality", WARD, "-", stdin=GOOD).exit_code == 0
+    exported = cli(routing, "users", "export", "--locality", WARD)
+    assert exported.exit_code == 0 and exported.stdout.startswith(HEADER)
+    assert "argon2" not in exported.stdout and len(exported.stdout.splitlines()) == 5
+    before = {login: vars(a).copy() for login, a in accounts_of(routing).items()}
+    again = cli(routing, "users", "import", "--locality", WARD, "-", stdin=exported.stdout)
+    assert again.exit_code == 0 and "0 added, 0 changed, 4 unchanged" in again.output
+    assert again.stdout == ""  # no new login, no password
+    assert {login: vars(a) for login, a in accounts_of(routing).items()} == before
+
+
+def test_an_existing_official_is_changed_by_the_row_and_the_change_audited(routing):
+    assert cli(routing, "users", "import", "--locality", WARD, "-", stdin=GOOD).exit_code == 0
+    changed = HEADER + "can-bo.dc,Nguyễn Văn Địa,unit_head,tu-phap,,0912345678,false\n"
+    result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=changed)
+    assert result.exit_code == 0 and "0 added, 1 changed, 0 unchanged" in result.output
+    account = accounts_of(routing)["can-bo.dc"]
+    assert (account.role.value, account.unit_code, account.email, account.disabled) == (
+        "unit_head", "tu-phap", None, True)
+    assert "account-import-change" in audit_actions(routing)
+
+
+def test_a_file_with_one_bad_row_is_refused_whole_naming_its_line(routing):
+    text = GOOD + "Sai Login!,Ai Đó,official,dia-chinh,khong-phai-email,123,maybe\n"
+    result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=text)
+    assert result.exit_code != 0 and "nothing imported" in result.output
+    for expected in ("line 6: login:", "line 6: email:", "line 6: phone:", "line 6: active:"):
+        assert expected in result.output
+    assert "line 2" not in result.output and accounts_of(routing) == {}
+    assert audit_actions(routing) == []
+
+
+def test_a_provincial_admin_never_comes_in_from_a_file(routing):
+    text = HEADER + "quan-tri,Quản Trị,provincial_admin,,,,true\n"
+    result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=text)
+    assert result.exit_code != 0 and "line 2: role:" in result.output
+    assert account_service(routing).accounts()[1] == 0
+
+
+def test_a_unit_of_another_locality_or_a_login_serving_one_is_refused(routing):
+    elsewhere = HEADER + "can-bo.mt,Võ Môi Trường,official,moi-truong,,,true\n"
+    result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=elsewhere)
+    assert result.exit_code != 0 and f"line 2: unit_code 'moi-truong' is not a unit of {WARD}" in result.output
+    assert cli(routing, "users", "import", "--locality", OTHER, "-", stdin=elsewhere).exit_code == 0
+    taken = HEADER + "can-bo.mt,Võ Môi Trường,official,dia-chinh,,,true\n"
+    result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=taken)
+    assert result.exit_code != 0 and "line 2: login 'can-bo.mt' belongs to another locality" in result.output
+    assert accounts_of(routing, OTHER)["can-bo.mt"].unit_code == "moi-truong"
+
+
+def test_a_login_twice_in_a_file_is_refused(routing):
+    text = GOOD + "can-bo.dc,Khác,official,dia-chinh,,,true\n"
+    result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=text)
+    assert result.exit_code != 0 and "line 6: login 'can-bo.dc' appears twice" in result.output
+
+
+def test_initial_passwords_go_to_a_file_readable_by_its_owner_only(routing, tmp_path):
+    target = tmp_path / "mat-khau.csv"
+    result = cli(routing, "users", "import", "--locality", WARD, "--passwords", str(target), "-", stdin=GOOD)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_text().startswith("login,initial_password\n") and len(target.read_text().splitlines()) == 5
+
+
+def test_the_import_explains_itself():
+    text = " ".join(CliRunner().invoke(main, ["routing", "users", "import", "--help"]).output.split())
+    assert "line number" in text and "provincial_admin" in text and "--passwords" in text
