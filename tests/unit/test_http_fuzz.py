@@ -73,6 +73,7 @@ PAGES["routing"] = {"/console/dang-nhap", "/console/dang-xuat", "/console/mat-kh
 PAGES["routing"] |= {"/console/", "/console/ho-so/<case_id>", "/console/ho-so/<case_id>/<action>",
                      "/console/hang-loat", "/console/cam-ket/<commitment_id>/hoan-thanh", "/console/admin/",
                      "/console/admin/dia-ban/<locality_code>", "/console/admin/dia-ban/<locality_code>/don-vi.csv",
+                     "/console/admin/dia-ban/<locality_code>/can-bo.csv",
                      "/console/admin/dia-ban/<locality_code>/quy-tac",
                      "/console/admin/dia-ban/<locality_code>/nhap-csv"}
 ENDPOINTS["routing"] |= PAGES["routing"]

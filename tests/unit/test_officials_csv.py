@@ -145,3 +145,22 @@ def test_initial_passwords_go_to_a_file_readable_by_its_owner_only(routing, tmp_
 def test_the_import_explains_itself():
     text = " ".join(CliRunner().invoke(main, ["routing", "users", "import", "--help"]).output.split())
     assert "line number" in text and "provincial_admin" in text and "--passwords" in text
+
+
+def test_the_admin_page_exports_the_officials_of_its_locality_only(routing):
+    from giaitrinh_routing.entrypoints.web import create_app
+
+    accounts = account_service(routing)
+    assert cli(routing, "users", "import", "--locality", WARD, "-", stdin=GOOD).exit_code == 0
+    accounts.add(login="chu-tich.khac", display_name="Chủ tịch xã khác", role="locality_head",
+                 localities={OTHER}, unit_code=None, body=None, password="mật-khẩu đủ dài 2026")
+    client = create_app(routing).test_client()
+    signed_in = client.post("/api/v1/auth/session", json={"login": "chu-tich.khac",
+                                                          "password": "mật-khẩu đủ dài 2026"})
+    assert signed_in.status_code == 200, signed_in.json
+    page = client.get(f"/console/admin/dia-ban/{OTHER}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert f"/console/admin/dia-ban/{OTHER}/can-bo.csv" in page
+    own = client.get(f"/console/admin/dia-ban/{OTHER}/can-bo.csv")
+    assert own.status_code == 200 and own.mimetype == "text/csv"
+    assert own.get_data(as_text=True) == HEADER + "chu-tich.khac,Chủ tịch xã khác,locality_head,,,,true\n"
+    assert client.get(f"/console/admin/dia-ban/{WARD}/can-bo.csv").status_code == 404  # another locality's

@@ -1,5 +1,6 @@
 """The console's registry pages for admins (*quản trị*): units, officials and routing rules of a
-locality, with CSV import and export of units checked row by row.
+locality, with CSV import and export of units checked row by row, and the officials' CSV
+export (their import is ``giaitrinh routing users import``).
 
 Who: as the registry's API — a locality head reads their locality's units and rules, the
 provincial admin reads and changes any locality's (another locality's page answers 404). The
@@ -19,6 +20,7 @@ from giaitrinh_common.auth import LOCALITY_HEAD, PROVINCIAL_ADMIN, Principal, al
 from giaitrinh_common.ui import Pagination
 from giaitrinh_common.web import ApiError, detail, page_args
 from giaitrinh_routing.bootstrap import RoutingRuntime
+from giaitrinh_routing.domain.accounts import OFFICIAL_COLUMNS
 from giaitrinh_routing.domain.case import InvalidAction
 from giaitrinh_routing.domain.registry import FIELDS, RoutingRule, UnitKind, fields_by_unit
 from giaitrinh_routing.entrypoints.console import FIELD_NAMES
@@ -102,6 +104,20 @@ def export_units(locality_code: str):
         writer.writerow([u.locality_code, u.code, u.name, u.kind.value, "true" if u.active else "false"])
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="don-vi-{locality_code}.csv"'})
+
+
+@pages.get("/dia-ban/<locality_code>/can-bo.csv")
+@allow(READ)
+def export_officials(locality_code: str):
+    """The officials as CSV, in the columns ``giaitrinh routing users import`` reads (never a
+    password hash or TOTP secret)."""
+    _locality(locality_code)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(OFFICIAL_COLUMNS)
+    writer.writerows(current_app.extensions["giaitrinh_accounts"].export_officials(locality_code))
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="can-bo-{locality_code}.csv"'})
 
 
 def _error(err: ApiError) -> dict:
