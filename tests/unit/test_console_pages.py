@@ -6,6 +6,7 @@ on the page (409 for a changed state or version, 422 naming the field, in both l
 answer templates, commitments completed with evidence, and bulk actions case by case."""
 from __future__ import annotations
 
+import html
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -461,6 +462,29 @@ def test_a_units_csv_with_a_bad_row_names_its_line_and_imports_nothing(routing, 
     good = upload(admin, f"/console/admin/dia-ban/{WARD}/nhap-csv",
                   f"locality_code,code,name,kind,active\n{WARD},moi-truong,Tổ môi trường,handling,true\n")
     assert good.status_code == 303 and "moi-truong,Tổ môi trường,handling,true" in units_csv(admin)
+
+
+def test_officials_imported_on_the_admin_page_get_first_passwords_shown_once_and_a_bad_row_imports_none(
+        app, admin, accounts):
+    header = "login,full_name,role,unit_code,email,phone,active\n"
+    path = f"/console/admin/dia-ban/{WARD}/nhap-can-bo"
+    bad = admin.client.post(path, data={auth.CSRF_FIELD: admin.csrf, "officials_file": (io.BytesIO((
+        header + "can-bo.moi,Nguyễn Văn Mới,official,dia-chinh,,,true\n"
+        + "quan-tri,Kẻ Lạ,provincial_admin,,,,true\n").encode()), "c.csv")},
+        content_type="multipart/form-data", headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert bad.status_code == 422 and "Line 3:" in bad.get_data(as_text=True)
+    assert "can-bo.moi" not in {a.login for a in accounts.accounts(0, 500, locality=WARD)[0]}  # none of it
+    good = admin.client.post(path, data={auth.CSRF_FIELD: admin.csrf, "officials_file": (io.BytesIO((
+        header + "can-bo.moi,Nguyễn Văn Mới,official,dia-chinh,moi@xa.gov.vn,,true\n").encode()), "c.csv")},
+        content_type="multipart/form-data", headers={"Accept": "text/html", "Accept-Language": "en"})
+    text = good.get_data(as_text=True)
+    assert good.status_code == 200 and good.headers["Cache-Control"] == "no-store"
+    [password] = re.findall(r"<td>can-bo\.moi</td><td><code>([^<]+)</code>", text)
+    signed_in = app.test_client().post("/api/v1/auth/session", json={"login": "can-bo.moi",
+                                                                     "password": html.unescape(password)})
+    assert signed_in.status_code == 200
+    again = admin.get(f"/console/admin/dia-ban/{WARD}").get_data(as_text=True)
+    assert "can-bo.moi" in again and password not in again  # shown once, on the import's answer only
 
 
 def test_a_rule_is_set_on_the_admin_page_and_a_locality_head_only_reads(routing, app, accounts, admin):

@@ -75,7 +75,8 @@ PAGES["routing"] |= {"/console/", "/console/ho-so/<case_id>", "/console/ho-so/<c
                      "/console/admin/dia-ban/<locality_code>", "/console/admin/dia-ban/<locality_code>/don-vi.csv",
                      "/console/admin/dia-ban/<locality_code>/can-bo.csv",
                      "/console/admin/dia-ban/<locality_code>/quy-tac",
-                     "/console/admin/dia-ban/<locality_code>/nhap-csv"}
+                     "/console/admin/dia-ban/<locality_code>/nhap-csv",
+                     "/console/admin/dia-ban/<locality_code>/nhap-can-bo"}
 ENDPOINTS["routing"] |= PAGES["routing"]
 # Scoring's violation flags (supervisors, provincial admin: 401/403/404 here) and its OpenAPI document.
 ENDPOINTS["scoring"] |= {"/api/v1/flags", "/api/v1/openapi.json"}

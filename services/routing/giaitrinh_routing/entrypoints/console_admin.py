@@ -1,13 +1,14 @@
 """The console's registry pages for admins (*quản trị*): units, officials and routing rules of a
-locality, with CSV import and export of units checked row by row, and the officials' CSV
-export (their import is ``giaitrinh routing users import``).
+locality, with CSV import and export of units and of officials, checked row by row.
 
 Who: as the registry's API — a locality head reads their locality's units and rules, the
 provincial admin reads and changes any locality's (another locality's page answers 404). The
 import is the CLI's (``handlers.import_units``): every row checked first, a bad row named by its
 line number, nothing written unless all are good. The officials are the accounts serving the
 locality (``AccountService.accounts``), a page at a time; accounts are opened, disabled and reset
-on the accounts page and with ``giaitrinh routing users``.
+on the accounts page and with ``giaitrinh routing users``; their CSV import
+(``AccountService.import_officials``, as ``giaitrinh routing users import``) opens the new ones
+with a random first password each, shown once on the answer and never kept in the clear.
 """
 from __future__ import annotations
 
@@ -124,24 +125,36 @@ def _error(err: ApiError) -> dict:
     return {"code": err.code, "message": {"vi": err.vi, "en": err.en}, "details": err.details}
 
 
+def _uploaded_rows(field: str) -> list[dict] | ApiError:
+    """The rows of the CSV file uploaded as ``field``, or the refusal to show beside it."""
+    upload = request.files.get(field)
+    raw = upload.read(CSV_MAX_BYTES + 1) if upload is not None else b""
+    if not raw or len(raw) > CSV_MAX_BYTES:
+        return ApiError(422, "invalid_file", "Hãy chọn một tệp CSV (tối đa 1 MiB).",
+                        "Choose a CSV file (at most 1 MiB).",
+                        [detail(field, "required", "Chưa có tệp CSV hợp lệ.", "No usable CSV file.")])
+    try:
+        return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        return ApiError(422, "invalid_file", "Tệp không phải CSV UTF-8.", f"Not a UTF-8 CSV file: {exc}.",
+                        [detail(field, "unreadable", "Không đọc được tệp.", "The file cannot be read.")])
+
+
+def _refused(exc: ImportRefused, field: str) -> ApiError:
+    return ApiError(422, "import_refused", "Không nhập dòng nào: có dòng chưa hợp lệ (xem số dòng dưới đây).",
+                    "Nothing was imported: some rows break a rule (see their line numbers below).",
+                    [detail(field, "invalid_row", f"Dòng {p.line}: {p.message}", f"Line {p.line}: {p.message}")
+                     for p in exc.problems[:100]])
+
+
 @pages.post("/dia-ban/<locality_code>/nhap-csv")
 @allow(CHANGE)
 def import_units(locality_code: str):
     """Import units from a CSV file: all rows good, or nothing written and each bad row named."""
     _locality(locality_code)
-    upload = request.files.get("file")
-    raw = upload.read(CSV_MAX_BYTES + 1) if upload is not None else b""
-    if not raw or len(raw) > CSV_MAX_BYTES:
-        err = ApiError(422, "invalid_file", "Hãy chọn một tệp CSV (tối đa 1 MiB).",
-                       "Choose a CSV file (at most 1 MiB).",
-                       [detail("file", "required", "Chưa có tệp CSV hợp lệ.", "No usable CSV file.")])
-        return _page(locality_code, status=422, error=_error(err))
-    try:
-        rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    except (UnicodeDecodeError, csv.Error) as exc:
-        err = ApiError(422, "invalid_file", "Tệp không phải CSV UTF-8.", f"Not a UTF-8 CSV file: {exc}.",
-                       [detail("file", "unreadable", "Không đọc được tệp.", "The file cannot be read.")])
-        return _page(locality_code, status=422, error=_error(err))
+    rows = _uploaded_rows("file")
+    if isinstance(rows, ApiError):
+        return _page(locality_code, status=422, error=_error(rows))
     elsewhere = [RowProblem(line, f"locality_code must be {locality_code} on this page")
                  for line, row in enumerate(rows, start=2) if (row.get("locality_code") or "").strip() != locality_code]
     try:
@@ -149,13 +162,31 @@ def import_units(locality_code: str):
             raise ImportRefused(elsewhere)
         counts = _runtime().import_units(rows, _principal().id)
     except ImportRefused as exc:
-        err = ApiError(422, "import_refused", "Không nhập dòng nào: có dòng chưa hợp lệ (xem số dòng dưới đây).",
-                       "Nothing was imported: some rows break a rule (see their line numbers below).",
-                       [detail("file", "invalid_row", f"Dòng {p.line}: {p.message}", f"Line {p.line}: {p.message}")
-                        for p in exc.problems[:100]])
-        return _page(locality_code, status=422, error=_error(err), problems=exc.problems)
+        return _page(locality_code, status=422, error=_error(_refused(exc, "file")), problems=exc.problems)
     return redirect(url_for("console_admin.locality", locality_code=locality_code,
                             done=f"{counts['added']}+{counts['changed']}"), code=303)
+
+
+@pages.post("/dia-ban/<locality_code>/nhap-can-bo")
+@allow(CHANGE)
+def import_officials(locality_code: str):
+    """Import the locality's officials from a CSV file (the export's columns): all rows good, or
+    nothing written and each bad row named. New logins' first passwords are shown on this answer
+    only (not kept in the clear, not cached): the admin hands each to its official."""
+    _locality(locality_code)
+    rows = _uploaded_rows("officials_file")
+    if isinstance(rows, ApiError):
+        return _page(locality_code, status=422, error=_error(rows))
+    try:
+        counts, passwords = current_app.extensions["giaitrinh_accounts"].import_officials(
+            locality_code, rows, by=_principal().id)
+    except ImportRefused as exc:
+        return _page(locality_code, status=422, error=_error(_refused(exc, "officials_file")), problems=exc.problems)
+    if not passwords:
+        return redirect(url_for("console_admin.locality", locality_code=locality_code,
+                                done=f"{counts['added']}+{counts['changed']}"), code=303)
+    return render_template("console/officials_imported.html", locality=_locality(locality_code)[0],
+                           counts=counts, passwords=sorted(passwords.items())), 200, {"Cache-Control": "no-store"}
 
 
 @pages.post("/dia-ban/<locality_code>/quy-tac")
