@@ -10,6 +10,7 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+import pytest
 import yaml
 
 from giaitrinh_platform.gateway import (
@@ -94,6 +95,18 @@ def test_with_a_max_age_configured_every_answer_carries_hsts(tmp_path):
     child = started(gateway)
     try:
         assert answers(gateway)["Strict-Transport-Security"] == "max-age=600; includeSubDomains"
+    finally:
+        child.signal(signal.SIGTERM)
+        child.process.wait(10)
+
+
+@pytest.mark.parametrize("origin, images", [("https://tiles.example.vn", "img-src 'self' data: https://tiles.example.vn;"),
+                                            ("", "img-src 'self' data:;")])
+def test_pages_may_load_images_from_the_map_tile_server_and_no_other(tmp_path, origin, images):
+    gateway = LocalGateway(GatewaySettings(port=free_port(), map_origin=origin), tmp_path, UPSTREAMS)
+    child = started(gateway)
+    try:
+        assert images in answers(gateway)["Content-Security-Policy"]
     finally:
         child.signal(signal.SIGTERM)
         child.process.wait(10)

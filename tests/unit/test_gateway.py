@@ -181,11 +181,13 @@ def test_the_platform_puts_the_gateway_in_front_of_the_web_ports_it_gives_the_se
 def test_pages_may_load_images_from_intakes_map_tile_server_and_from_nowhere_else_without_one(tmp_path):
     with_map = GatewaySettings.from_env({"INTAKE_MAP_TILES": "https://tiles.example.vn:8443/{z}/{x}/{y}.png"})
     assert with_map.map_origin == "https://tiles.example.vn:8443"
-    for settings, images in ((with_map, "img-src 'self' data: https://tiles.example.vn:8443;"),
-                             (GatewaySettings(), "img-src 'self' data: ;")):
-        gateway = LocalGateway(settings, tmp_path / str(bool(settings.map_origin)), UPSTREAMS)
+    for settings, origin in ((with_map, "https://tiles.example.vn:8443"), (GatewaySettings(), "")):
+        gateway = LocalGateway(settings, tmp_path / str(bool(origin)), UPSTREAMS)
         gateway.write_config()
-        assert images in (gateway.config_path.parent / "giaitrinh.conf").read_text("utf-8")
+        site = (gateway.config_path.parent / "giaitrinh.conf").read_text("utf-8")
+        # nginx's map picks "'self' data:" for "" and adds the origin otherwise (the e2e tier
+        # reads the header nginx sends).
+        assert f'map "{origin}" $gateway_img_src' in site and "img-src $gateway_img_src;" in site
 
 
 def test_a_map_tile_server_the_form_could_not_use_stops_the_gateway_too():
