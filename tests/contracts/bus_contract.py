@@ -96,6 +96,15 @@ class BusContract:
         assert sum(sub.lag().values()) == 2
         sub.close()
 
+    def test_unread_counts_what_the_member_has_not_read_committed_or_not(self, bus, topic):
+        self.publish(bus, topic, [("k", b"1"), ("k", b"2"), ("k", b"3")])
+        sub = bus.subscribe("g-unread", [topic])
+        got = _drain(sub, 3)
+        assert sum(sub.unread().values()) == 0 and sum(sub.lag().values()) == 3  # read, none committed
+        sub.rewind(got[1])
+        assert sum(sub.unread().values()) == 2
+        sub.close()
+
     def test_a_member_knows_which_partitions_it_reads(self, bus, topic):
         self.publish(bus, topic, [("k", b"1")])
         sub = bus.subscribe("g-assigned", [topic])

@@ -83,6 +83,12 @@ class Subscription(ABC):
         not answer."""
 
     @abstractmethod
+    def unread(self) -> dict[tuple[str, int], int]:
+        """Records this member has not read yet (from its position to the end), per (topic,
+        partition) assigned to it: 0 everywhere once it has caught up, committed or not — what a
+        reader that never commits waits on. Raises BusUnavailable if the broker does not answer."""
+
+    @abstractmethod
     def close(self) -> None: ...
 
 
@@ -237,6 +243,12 @@ class _InMemorySubscription(Subscription):
         with self._bus._cond:
             return {tp: len(self._bus._logs[tp[0]][tp[1]]) - self._bus._committed[(self._group, *tp)]
                     for tp in self._partitions()}
+
+    def unread(self) -> dict[tuple[str, int], int]:
+        if not self._bus.available:
+            raise BusUnavailable("in-memory bus switched off")
+        with self._bus._cond:
+            return {tp: len(self._bus._logs[tp[0]][tp[1]]) - self._pos(tp) for tp in self._partitions()}
 
     def close(self) -> None:
         pass

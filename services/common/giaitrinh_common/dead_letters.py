@@ -83,8 +83,8 @@ def read_dead_letters(bus: MessageBus, group: str, stream: str, *,
     try:
         while time.monotonic() < deadline:
             got += subscription.poll(timeout=0.5, max_records=500)
-            lag = subscription.lag()
-            if lag and not any(lag.values()):
+            unread = subscription.unread()  # never committed: its lag would never reach 0
+            if unread and not any(unread.values()):
                 break
     finally:
         subscription.close()

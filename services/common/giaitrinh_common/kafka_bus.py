@@ -298,6 +298,19 @@ class KafkaSubscription(Subscription):
         except KafkaError as exc:
             raise BusUnavailable(f"lag: {exc}") from exc
 
+    def unread(self) -> dict[tuple[str, int], int]:
+        if self._consumer is None:
+            return {}
+        assigned = list(self._consumer.assignment())
+        if not assigned:
+            return {}
+        self._bus._require_reachable(timeout=1.0)
+        try:
+            ends = self._consumer.end_offsets(assigned)
+            return {(tp.topic, tp.partition): max(0, ends[tp] - self._consumer.position(tp)) for tp in assigned}
+        except KafkaError as exc:
+            raise BusUnavailable(f"unread: {exc}") from exc
+
     def close(self) -> None:
         if self._consumer is not None:
             self._consumer.close(autocommit=False)
