@@ -75,7 +75,10 @@ def test_two_officials_on_one_case_one_wins_the_other_gets_a_conflict(routing):
         try:
             with routing.unit_of_work() as uow:
                 barrier.wait(10)
-                act_on_case(ActOnCase(case_id, "transfer", HEAD, {"to_unit": to_unit, "reason": "r"}),
+                # both saw version 0 on their screens: whichever lands second is refused, whether
+                # it reads after the first commit (the version check) or races it (the guarded update)
+                act_on_case(ActOnCase(case_id, "transfer", HEAD, {"to_unit": to_unit, "reason": "r"},
+                                      expected_version=0),
                             uow, routing.rules, routing.calendar, routing.now())
                 uow.commit()
                 outcomes.append("won")
