@@ -47,6 +47,9 @@ cases = sa.Table(
     sa.Column("next_deadline", sa.Date(), nullable=True),
     # Kênh tiếp nhận, from request.submitted: the inbox filters by it (0010_case_channel).
     sa.Column("channel", sa.String(30), nullable=False, server_default="portal"),
+    # Ngày tiếp nhận: the day the request was received, which the time limits count from
+    # (0013_case_received_on; NULL for cases registered before: the day they were registered).
+    sa.Column("received_on", sa.Date(), nullable=True),
     # The deadline watcher and the inbox sort by the next deadline: an index, not a scan.
     sa.Index("ix_cases_state_answer_by", "state", "answer_by"),
     sa.Index("ix_cases_state_accept_by", "state", "accept_by"),

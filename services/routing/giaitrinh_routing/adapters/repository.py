@@ -112,7 +112,7 @@ class SqlCaseRepository:
                     suspended_on=case.suspended_on, flagged=case.flagged,
                     merged_into=case.merged_into, version=case.version, watch_from=case.watch_from,
                     routed_by=case.routed_by or None, next_deadline=next_deadline(case),
-                    channel=case.channel)
+                    channel=case.channel, received_on=case.received_on)
 
     @staticmethod
     def _case(row) -> Case:
@@ -125,7 +125,7 @@ class SqlCaseRepository:
                     suspended_on=row["suspended_on"], flagged=bool(row["flagged"]),
                     merged_into=row["merged_into"], version=row["version"],
                     watch_from=row["watch_from"], routed_by=row["routed_by"] or "",
-                    channel=row["channel"])
+                    channel=row["channel"], received_on=row["received_on"])
 
 
 def next_deadline(case: Case) -> date | None:

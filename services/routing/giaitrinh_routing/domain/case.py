@@ -229,6 +229,11 @@ class Case:
     watch_from: date | None = None  # when the deadline watcher looks at it next
     routed_by: str = ""  # the routing rule that sent it to its unit
     channel: str = DEFAULT_CHANNEL  # kênh tiếp nhận: how the request reached the platform
+    # Ngày tiếp nhận: the day the request was received — by an official in person, by hotline,
+    # at a voter meeting or by mail, the day they received it, which may be before it was
+    # recorded; the time limits count from it (None: a case registered before it was kept,
+    # received the day it was registered).
+    received_on: date | None = None
     # dataclasses.field by its full name: the case has a ``field`` (lĩnh vực) of its own.
     events: list[StepRecorded] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
@@ -238,16 +243,26 @@ class Case:
                  locality_code: str, now: datetime, limits: TimeLimitSet | None = None,
                  calendar: WorkingDayCalendar | None = None, received_at: datetime | None = None,
                  unit_code: str | None = None, official_id: str | None = None,
-                 routed_by: str = "", channel: str = DEFAULT_CHANNEL) -> Case:
-        """Vào sổ: the request was received at ``received_at`` (default ``now``) by ``channel``;
-        the accept-or-refuse period counts from the day after (Decree 59/2019, Art. 12)."""
+                 routed_by: str = "", channel: str = DEFAULT_CHANNEL,
+                 received_on: date | None = None) -> Case:
+        """Vào sổ: the request was received at ``received_at`` (default ``now``) by ``channel``,
+        or on ``received_on`` when an official received it before recording it; the
+        accept-or-refuse period counts from the day after the day of receipt, not the day it
+        was typed in (Decree 59/2019, Art. 12; Civil Code Art. 147)."""
+        day = received_on or local_date(received_at or now)
         case = cls(id, request_id, tracking_code, kind, field, locality_code, CaseState.RECEIVED,
                    now, unit_code=unit_code, official_id=official_id or None, routed_by=routed_by,
-                   channel=channel)
+                   channel=channel, received_on=day)
         if limits is not None and calendar is not None:
             case.time_limits_id = limits.id
-            case.accept_by = limits.accept.end(calendar, local_date(received_at or now)).end
+            case.accept_by = limits.accept.end(calendar, day).end
         return case
+
+    @property
+    def received_day(self) -> date:
+        """The day of receipt the time limits count from (a case from before it was kept: the
+        day it was registered)."""
+        return self.received_on or local_date(self.registered_at)
 
     # -- the rules every action shares -----------------------------------------------------
     def _not_permitted(self, action: Action, actor: Actor) -> NotPermitted | None:

@@ -136,6 +136,7 @@ def _summary(case: Case) -> dict[str, Any]:
     return {"id": case.id, "request_id": case.request_id, "tracking_code": case.tracking_code,
             "kind": case.kind, "field": case.field, "channel": case.channel, "locality_code": case.locality_code,
             "state": case.state.value, "registered_at": case.registered_at.isoformat(),
+            "received_on": case.received_day.isoformat(),
             "accept_by": _iso(case.accept_by), "answer_by": _iso(case.answer_by),
             "unit_code": case.unit_code, "official_id": case.official_id, "extensions": case.extensions,
             "suspended_on": _iso(case.suspended_on), "flagged": case.flagged,

@@ -217,7 +217,7 @@ def _filters() -> Filters:
 
 def _names() -> dict[str, Any]:
     return {"state_names": STATE_NAMES, "field_names": FIELD_NAMES, "action_names": ACTION_NAMES,
-            "ground_names": GROUND_NAMES}
+            "ground_names": GROUND_NAMES, "channel_names": CHANNEL_NAMES}
 
 
 @pages.get("/")

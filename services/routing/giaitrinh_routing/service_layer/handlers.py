@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from giaitrinh_common.consumer import RejectedEvent
@@ -46,7 +46,7 @@ from giaitrinh_routing.domain.registry import (
     route,
 )
 from giaitrinh_routing.domain.requester import RequesterContact
-from giaitrinh_routing.domain.time_limits import RuleBook, TimeLimitSet
+from giaitrinh_routing.domain.time_limits import NoTimeLimits, RuleBook, TimeLimitSet
 from giaitrinh_routing.service_layer.unit_of_work import RoutingUnitOfWork
 
 
@@ -64,14 +64,17 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
         # disabling, or a sender that skipped intake: parked with its reason, never guessed at.
         raise RejectedEvent(f"locality {d['locality_code']!r} is "
                             + ("not in the registry" if locality is None else "not served (disabled in the registry)"))
-    received_at = datetime.fromisoformat(d["submitted_at"])
-    limits = rules.in_force(d["kind"], local_date(received_at))
+    received_on = received_day(d)
+    try:
+        limits = rules.in_force(d["kind"], received_on)
+    except NoTimeLimits as exc:  # a day before any set took effect: no limit to time it by
+        raise RejectedEvent(f"request {d['request_id']}: {exc}") from None
     active = {u.code for u in uow.units.units_of(d["locality_code"]) if u.active}
     routed = route(d["locality_code"], d["field"], uow.units.rules_of(d["locality_code"]), active)
     case = Case.register(id=str(uuid.uuid4()), request_id=d["request_id"],
                          tracking_code=d["tracking_code"], kind=d["kind"], field=d["field"],
                          locality_code=d["locality_code"], now=now, limits=limits,
-                         calendar=calendar, received_at=received_at, unit_code=routed.unit_code,
+                         calendar=calendar, received_on=received_on, unit_code=routed.unit_code,
                          official_id=routed.official_id, routed_by=routed.rule_id,
                          channel=d["channel"])
     case.watch_from = first_watch(case, calendar, policy)
@@ -81,9 +84,20 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
     uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="system", actor_role="system",
                           entity="case", entity_id=case.id, action="register",
                           payload={"request_id": case.request_id, "locality_code": case.locality_code,
+                                   "received_on": str(case.received_on),
                                    "accept_by": str(case.accept_by),
                                    "time_limits_id": case.time_limits_id,
                                    "unit_code": case.unit_code, "routed_by": case.routed_by}))
+
+
+def received_day(submitted: dict[str, Any]) -> date:
+    """The day a request was received, as ``request.submitted`` tells it: the ``received_on``
+    an official gave when recording a request received directly, by hotline, at a voter
+    meeting or by mail (never later than the day it was recorded), else the day it was
+    submitted — in Vietnam's time zone."""
+    submitted_on = local_date(datetime.fromisoformat(submitted["submitted_at"]))
+    given = submitted.get("received_on")
+    return min(date.fromisoformat(given), submitted_on) if given else submitted_on
 
 
 class CaseNotFound(LookupError):
@@ -185,7 +199,7 @@ def limits_of(case: Case, rules: RuleBook) -> TimeLimitSet:
     """The time limits the case keeps: the set in force on the day it was received (a case
     registered before sets had ids: the set in force then, looked up again)."""
     return (rules.by_id(case.time_limits_id) if case.time_limits_id
-            else rules.in_force(case.kind, local_date(case.registered_at)))
+            else rules.in_force(case.kind, case.received_day))
 
 
 def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
