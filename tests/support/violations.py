@@ -12,7 +12,7 @@ from giaitrinh_routing.adapters import events_out as routing_events
 from giaitrinh_routing.domain.commitment import Commitment
 from giaitrinh_routing.domain.deadline_watch import AlertKind, DeadlineAlert
 from giaitrinh_scoring.adapters import events_out
-from giaitrinh_scoring.domain.violations import CaseOnRecord, flag_raised_by
+from giaitrinh_scoring.domain.violations import CaseOnRecord, flag_raised_by, repeated_transfers, transfer_told_by
 from tests.support.case_history import CaseHistory
 
 
@@ -38,6 +38,17 @@ def overdue_alert(history: CaseHistory, kind: AlertKind = AlertKind.OVERDUE) -> 
     return event
 
 
+def passed_around(history: CaseHistory, limit: int = 2) -> CloudEvent:
+    """The violation.flagged the transfers of ``history``'s case raise (they must pass ``limit``)."""
+    told = [transfer_told_by(e.type, e.data, event_id=e.id, at=e.time) for e in history.events]
+    flag = repeated_transfers([t for t in told if t is not None], limit)
+    assert flag is not None
+    [raised_by] = [e for e in history.events if e.id == flag.raised_by]
+    event = events_out.violation_flagged(flag, raised_by)
+    contracts.validate(event)
+    return event
+
+
 def every_kind() -> dict[str, CloudEvent]:
     """One violation.flagged of each kind, keyed by kind."""
     late = CaseHistory()
@@ -51,6 +62,11 @@ def every_kind() -> dict[str, CloudEvent]:
     promise = Commitment(str(uuid.uuid4()), promised.case.id, promised.request_id, promised.case.locality_code,
                          "Cắm lại mốc giới thửa đất", "dia-chinh", date(2026, 12, 15))
     commitment = routing_events.commitment_alert(promise, "overdue", datetime(2026, 12, 16, 2, tzinfo=UTC))
+    passed = CaseHistory()
+    passed.assign(official="can-bo-1")
+    for unit in ("kinh-te", "van-hoa", "dia-chinh"):
+        passed.transfer(unit)
     return {"late_handling": flagged(overdue_alert(late), late),
             "dispute_upheld": flagged(decision, upheld),
-            "commitment_overdue": flagged(commitment, promised)}
+            "commitment_overdue": flagged(commitment, promised),
+            "repeated_transfers": passed_around(passed)}

@@ -135,9 +135,9 @@ def test_case_figures_do_not_depend_on_the_order_the_events_arrive_in(sqlite_url
         random.Random(seed).shuffle(order)
         streams = (topics.CASES, topics.REQUESTS) if seed % 2 else (topics.REQUESTS, topics.CASES)
         seen.append(figures_after(order, sqlite_url(f"scoring-{seed}"), streams))
-    # The late acceptance, the late explanation and the upheld dispute are violation flags too:
-    # each counted once, whatever the order.
-    assert seen[0] == {"requests_received": 6, **EXPECTED, "violations_flagged": 3}
+    # The late acceptance, the late explanation, the upheld dispute and the third transfer
+    # (đùn đẩy) are violation flags too: each counted once, whatever the order.
+    assert seen[0] == {"requests_received": 6, **EXPECTED, "violations_flagged": 4}
     assert all(figures == seen[0] for figures in seen)
 
 

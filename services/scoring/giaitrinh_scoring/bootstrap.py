@@ -1,6 +1,8 @@
 """Scoring's composition root."""
 from __future__ import annotations
 
+import functools
+
 from giaitrinh_common import contracts
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_scoring.adapters import orm
@@ -15,12 +17,14 @@ class ScoringRuntime(ServiceRuntime):
     service = "scoring"
     metadata = orm.metadata
     unit_of_work_class = ScoringUnitOfWork
+    settings: ScoringSettings
 
     def handlers(self):
         # Every case event (each tells who handles the case now), and those that raise flags.
         case_events = {t for t in contracts.known_types() if t.startswith("vn.giaitrinh.case.")}
+        on_case_event = functools.partial(handlers.on_case_event, transfer_limit=self.settings.transfer_limit)
         return {**{event_type: handlers.count_event for event_type in MOVES},
-                **{event_type: handlers.on_case_event for event_type in sorted(case_events | set(RAISED_BY))},
+                **{event_type: on_case_event for event_type in sorted(case_events | set(RAISED_BY))},
                 "vn.giaitrinh.locality.changed.v1": handlers.on_locality_changed}
 
 

@@ -22,7 +22,8 @@ def violation_flagged(flag: ViolationFlag, raised_by: CloudEvent) -> CloudEvent:
             "official_id": flag.official_id, "step": flag.step,
             "due_on": flag.due_on.isoformat() if flag.due_on else None,
             "raised_by": {"event_id": flag.raised_by, "event_type": flag.raised_by_type},
-            "raised_at": flag.raised_at.isoformat()}
+            "raised_at": flag.raised_at.isoformat(),
+            **({"units": list(flag.units)} if flag.units else {})}
     return CloudEvent.new(type=VIOLATION_FLAGGED, source=SOURCE, subject=flag.request_id,
                           locality=flag.locality_code, time=flag.raised_at, data=data,
                           id=str(uuid.uuid5(uuid.UUID(flag.id), VIOLATION_FLAGGED)),

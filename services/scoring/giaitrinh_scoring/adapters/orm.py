@@ -44,6 +44,8 @@ violation_flags = sa.Table(
     sa.Column("raised_by", sa.String(64), nullable=False),
     sa.Column("raised_by_type", sa.String(200), nullable=False),
     sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    # A repeatedly transferred case's units, in order (0005_repeated_transfers); null on others.
+    sa.Column("units", sa.JSON(), nullable=True),
     sa.UniqueConstraint("case_id", "kind", "step", name="uq_violation_flags_once"),
     sa.Index("ix_violation_flags_locality", "locality_code", "raised_at"),
 )
@@ -58,6 +60,21 @@ cases_on_record = sa.Table(
     sa.Column("unit_code", sa.String(40), nullable=True),
     sa.Column("official_id", sa.String(100), nullable=True),
     sa.Column("version", sa.Integer(), nullable=False),
+)
+
+# Each transfer of a case (case.transferred), one row per case version: the repeated-transfers
+# flag is decided from all of a case's transfers in their own order, whatever the arrival order.
+case_transfers = sa.Table(
+    "case_transfers", metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("locality_code", sa.String(10), nullable=False),
+    sa.Column("tracking_code", sa.String(40), nullable=True),
+    sa.Column("from_unit", sa.String(40), nullable=True),
+    sa.Column("to_unit", sa.String(40), nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

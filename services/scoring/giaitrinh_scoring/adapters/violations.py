@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from giaitrinh_scoring.adapters.orm import case_transfers as transfers
 from giaitrinh_scoring.adapters.orm import cases_on_record as cases
 from giaitrinh_scoring.adapters.orm import violation_flags as flags
-from giaitrinh_scoring.domain.violations import CaseOnRecord, ViolationFlag
+from giaitrinh_scoring.domain.violations import CaseOnRecord, Transfer, ViolationFlag
 
 
 class Raised(StrEnum):
@@ -28,7 +29,12 @@ def _utc(at: datetime) -> datetime:
 
 def _flag(row: Any) -> ViolationFlag:
     values = {k: v for k, v in row.items() if k != "id"}
-    return ViolationFlag(**{**values, "raised_at": _utc(values["raised_at"])})
+    return ViolationFlag(**{**values, "raised_at": _utc(values["raised_at"]),
+                            "units": tuple(values.get("units") or ())})
+
+
+def _row(flag: ViolationFlag) -> dict[str, Any]:
+    return {**asdict(flag), "units": list(flag.units) or None}
 
 
 class SqlViolationFlags:
@@ -42,12 +48,15 @@ class SqlViolationFlags:
         its transaction rolls back, and the consumer's retry finds the first's row."""
         stored = self.get(*flag.key)
         if stored is None:
-            self.session.execute(sa.insert(flags).values(id=flag.id, **asdict(flag)))
+            self.session.execute(sa.insert(flags).values(id=flag.id, **_row(flag)))
             return Raised.NEW, None
         if not flag.is_earlier_than(stored):
             return Raised.KNOWN, stored
+        # The earlier telling names the flag: the units a repeatedly transferred case went
+        # through are those up to the transfer that now raises it, as they are in order.
         self.session.execute(sa.update(flags).where(flags.c.id == flag.id).values(
-            raised_by=flag.raised_by, raised_by_type=flag.raised_by_type, raised_at=flag.raised_at))
+            raised_by=flag.raised_by, raised_by_type=flag.raised_by_type, raised_at=flag.raised_at,
+            **({"units": list(flag.units), "unit_code": flag.unit_code} if flag.units else {})))
         return Raised.EARLIER, stored
 
     def get(self, case_id: str, kind: str, step: str) -> ViolationFlag | None:
@@ -74,6 +83,20 @@ class SqlViolationFlags:
                                     .order_by(flags.c.raised_at.desc(), flags.c.id)
                                     .limit(limit).offset(offset)).mappings().all()
         return [_flag(r) for r in rows], total
+
+    # -- the transfers of a case ------------------------------------------------------------
+    def keep_transfer(self, transfer: Transfer) -> None:
+        """Keep a case's transfer once per case version: the same transfer told again (under
+        its own event id or another) is the one already kept."""
+        key = (transfers.c.case_id == transfer.case_id) & (transfers.c.version == transfer.version)
+        if self.session.execute(sa.select(transfers.c.version).where(key)).first() is None:
+            self.session.execute(sa.insert(transfers).values(**asdict(transfer)))
+
+    def transfers(self, case_id: str) -> list[Transfer]:
+        """Every kept transfer of a case, in the case's order."""
+        rows = self.session.execute(sa.select(transfers).where(transfers.c.case_id == case_id)
+                                    .order_by(transfers.c.version)).mappings().all()
+        return [Transfer(**{**r, "at": _utc(r["at"])}) for r in rows]
 
     # -- the cases flags are about ----------------------------------------------------------
     def case(self, case_id: str) -> CaseOnRecord | None:

@@ -11,7 +11,9 @@ events of a case decide today:
 - ``dispute_upheld`` — a supervisor upheld the requester's dispute of an explanation: the case
   is reopened and flagged (the explanation did not stand);
 - ``commitment_overdue`` — a commitment made in an explanation (cam kết sau giải trình) passed
-  its due date undone.
+  its due date undone;
+- ``repeated_transfers`` — the case was passed from unit to unit more often than a matter of
+  finding the competent unit needs (*đùn đẩy*): see :func:`repeated_transfers`.
 
 A flag is raised once per (case, kind, step): ``step`` names the step of the case the violation
 is about, so the same violation told twice, or by two events, is one flag; a new one (a second
@@ -21,7 +23,7 @@ event's type and data: no clock, no storage.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -29,11 +31,15 @@ from typing import Any
 LATE_HANDLING = "late_handling"  # chậm thụ lý, chậm giải trình
 DISPUTE_UPHELD = "dispute_upheld"  # giải trình bị giám sát kết luận chưa đúng
 COMMITMENT_OVERDUE = "commitment_overdue"  # cam kết sau giải trình quá hạn
-KINDS = (LATE_HANDLING, DISPUTE_UPHELD, COMMITMENT_OVERDUE)
+REPEATED_TRANSFERS = "repeated_transfers"  # đùn đẩy: hồ sơ bị chuyển qua lại nhiều lần
+KINDS = (LATE_HANDLING, DISPUTE_UPHELD, COMMITMENT_OVERDUE, REPEATED_TRANSFERS)
 
 DEADLINE_ALERT = "vn.giaitrinh.case.deadline_alert.v1"
 DISPUTE_DECIDED = "vn.giaitrinh.case.dispute_decided.v1"
 COMMITMENT_ALERT = "vn.giaitrinh.commitment.alert.v1"
+TRANSFERRED = "vn.giaitrinh.case.transferred.v1"
+# How many transfers of one case pass without a flag (SCORING_TRANSFER_LIMIT): the next one flags.
+DEFAULT_TRANSFER_LIMIT = 2
 # The watcher's alerts that mean the deadline has passed (``due_soon`` is only a reminder).
 MISSED = ("overdue", "escalated")
 # The steps that say whether they met their deadline: (the step, the detail saying so, the
@@ -89,7 +95,7 @@ class ViolationFlag:
     case_id: str
     request_id: str
     locality_code: str
-    step: str  # accept@<deadline>, answer@<deadline>, decision@v<version>, commitment@<id>
+    step: str  # accept@<deadline>, answer@<deadline>, decision@v<version>, commitment@<id>, transfer@<n>
     raised_by: str  # the id of the event that raised it (the earliest, by its time)
     raised_by_type: str
     raised_at: datetime  # when that event says it happened, not when scoring heard of it
@@ -97,6 +103,7 @@ class ViolationFlag:
     official_id: str | None = None
     tracking_code: str | None = None
     due_on: date | None = None  # the deadline or due date missed, where there is one
+    units: tuple[str, ...] = ()  # the units a repeatedly transferred case went through, in order
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -148,5 +155,69 @@ def flag_raised_by(event_type: str, data: Mapping[str, Any], *, event_id: str,
     return None
 
 
+@dataclass(frozen=True)
+class Transfer:
+    """Một lần chuyển — one transfer of a case to another unit, as ``case.transferred`` tells it."""
+
+    case_id: str
+    version: int  # the case's version after the transfer: the order of the case's steps
+    request_id: str
+    locality_code: str
+    from_unit: str | None
+    to_unit: str
+    event_id: str
+    at: datetime
+    tracking_code: str | None = None
+
+
+def transfer_told_by(event_type: str, data: Mapping[str, Any], *, event_id: str,
+                     at: datetime) -> Transfer | None:
+    """The transfer one event tells of, if it is a ``case.transferred``."""
+    if event_type != TRANSFERRED:
+        return None
+    details = data.get("details") or {}
+    return Transfer(case_id=data["case_id"], version=int(data["version"]), request_id=data["request_id"],
+                    locality_code=data["locality_code"], from_unit=details.get("from_unit") or None,
+                    to_unit=details.get("to_unit") or data.get("unit_code") or "", event_id=event_id, at=at,
+                    tracking_code=data.get("tracking_code") or None)
+
+
+def repeated_transfers(transfers: Iterable[Transfer], limit: int = DEFAULT_TRANSFER_LIMIT) -> ViolationFlag | None:
+    """Đùn đẩy — the flag a case's transfers raise: one when it is transferred more than
+    ``limit`` times (by default the third transfer flags), else None.
+
+    Why a count, and why more than two by default: a transfer is lawful and often right — a
+    matter that belongs elsewhere is pointed to the competent body (Decree 59/2019/NĐ-CP, Art. 5
+    and the accept-or-refuse step), and the routing rules can send a case to the wrong unit
+    first, which one transfer corrects and a second may still. A case handed on again after
+    that is no longer being placed but passed along — what Directive 53-CT/TW calls *đùn đẩy*
+    (shirking by passing the buck) — and each unit that passes it keeps its own deadlines clean
+    while the requester waits. The limit is a setting (``SCORING_TRANSFER_LIMIT``), since how
+    many transfers a locality tolerates is a policy, not a law.
+
+    One flag per case (step ``transfer@<limit + 1>``), however many transfers follow: the
+    flag is about the case being passed around, and its later transfers only confirm it. The
+    transfers are taken in the case's own order (its version), not in the order they arrive,
+    so the flag is raised by the same transfer and names the same units whatever the order of
+    arrival; a transfer told twice is one (it has one version). The flag names the unit that
+    made the transfer over the limit (the handler adds the official who had the case there) and
+    every unit the case went through up to it, in order (A → B → A is ping-pong, and shown)."""
+    ordered = sorted({t.version: t for t in transfers}.values(), key=lambda t: t.version)
+    if len(ordered) <= limit:
+        return None
+    counted = ordered[:limit + 1]
+    over = counted[-1]
+    units: list[str] = []
+    for transfer in counted:
+        for unit in (transfer.from_unit, transfer.to_unit):
+            if unit and (not units or units[-1] != unit):
+                units.append(unit)
+    return ViolationFlag(kind=REPEATED_TRANSFERS, case_id=over.case_id, request_id=over.request_id,
+                         locality_code=over.locality_code, step=f"transfer@{limit + 1}",
+                         raised_by=over.event_id, raised_by_type=TRANSFERRED, raised_at=over.at,
+                         unit_code=over.from_unit, official_id=None, tracking_code=over.tracking_code,
+                         units=tuple(units))
+
+
 # The event types that can raise a flag: the handler and the subscription both read it.
-RAISED_BY = (DEADLINE_ALERT, *LATE_STEPS, DISPUTE_DECIDED, COMMITMENT_ALERT)
+RAISED_BY = (DEADLINE_ALERT, *LATE_STEPS, DISPUTE_DECIDED, COMMITMENT_ALERT, TRANSFERRED)

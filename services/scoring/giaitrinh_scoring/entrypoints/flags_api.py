@@ -23,7 +23,7 @@ def as_json(flag: ViolationFlag) -> dict:
             "unit_code": flag.unit_code, "official_id": flag.official_id, "step": flag.step,
             "due_on": flag.due_on.isoformat() if flag.due_on else None,
             "raised_by": {"event_id": flag.raised_by, "event_type": flag.raised_by_type},
-            "raised_at": flag.raised_at.isoformat()}
+            "raised_at": flag.raised_at.isoformat(), "units": list(flag.units)}
 
 
 def _filters() -> tuple[str | None, str | None]:

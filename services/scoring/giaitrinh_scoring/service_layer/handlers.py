@@ -7,7 +7,16 @@ from giaitrinh_scoring.adapters import events_out
 from giaitrinh_scoring.adapters.localities import SqlRegistry
 from giaitrinh_scoring.adapters.violations import Raised
 from giaitrinh_scoring.domain.indicators import VIOLATIONS_FLAGGED, indicator_moves, period_of
-from giaitrinh_scoring.domain.violations import ViolationFlag, flag_raised_by, follow
+from giaitrinh_scoring.domain.violations import (
+    DEFAULT_TRANSFER_LIMIT,
+    CaseOnRecord,
+    Transfer,
+    ViolationFlag,
+    flag_raised_by,
+    follow,
+    repeated_transfers,
+    transfer_told_by,
+)
 from giaitrinh_scoring.service_layer.unit_of_work import ScoringUnitOfWork
 
 
@@ -20,17 +29,33 @@ def count_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
         uow.indicators.add(event.locality, period, indicator, by=by)
 
 
-def on_case_event(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
-    """Count the event, note who handles the case, and raise the violation it decides, if any."""
+def on_case_event(event: CloudEvent, uow: ScoringUnitOfWork, *,
+                  transfer_limit: int = DEFAULT_TRANSFER_LIMIT) -> None:
+    """Count the event, note who handles the case, and raise the violation it decides, if any
+    (``transfer_limit``: the transfers of a case that pass unflagged, from scoring's settings)."""
     count_event(event, uow)
     case_id = event.data.get("case_id")
-    known = uow.flags.case(case_id) if case_id else None
+    known = before = uow.flags.case(case_id) if case_id else None
     if (now_known := follow(known, event.type, event.data)) is not None:
         uow.flags.keep_case(now_known)
         known = now_known
     raised = flag_raised_by(event.type, event.data, event_id=event.id, at=event.time)
     if raised is not None:
         raise_flag(raised.naming(known), event, uow)
+    if (transfer := transfer_told_by(event.type, event.data, event_id=event.id, at=event.time)) is not None:
+        flag_repeated_transfers(transfer, event, uow, transfer_limit, before)
+
+
+def flag_repeated_transfers(transfer: Transfer, event: CloudEvent, uow: ScoringUnitOfWork, limit: int,
+                            before: CaseOnRecord | None) -> None:
+    """Keep the transfer ``event`` tells of and flag the case once its transfers pass ``limit``
+    (domain rule: :func:`repeated_transfers`). When this very transfer is the one over the
+    limit, the flag names the official who had the case in the unit that passed it on (the
+    record as it was before the transfer)."""
+    uow.flags.keep_transfer(transfer)
+    flag = repeated_transfers(uow.flags.transfers(transfer.case_id), limit)
+    if flag is not None:
+        raise_flag(flag.naming(before if flag.raised_by == event.id else None), event, uow)
 
 
 def raise_flag(flag: ViolationFlag, event: CloudEvent, uow: ScoringUnitOfWork) -> None:
