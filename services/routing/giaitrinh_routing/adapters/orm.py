@@ -213,4 +213,17 @@ case_requesters = sa.Table(
     sa.Column("phone", sa.String(30), nullable=False, server_default=""),
 )
 
+# Rút yêu cầu read before the case was opened (its request.submitted dead-lettered — a ward not
+# yet served — or read later): kept until the case opens, which then opens withdrawn
+# (0014_early_withdrawals). No foreign key: the case does not exist yet.
+early_withdrawals = sa.Table(
+    "early_withdrawals", metadata,
+    sa.Column("request_id", sa.String(36), primary_key=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("locality_code", sa.String(10), nullable=False),
+    sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False, server_default=""),
+    sa.Column("remembered_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -11,6 +11,7 @@ from typing import Any
 from giaitrinh_common.consumer import RejectedEvent
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_routing.adapters import events_out
+from giaitrinh_routing.adapters.early_withdrawals import EarlyWithdrawal
 from giaitrinh_routing.domain.audit import AuditEntry
 from giaitrinh_routing.domain.calendar import WorkingDayCalendar, local_date
 from giaitrinh_routing.domain.case import (
@@ -18,6 +19,7 @@ from giaitrinh_routing.domain.case import (
     ActionNotAllowed,
     Actor,
     Case,
+    CaseState,
     CommitmentPromise,
     InvalidAction,
     NotPermitted,
@@ -88,6 +90,12 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
                                    "accept_by": str(case.accept_by),
                                    "time_limits_id": case.time_limits_id,
                                    "unit_code": case.unit_code, "routed_by": case.routed_by}))
+    early = uow.early_withdrawals.take(case.request_id)
+    if early is not None:
+        # The requester withdrew before the case was opened: it opens withdrawn, through the
+        # same step as a withdrawal read later (case.withdrawn follows case.registered).
+        act_on_case(ActOnCase(case.id, Action.WITHDRAW.value, _requester_of(case), {"reason": early.reason}),
+                    uow, rules, calendar, now, policy)
 
 
 def received_day(submitted: dict[str, Any]) -> date:
@@ -108,18 +116,36 @@ def on_requester_action(event: CloudEvent, action: Action, uow: RoutingUnitOfWor
                         calendar: WorkingDayCalendar, now: datetime,
                         policy: WatchPolicy = DEFAULT_POLICY) -> None:
     """The requester withdrew the request or disputed its answer in intake (with the secret
-    link): take the case's ``withdraw`` or ``dispute`` action as the requester. An event the
-    case cannot take (no case, or a state that does not allow it) is rejected with its reason."""
+    link): take the case's ``withdraw`` or ``dispute`` action as the requester. A withdrawal
+    read before the case was opened (its request.submitted dead-lettered — a ward not yet
+    served — or read later) is remembered, and the case opens withdrawn; one of a case already
+    withdrawn changes nothing. Any other event the case cannot take (a dispute with no case, a
+    state that does not allow it, as a withdrawal after the answer) is rejected with its reason."""
     d = event.data
     case = uow.cases.for_request(d["request_id"])
+    if case is None and action is Action.WITHDRAW:
+        # Kept once per request: a second withdrawal of it before the case opens adds nothing.
+        if uow.early_withdrawals.remember(
+                EarlyWithdrawal(d["request_id"], event.id, datetime.fromisoformat(d["withdrawn_at"]),
+                                d.get("reason", "")), d["locality_code"], now):
+            uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="requester",
+                                  actor_role="requester", entity="request", entity_id=d["request_id"],
+                                  action="withdraw-before-case", payload={"event_id": event.id}))
+        return
     if case is None:
         raise RejectedEvent(f"no case for request {d['request_id']}")
-    requester = Actor("requester", Role.REQUESTER, frozenset({case.locality_code}), None)
+    if action is Action.WITHDRAW and case.state is CaseState.WITHDRAWN:
+        return  # withdrawn already (the withdrawal remembered, or told twice): the case has ended
     try:
-        act_on_case(ActOnCase(case.id, action.value, requester, {"reason": d.get("reason", "")}),
+        act_on_case(ActOnCase(case.id, action.value, _requester_of(case), {"reason": d.get("reason", "")}),
                     uow, rules, calendar, now, policy)
     except (ActionNotAllowed, InvalidAction, NotPermitted) as exc:
         raise RejectedEvent(f"case {case.id} cannot take '{action.value}' from the requester: {exc}") from None
+
+
+def _requester_of(case: Case) -> Actor:
+    """The requester as an actor on their own case (they act through intake's secret link)."""
+    return Actor("requester", Role.REQUESTER, frozenset({case.locality_code}), None)
 
 
 def _may_see(actor: Actor, case: Case) -> bool:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from giaitrinh_common.storage import SqlUnitOfWork
 from giaitrinh_routing.adapters import events_out
+from giaitrinh_routing.adapters.early_withdrawals import SqlEarlyWithdrawals
 from giaitrinh_routing.adapters.repository import (
     SqlAuditTrail,
     SqlCaseRepository,
@@ -25,6 +26,7 @@ class RoutingUnitOfWork(SqlUnitOfWork):
     units: SqlUnitRegistry
     commitments: SqlCommitments
     requesters: SqlRequesters
+    early_withdrawals: SqlEarlyWithdrawals
 
     def __enter__(self):
         super().__enter__()
@@ -34,6 +36,7 @@ class RoutingUnitOfWork(SqlUnitOfWork):
         self.units = SqlUnitRegistry(self.session)
         self.commitments = SqlCommitments(self.session)
         self.requesters = SqlRequesters(self.session)
+        self.early_withdrawals = SqlEarlyWithdrawals(self.session)
         self._audit: list[AuditEntry] = []
         return self
 
