@@ -64,6 +64,9 @@ ENDPOINTS["intake"] |= {"/api/v1/search", "/api/v1/openapi.json", "/tim-kiem"} |
 # (signed in: 401 here).
 ENDPOINTS["intake"] |= {"/api/v1/recorded-requests", "/console/tiep-nhan"}
 PAGES["intake"] |= {"/console/tiep-nhan"}
+# A request's file, for staff of its locality (a browser follows the case page's link; 401 here).
+ENDPOINTS["intake"] |= {"/console/tep-yeu-cau/<file_id>"}
+PAGES["intake"] |= {"/console/tep-yeu-cau/<file_id>"}
 # The console's sign-in, password and accounts pages (routing): anyone reaches them (no token:
 # back to sign-in, 403 or the CSRF refusal).
 PAGES["routing"] = {"/console/dang-nhap", "/console/dang-xuat", "/console/mat-khau", "/console/tai-khoan",

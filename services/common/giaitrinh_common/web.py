@@ -25,11 +25,13 @@ import json
 import math
 import re
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.datastructures import Headers
@@ -357,6 +359,23 @@ class Readiness:
 
 
 _BODY_LIMIT = "__giaitrinh_body_limit__"
+
+
+def file_download(content: bytes, media_type: str, filename: str) -> Response:
+    """A kept file (a request's or an answer's attachment) as a download: always
+    ``Content-Disposition: attachment`` (never shown inline, where a browser might run it),
+    the type its content was proven to be, ``nosniff`` so that no browser second-guesses it,
+    and no copy kept by a shared cache (it may hold personal data)."""
+    resp = Response(content, mimetype=media_type)
+    # An HTTP header is Latin-1: a Vietnamese name goes as RFC 6266's filename* (UTF-8), with
+    # its ASCII letters (diacritics dropped) as the plain filename for old clients.
+    plain = filename.replace("Đ", "D").replace("đ", "d")  # letters of their own, not D with a mark
+    ascii_name = unicodedata.normalize("NFKD", plain).encode("ascii", "ignore").decode("ascii")
+    resp.headers.set("Content-Disposition", "attachment", filename=ascii_name.replace('"', "") or "tep",
+                     **({} if ascii_name == filename else {"filename*": "UTF-8''" + quote(filename, safe="")}))
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 def body_limit(max_bytes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode
 
 from babel import Locale
 from flask import Flask, Response, current_app, render_template, request, url_for
-from flask_babel import Babel, format_date, format_time, get_locale
+from flask_babel import Babel, format_date, format_decimal, format_time, get_locale
 from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.routing import BuildError
 
@@ -128,6 +128,15 @@ def long_datetime(value: datetime | None) -> str:
     return locale.datetime_formats["medium"].format(format_time(value, "short"), format_date(value, "long"))
 
 
+def file_size(size: int) -> str:
+    """A file's size as people read it: "640 B", "82 KB", "1,4 MB" (the language's decimal sign)."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{format_decimal(round(size / 1024))} KB"
+    return f"{format_decimal(round(size / (1024 * 1024), 1))} MB"
+
+
 def iso_datetime(value: date | datetime | None) -> str:
     """For ``<time datetime=…>``: machine-readable, whatever the language shown."""
     return value.isoformat() if value is not None else ""
@@ -221,7 +230,8 @@ def install_pages(app: Flask, *, translations: Iterable[Path] = (), home: str | 
         platform_name=PLATFORM_NAME, languages=LANGUAGES, language_names=LANGUAGE_NAMES,
         current_language=current_language, other_language=other_language, in_language=in_language,
         url_with=url_with, home_url=_home_url)
-    app.jinja_env.filters.update(long_date=long_date, long_datetime=long_datetime, iso=iso_datetime)
+    app.jinja_env.filters.update(long_date=long_date, long_datetime=long_datetime, iso=iso_datetime,
+                                 file_size=file_size)
     app.after_request(_remember_language)
     # giaitrinh_common.web's error handlers hand every error to this when it is there.
     app.extensions["giaitrinh_error_page"] = error_page

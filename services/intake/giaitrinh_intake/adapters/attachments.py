@@ -1,5 +1,6 @@
-"""The attachment inspector: Pillow for photos, pypdf for PDF documents
-(:class:`giaitrinh_intake.domain.attachments.FileInspector`).
+"""The requester's files: the inspector that judges them when they arrive (Pillow for photos,
+pypdf for PDF documents; :class:`giaitrinh_intake.domain.attachments.FileInspector`), and the
+reader that hands one back to the staff who handle the request (:class:`SqlRequestFiles`).
 
 A photo is decoded in full and saved again from its pixels alone: EXIF (GPS position, time, the
 phone), XMP, ICC profiles and comments do not survive, and the orientation EXIF asked for is
@@ -10,11 +11,14 @@ from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 
+import sqlalchemy as sa
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
+from giaitrinh_intake.adapters.orm import request_attachments, requests
 from giaitrinh_intake.domain.attachments import (
     DAMAGED,
     MAX_PIXELS,
@@ -71,3 +75,30 @@ class ContentInspector(FileInspector):
         except (OSError, SyntaxError, ValueError, KeyError, EOFError):
             raise Unacceptable(*DAMAGED) from None
         return media_type, out.getvalue()
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A kept file with the locality of its request (who may read it depends on that)."""
+
+    id: str
+    locality_code: str
+    filename: str
+    media_type: str
+    content: bytes
+
+
+class SqlRequestFiles:
+    """The files kept with the requests (``request_attachments``), read one at a time by id, on
+    the unit of work's session. The caller decides who may read one (staff of its locality)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def get(self, file_id: str) -> StoredFile | None:
+        row = self.session.execute(
+            sa.select(request_attachments.c.id, requests.c.locality_code, request_attachments.c.filename,
+                      request_attachments.c.media_type, request_attachments.c.content)
+            .join(requests, requests.c.id == request_attachments.c.request_id)
+            .where(request_attachments.c.id == file_id)).first()
+        return StoredFile(*row) if row is not None else None

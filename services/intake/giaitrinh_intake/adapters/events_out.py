@@ -1,17 +1,21 @@
 """Intake's domain facts as contract events (what other services may know of a request)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_intake.domain.attachments import Attachment
 from giaitrinh_intake.domain.model import AccountabilityRequest
 
 SOURCE = "/giaitrinh/intake"
 
 
-def request_submitted(request: AccountabilityRequest, traceid: str = "", requester_link: str = "") -> CloudEvent:
+def request_submitted(request: AccountabilityRequest, traceid: str = "", requester_link: str = "",
+                      attachments: Sequence[Attachment] = ()) -> CloudEvent:
     """``request.submitted``; the requester's secret link rides in ``contact`` only, for the
-    receipt notice, and only when the requester asked to be notified."""
+    receipt notice, and only when the requester asked to be notified. ``attachments``: what
+    the files are (id, name, type, size), never their bytes — staff fetch them from intake."""
     r = request.requester
     data: dict[str, object] = {
         "request_id": request.id, "tracking_code": request.tracking_code,
@@ -28,6 +32,8 @@ def request_submitted(request: AccountabilityRequest, traceid: str = "", request
     if request.external_ref:
         data["external_ref"] = {"source_system": request.external_ref.source_system,
                                 "external_id": request.external_ref.external_id}
+    if attachments:
+        data["attachments"] = [a.metadata() for a in attachments]
     if request.received_by:  # recorded by an official: who (their account id) and when received
         data["received_by"] = request.received_by
         if request.received_on:

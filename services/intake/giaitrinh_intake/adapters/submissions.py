@@ -3,12 +3,12 @@ people who joined it, and the requester's standing (on the unit of work's sessio
 joins the caller's transaction)."""
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from giaitrinh_intake.adapters.group_commit import Write
 from giaitrinh_intake.adapters.orm import (
     request_attachments,
     request_joiners,
@@ -35,22 +35,29 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 
 class SqlSubmissionRepository:
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, collected: list[Write] | None = None):
         self.session = session
+        # Given: a new submission's rows go there, for the unit of work's group commit to write.
+        self.collected = collected
 
     def add(self, request_id: str, details: SubmissionDetails, attachments: list[Attachment]) -> None:
         # Values as parameters, not .values(...): the statement is then cached on the table alone
         # (with .values, SQLAlchemy walks every value for its cache key on each submission).
-        self.session.execute(_INSERT_DETAILS, dict(
+        rows: list[Write] = [(_INSERT_DETAILS, dict(
             request_id=request_id, decision_concerned=details.decision_concerned,
             location_text=details.location.text, latitude=details.location.latitude,
             longitude=details.location.longitude, id_number=details.id_number,
-            consent_to_publish=details.consent_to_publish, link_sha256=details.link_sha256))
-        if attachments:
-            self.session.execute(_INSERT_ATTACHMENTS, [dict(
-                id=str(uuid.uuid4()), request_id=request_id, position=position, filename=a.filename,
-                media_type=a.media_type, size=a.size, sha256=a.sha256, content=a.data)
-                for position, a in enumerate(attachments)])
+            consent_to_publish=details.consent_to_publish, link_sha256=details.link_sha256))]
+        rows += [(_INSERT_ATTACHMENTS, dict(
+            id=a.id, request_id=request_id, position=position, filename=a.filename,
+            media_type=a.media_type, size=a.size, sha256=a.sha256, content=a.data))
+            for position, a in enumerate(attachments)]
+        if self.collected is not None:
+            self.collected.extend(rows)
+            return
+        self.session.execute(*rows[0])
+        if len(rows) > 1:
+            self.session.execute(_INSERT_ATTACHMENTS, [row for _, row in rows[1:]])
 
     def details(self, request_id: str) -> SubmissionDetails:
         """The request's details; the defaults for one that came without (before the form, or
@@ -82,7 +89,7 @@ class SqlSubmissionRepository:
     def attachments(self, request_id: str) -> list[Attachment]:
         rows = self.session.execute(sa.select(request_attachments).where(
             request_attachments.c.request_id == request_id).order_by(request_attachments.c.position)).mappings()
-        return [Attachment(r["filename"], r["media_type"], r["content"]) for r in rows]
+        return [Attachment(r["filename"], r["media_type"], r["content"], r["id"]) for r in rows]
 
     def _joiners(self, request_id: str) -> int:
         # Those who left are no longer counted.

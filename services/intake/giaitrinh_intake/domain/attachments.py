@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import uuid
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_ATTACHMENTS = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a phone's photo, or a scanned decision of a few pages
@@ -36,11 +37,13 @@ class Upload:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file intake accepted: the bytes to keep (re-encoded for a photo), their proven type."""
+    """A file intake accepted: the bytes to keep (re-encoded for a photo), their proven type,
+    and the id it is known by from then on (``request.submitted`` names it; staff fetch it by it)."""
 
     filename: str
     media_type: str
     data: bytes
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     @property
     def size(self) -> int:
@@ -49,6 +52,10 @@ class Attachment:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+    def metadata(self) -> dict[str, object]:
+        """What may be said of the file outside the service that keeps it: never its bytes."""
+        return {"id": self.id, "filename": self.filename, "media_type": self.media_type, "size": self.size}
 
 
 class Unacceptable(Exception):

@@ -137,9 +137,11 @@ def create_app(runtime: IntakeRuntime | None = None):
     API and the portal's pages (:mod:`giaitrinh_intake.entrypoints.pages`) in the shared shell."""
     from giaitrinh_intake.entrypoints.recorded import recorded  # it reads a body as this module does
     from giaitrinh_intake.entrypoints.recorded_pages import recorded_pages
+    from giaitrinh_intake.entrypoints.staff_files import staff_files
 
     runtime = runtime or bootstrap()
-    app = install_pages(runtime.web_app(__name__, [api, pages, submission, requester_api, recorded, recorded_pages]),
+    app = install_pages(runtime.web_app(__name__, [api, pages, submission, requester_api, recorded,
+                                                     recorded_pages, staff_files]),
                         translations=[TRANSLATIONS],
                         home="intake_pages.home")
     install_machine_interfaces(app, runtime)

@@ -213,6 +213,18 @@ case_requesters = sa.Table(
     sa.Column("phone", sa.String(30), nullable=False, server_default=""),
 )
 
+# Tệp đính kèm of the request, as request.submitted lists them (0013_request_files): what each
+# file is, never its content — intake keeps the files and serves them to the case's staff.
+case_request_files = sa.Table(
+    "case_request_files", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(40), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+)
+
 # Rút yêu cầu read before the case was opened (its request.submitted dead-lettered — a ward not
 # yet served — or read later): kept until the case opens, which then opens withdrawn
 # (0014_early_withdrawals). No foreign key: the case does not exist yet.

@@ -35,6 +35,7 @@ from giaitrinh_routing.domain.case import (
     Role,
     VersionConflict,
 )
+from giaitrinh_routing.domain.case_files import REQUEST_FILE_PATH
 from giaitrinh_routing.domain.requester import may_read_requester
 from giaitrinh_routing.service_layer.handlers import ActOnCase, CaseNotFound, limits_of
 
@@ -153,6 +154,7 @@ def _detail(case: Case) -> Any:
         steps = uow.cases.steps(case.id)
         promises = uow.cases.commitments_of(case.id)
         requester = uow.requesters.of(case.id) if may_read_requester(actor, case) else None
+        request_files = uow.files.request_files(case.id)
     resp = jsonify({
         **_summary(case), "time_limits_id": case.time_limits_id,
         "steps": [{"version": s["version"], "action": s["action"], "at": s["at"].isoformat(),
@@ -160,6 +162,8 @@ def _detail(case: Case) -> Any:
                    "details": s["details"]} for s in steps],
         "commitments": [{"id": c["id"], "content": c["content"], "unit_code": c["unit_code"],
                          "due_on": _iso(c["due_on"]), "status": c["status"]} for c in promises],
+        # The requester's files, to those who may see the case: what each is, and where intake serves it.
+        "attachments": [{**f.as_dict(), "url": REQUEST_FILE_PATH.format(id=f.id)} for f in request_files],
         "allowed_actions": actions_open_to(actor, case),
         "state_allows": [a.value for a in case.allowed_actions()],
         # Only for those handling the case (may_read_requester); absent for everyone else.

@@ -49,6 +49,7 @@ from giaitrinh_routing.domain.case import (
     Role,
     explain_by,
 )
+from giaitrinh_routing.domain.case_files import REQUEST_FILE_PATH
 from giaitrinh_routing.domain.commitment import OPEN, CommitmentAlreadyDone
 from giaitrinh_routing.domain.registry import FIELDS
 from giaitrinh_routing.domain.requester import may_read_requester
@@ -332,6 +333,7 @@ def _case_page(case: Case, *, status: int = 200, error: dict | None = None, fail
         promises = uow.cases.commitments_of(case.id)
         units = [u for u in uow.units.units_of(case.locality_code) if u.active]
         requester = uow.requesters.of(case.id) if may_read else None
+        request_files = uow.files.request_files(case.id)
     # The domain says what is open now (state × role, locality, unit × an extension used):
     # the page and the API agree.
     open_now = [Action(a) for a in actions_open_to(actor, case)]
@@ -348,6 +350,7 @@ def _case_page(case: Case, *, status: int = 200, error: dict | None = None, fail
         "console/case.html", case=case, steps=steps, commitments=promises, actions=open_now,
         error=error, failed=failed, values=values, preview=preview, units=units,
         may_read_requester=may_read, requester=requester, requester_types=REQUESTER_TYPES,
+        request_files=request_files, request_file_path=REQUEST_FILE_PATH,
         ground_choices=[(g.value, GROUND_NAMES[g]) for g in RefusalGround],
         unit_choices=[(u.code, u.name) for u in units],
         transfer_choices=[(u.code, u.name) for u in units if u.code != case.unit_code],

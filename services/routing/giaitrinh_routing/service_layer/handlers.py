@@ -27,6 +27,7 @@ from giaitrinh_routing.domain.case import (
     Role,
     VersionConflict,
 )
+from giaitrinh_routing.domain.case_files import request_files
 from giaitrinh_routing.domain.commitment import Commitment
 from giaitrinh_routing.domain.deadline_watch import (
     DEFAULT_POLICY,
@@ -82,6 +83,7 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
     case.watch_from = first_watch(case, calendar, policy)
     uow.cases.add(case)
     uow.requesters.add(case.id, RequesterContact.from_submitted(d))
+    uow.files.add_request_files(case.id, request_files(d))
     uow.emit(events_out.CASES_TOPIC, events_out.case_registered(case, event))
     uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="system", actor_role="system",
                           entity="case", entity_id=case.id, action="register",

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from giaitrinh_common.storage import SqlUnitOfWork
 from giaitrinh_routing.adapters import events_out
+from giaitrinh_routing.adapters.case_files import SqlCaseFiles
 from giaitrinh_routing.adapters.early_withdrawals import SqlEarlyWithdrawals
 from giaitrinh_routing.adapters.repository import (
     SqlAuditTrail,
@@ -27,6 +28,7 @@ class RoutingUnitOfWork(SqlUnitOfWork):
     commitments: SqlCommitments
     requesters: SqlRequesters
     early_withdrawals: SqlEarlyWithdrawals
+    files: SqlCaseFiles
 
     def __enter__(self):
         super().__enter__()
@@ -37,6 +39,7 @@ class RoutingUnitOfWork(SqlUnitOfWork):
         self.commitments = SqlCommitments(self.session)
         self.requesters = SqlRequesters(self.session)
         self.early_withdrawals = SqlEarlyWithdrawals(self.session)
+        self.files = SqlCaseFiles(self.session)
         self._audit: list[AuditEntry] = []
         return self
 
