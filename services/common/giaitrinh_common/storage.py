@@ -212,14 +212,16 @@ class SqlUnitOfWork:
         assert self.session is not None
         self.session.flush()
 
+    def outbox_rows(self) -> list[dict]:
+        """The outbox rows of the events emitted so far (what :meth:`commit` inserts)."""
+        return [{"event_id": ev.id, "topic": topic, "key": ev.key, "type": ev.type,
+                 "payload": ev.to_json().decode(), "created_at": utcnow()}
+                for topic, ev in self._outgoing]
+
     def commit(self) -> None:
         assert self.session is not None
         if self._outgoing:
-            self.session.execute(sa.insert(self.storage.outbox), [
-                {"event_id": ev.id, "topic": topic, "key": ev.key, "type": ev.type,
-                 "payload": ev.to_json().decode(), "created_at": utcnow()}
-                for topic, ev in self._outgoing
-            ])
+            self.session.execute(sa.insert(self.storage.outbox), self.outbox_rows())
         self.session.commit()
         self._outgoing = []
 

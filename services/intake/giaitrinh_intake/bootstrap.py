@@ -1,9 +1,10 @@
 """Intake's composition root."""
 from __future__ import annotations
 
-from giaitrinh_common.file_inspector import ContentInspector
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_intake.adapters import orm
+from giaitrinh_intake.adapters.attachments import ContentInspector
+from giaitrinh_intake.adapters.group_commit import GroupCommit
 from giaitrinh_intake.adapters.localities import RegistryLocalities
 from giaitrinh_intake.adapters.sqlite_writers import serialise_writers
 from giaitrinh_intake.domain.ports import TrackingCodeTaken
@@ -30,6 +31,8 @@ class IntakeRuntime(ServiceRuntime):
         self.inspector = ContentInspector()  # attachments judged by their content
         if self.storage.engine.dialect.name == "sqlite":
             serialise_writers(self.storage.engine)  # the web process's threads queue, not sleep
+        # Submissions that arrive together are written in one transaction, one commit.
+        self.group_commit = GroupCommit(self.storage.engine)
 
     def handlers(self):
         return {
@@ -49,9 +52,12 @@ class IntakeRuntime(ServiceRuntime):
         return apply
 
     def submit(self, cmd) -> handlers.Receipt:
+        """Store a new submission (a command of the API, a form, Open311 or an official), committed
+        with its ``request.submitted`` before this returns; several threads' submissions share a
+        commit (:mod:`~giaitrinh_intake.adapters.group_commit`)."""
         for attempt in range(1, SUBMIT_ATTEMPTS + 1):
             try:
-                with self.unit_of_work() as uow:
+                with IntakeUnitOfWork(self.storage, self.group_commit) as uow:
                     receipt = handlers.submit_request(cmd, uow, self.localities, self.now(), self.inspector)
                     uow.commit()
                     return receipt

@@ -1,10 +1,23 @@
-"""Intake's unit of work: the shared SQL transaction plus intake's repository."""
+"""Intake's unit of work: the shared SQL transaction plus intake's repositories.
+
+With a :class:`~giaitrinh_intake.adapters.group_commit.GroupCommit` (``group``), the unit of work
+of a new submission reads through its session as usual but writes nothing itself: the new
+request's rows and its outbox rows are collected, and :meth:`IntakeUnitOfWork.commit` hands them
+to the group commit, which writes them with other submissions' in one transaction and returns once
+they are committed. Only a new submission's rows can be collected (``requests.add``,
+``submissions.add``, ``emit``); any other write in such a unit of work is refused, so that nothing
+is written outside the commit that the caller waits for.
+"""
 from __future__ import annotations
 
-from giaitrinh_common.storage import SqlUnitOfWork
+from sqlalchemy.exc import IntegrityError
+
+from giaitrinh_common.storage import SqlUnitOfWork, Storage
+from giaitrinh_intake.adapters.group_commit import GroupCommit, Write
 from giaitrinh_intake.adapters.repository import SqlRequestRepository
 from giaitrinh_intake.adapters.search_index import SqlSearchIndex
 from giaitrinh_intake.adapters.submissions import SqlSubmissionRepository
+from giaitrinh_intake.domain.ports import TrackingCodeTaken
 
 
 class IntakeUnitOfWork(SqlUnitOfWork):
@@ -12,9 +25,39 @@ class IntakeUnitOfWork(SqlUnitOfWork):
     search: SqlSearchIndex
     submissions: SqlSubmissionRepository
 
+    def __init__(self, storage: Storage, group: GroupCommit | None = None):
+        super().__init__(storage)
+        self.group = group
+        self._collected: list[Write] | None = None
+
     def __enter__(self):
         super().__enter__()
-        self.requests = SqlRequestRepository(self.session)
+        self._collected = [] if self.group is not None else None
+        if self.group is not None:
+            self.group.collecting(True)
+        self.requests = SqlRequestRepository(self.session, self._collected)
         self.search = SqlSearchIndex(self.session)
-        self.submissions = SqlSubmissionRepository(self.session)
+        self.submissions = SqlSubmissionRepository(self.session, self._collected)
         return self
+
+    def __exit__(self, *exc):
+        if self.group is not None:
+            self.group.collecting(False)
+        super().__exit__(*exc)
+
+    def commit(self) -> None:
+        if self.group is None or self._collected is None:
+            return super().commit()
+        self.group.collecting(False)
+        writes = [*self._collected, *((self.group.insert(self.storage.outbox), row) for row in self.outbox_rows())]
+        try:
+            self.group.commit(writes)
+        except IntegrityError as exc:
+            if "tracking_code" in str(exc.orig):  # as SqlRequestRepository.add says it
+                raise TrackingCodeTaken(writes[0][1].get("tracking_code", "")) from exc
+            raise
+        finally:
+            self._collected.clear()
+            self._outgoing = []
+            self.group.collecting(True)
+

@@ -1,0 +1,129 @@
+"""Group commit: the submissions that arrive while one is being written are written next, together,
+in one transaction with one commit — and each submitter is answered only once its own rows are
+committed.
+
+A submission's writes (its request row, first timeline step, details, attachments and its
+``request.submitted`` outbox row) are plain INSERTs whose values are all known before anything is
+written (:class:`~giaitrinh_intake.service_layer.unit_of_work.IntakeUnitOfWork` with ``group``
+collects them instead of executing them). :meth:`GroupCommit.commit` queues them and waits for
+its turn to write; whoever gets the turn writes everything queued by then — the rows of each
+statement in one ``executemany``, the request rows first — and commits once. A submitter whose
+rows were in another's batch finds them committed when its turn comes and returns at once.
+
+Why: with the web process's threads submitting, each commit was one fsync and a handful of
+statements, each a few hundred microseconds of SQLAlchemy and one trip through the GIL, while the
+next writer waited (bench/README.md, submit-ratio). Several submissions now share them. Nothing
+is given up: a submission's 201 still leaves only after its request and its event are committed,
+``synchronous`` stays FULL, and a batch is all-or-nothing — if it fails (a tracking code already
+given, the same external id meanwhile), every submission of it is written again alone, in its own
+transaction, so one submission's failure is its own and never its neighbours'.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.dml import Insert
+
+Write = tuple[Insert, dict[str, Any]]  # one row for one INSERT statement, built once per table
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+@dataclass(eq=False)
+class _Ticket:
+    writes: Sequence[Write]
+    committed: bool = False
+    error: BaseException | None = None
+    done: bool = False
+
+
+class WriteOutsideTheGroupCommit(RuntimeError):
+    """A unit of work that collects its rows for the group commit tried to write directly."""
+
+
+class GroupCommit:
+    """Writes submissions' rows through ``engine``, several per transaction when they come
+    together. Thread-safe; one per process (per engine)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._turn = threading.Lock()  # held while a batch is written: the next batch forms meanwhile
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Ticket] = []
+        self.batches = 0  # batches written, and submissions in them (for the benchmark's report)
+        self.submissions = 0
+        self._inserts: dict[sa.Table, Insert] = {}
+        self._collecting = threading.local()
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _refuse_direct_writes(_conn, _cursor, statement, _parameters, _context, _executemany):
+            # A write run straight away in a unit of work that collects would be rolled back
+            # unseen when it closes, while its caller believes it committed.
+            if getattr(self._collecting, "on", False) and statement.lstrip()[:7].upper().startswith(_WRITES):
+                raise WriteOutsideTheGroupCommit(f"collecting for the group commit, not writing: {statement[:60]}")
+
+    def insert(self, table: sa.Table) -> Insert:
+        """``INSERT INTO table``, one statement object per table, so rows of it are written together."""
+        statement = self._inserts.get(table)
+        if statement is None:
+            statement = self._inserts.setdefault(table, sa.insert(table))
+        return statement
+
+    def collecting(self, on: bool) -> None:
+        """This thread's unit of work collects rows (``on``) and must not write, or no longer does."""
+        self._collecting.on = on
+
+    def commit(self, writes: Sequence[Write]) -> None:
+        """Write ``writes`` (the rows of one submission, in an order the foreign keys allow) and
+        commit them, alone or with others'; return once they are committed, or raise what
+        writing them alone raised (e.g. ``IntegrityError``)."""
+        ticket = _Ticket(writes)
+        with self._queue_lock:
+            self._queue.append(ticket)
+        with self._turn:
+            if not ticket.done:  # nobody took it yet: write everything queued, this one with it
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._write(batch)
+        if ticket.error is not None:
+            raise ticket.error
+        if not ticket.committed:  # pragma: no cover - the writer was interrupted (e.g. KeyboardInterrupt)
+            raise RuntimeError("the submission's batch was not written")
+
+    def _write(self, batch: list[_Ticket]) -> None:
+        try:
+            try:
+                self._transaction([w for ticket in batch for w in ticket.writes])
+                for ticket in batch:
+                    ticket.committed = True
+            except Exception as exc:
+                if len(batch) == 1:
+                    batch[0].error = exc
+                    return
+                for ticket in batch:  # all-or-nothing failed: each alone, so a failure is its own
+                    try:
+                        self._transaction(ticket.writes)
+                        ticket.committed = True
+                    except Exception as own:
+                        ticket.error = own
+        finally:
+            self.batches += 1
+            self.submissions += len(batch)
+            for ticket in batch:
+                ticket.done = True
+
+    def _transaction(self, writes: Sequence[Write]) -> None:
+        # Each statement's rows together, statements in the order they first appear: every
+        # submission lists its request before the rows that refer to it, so the merged order
+        # keeps every foreign key satisfied.
+        rows: dict[Insert, list[dict[str, Any]]] = {}
+        for statement, row in writes:
+            rows.setdefault(statement, []).append(row)
+        with self.engine.begin() as conn:
+            for statement, params in rows.items():
+                conn.execute(statement, params if len(params) > 1 else params[0])
