@@ -93,8 +93,10 @@ class CaseHistory:
     def answer(self, explanation: str = "Việc cấp phép tuân thủ quy hoạch đã duyệt.",
                legal_basis: str = "Luật Đất đai 2024, Điều 116.",
                commitments: list[dict] | None = None, minutes: str = "",
-               days: float = 1, at: datetime | None = None) -> CloudEvent:
-        return self._take(lambda now: self.case.answer(HEAD, now, explanation, legal_basis,
+               days: float = 1, at: datetime | None = None, by: Actor = HEAD) -> CloudEvent:
+        """``by``: who gives the explanation (the locality head unless said; an official of the
+        case's unit may)."""
+        return self._take(lambda now: self.case.answer(by, now, explanation, legal_basis,
                                                        commitments, minutes), days, at)
 
     def close(self, days: float = 1, at: datetime | None = None) -> CloudEvent:

@@ -83,6 +83,9 @@ PAGES["routing"] |= {"/console/", "/console/ho-so/<case_id>", "/console/ho-so/<c
 ENDPOINTS["routing"] |= PAGES["routing"]
 # Scoring's violation flags (supervisors, provincial admin: 401/403/404 here) and its OpenAPI document.
 ENDPOINTS["scoring"] |= {"/api/v1/flags", "/api/v1/openapi.json"}
+# The satisfaction of a locality's units and officials, for its evaluators (401/403/404 here).
+PAGES["scoring"] = {"/reports/<code>/hai-long"}
+ENDPOINTS["scoring"] |= {"/api/v1/localities/<code>/satisfaction"} | PAGES["scoring"]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Examples per endpoint: many endpoints times this is most of the fuzz's time.

@@ -50,6 +50,11 @@ class SqlRegistry:
             return False
         return True
 
+    def unit_names(self, code: str) -> dict[str, str]:
+        """The units of a locality by code, with their names (empty for a locality not known)."""
+        units = self.session.execute(sa.select(localities.c.units).where(localities.c.code == code)).scalar()
+        return {u["code"]: u["name"] for u in units or ()}
+
     def served(self) -> list[dict[str, Any]]:
         """The served localities with their units, in code order."""
         rows = self.session.execute(sa.select(localities).where(localities.c.served)

@@ -77,4 +77,45 @@ case_transfers = sa.Table(
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Mức độ hài lòng per unit and official (0006_satisfaction_by_answerer). Each answer of a
+# request (case.answered): who gave it and for which unit, one row per case version.
+answers_on_record = sa.Table(
+    "answers_on_record", metadata,
+    sa.Column("case_id", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("locality_code", sa.String(10), nullable=False),
+    sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("unit_code", sa.String(40), nullable=True),
+    sa.Column("official_id", sa.String(100), nullable=True),
+    sa.Index("ix_answers_on_record_request", "request_id"),
+)
+
+# Each rating (request.rated, by its event id) and the answer it is counted for: null while no
+# answer of its request is known (it waits, counted for the locality only, never dropped).
+ratings_on_record = sa.Table(
+    "ratings_on_record", metadata,
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("request_id", sa.String(64), nullable=False),
+    sa.Column("locality_code", sa.String(10), nullable=False),
+    sa.Column("rated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("stars", sa.Integer(), nullable=False),
+    sa.Column("answer_case_id", sa.String(64), nullable=True),
+    sa.Column("answer_version", sa.Integer(), nullable=True),
+    sa.Index("ix_ratings_on_record_request", "request_id"),
+    sa.Index("ix_ratings_on_record_locality", "locality_code", "rated_at"),
+)
+
+# The indicators of each unit and official (accountable_kind: unit | official) of a locality
+# per period, as indicator_values holds the locality's: today the ratings of their answers.
+accountable_indicator_values = sa.Table(
+    "accountable_indicator_values", metadata,
+    sa.Column("locality_code", sa.String(10), primary_key=True),
+    sa.Column("period", sa.String(10), primary_key=True),
+    sa.Column("accountable_kind", sa.String(10), primary_key=True),
+    sa.Column("accountable_id", sa.String(100), primary_key=True),
+    sa.Column("indicator", sa.String(60), primary_key=True),
+    sa.Column("value", sa.BigInteger(), nullable=False),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -1,12 +1,20 @@
 """Scoring's handlers: every lifecycle event moves the indicators it counts; routing's case
-events keep whose hands each case is in and raise the violation flags they decide."""
+events keep whose hands each case is in and raise the violation flags they decide; ratings
+count for the unit and official whose answer they rate."""
 from __future__ import annotations
 
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_scoring.adapters import events_out
 from giaitrinh_scoring.adapters.localities import SqlRegistry
 from giaitrinh_scoring.adapters.violations import Raised
-from giaitrinh_scoring.domain.indicators import VIOLATIONS_FLAGGED, indicator_moves, period_of
+from giaitrinh_scoring.domain.indicators import (
+    RATINGS_COUNT,
+    RATINGS_SUM,
+    VIOLATIONS_FLAGGED,
+    indicator_moves,
+    period_of,
+)
+from giaitrinh_scoring.domain.satisfaction import Answer, Rating, answer_rated, answer_told_by, rating_told_by
 from giaitrinh_scoring.domain.violations import (
     DEFAULT_TRANSFER_LIMIT,
     CaseOnRecord,
@@ -44,6 +52,43 @@ def on_case_event(event: CloudEvent, uow: ScoringUnitOfWork, *,
         raise_flag(raised.naming(known), event, uow)
     if (transfer := transfer_told_by(event.type, event.data, event_id=event.id, at=event.time)) is not None:
         flag_repeated_transfers(transfer, event, uow, transfer_limit, before)
+    answer = answer_told_by(event.type, event.data, at=event.time)
+    if answer is not None and uow.satisfaction.keep_answer(answer):
+        attribute_ratings(answer.request_id, uow)
+
+
+def on_rating(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
+    """A ``request.rated``: count it for the locality at once (as ever), keep it, and count it
+    for the unit and official of the answer it rates — or, when no answer of its request is
+    known yet (the case stream is behind, or the request is unknown), keep it waiting for one."""
+    count_event(event, uow)
+    rating = rating_told_by(event.type, event.data, event_id=event.id, at=event.time)
+    if rating is not None and uow.satisfaction.keep_rating(rating):
+        attribute_ratings(rating.request_id, uow)
+
+
+def attribute_ratings(request_id: str, uow: ScoringUnitOfWork) -> None:
+    """Decide again, for every rating of the request, which known answer it rates (domain rule:
+    :func:`answer_rated`), and move its count and stars from the unit and official it was
+    counted for to those of that answer, in the period of the rating."""
+    answers = uow.satisfaction.answers_of(request_id)
+    by_key = {a.key: a for a in answers}
+    for rating, counted_for in uow.satisfaction.ratings_of(request_id):
+        rated = answer_rated(rating, answers)
+        if (rated.key if rated is not None else None) == counted_for:
+            continue
+        if counted_for is not None:
+            _count_rating(rating, by_key[counted_for], -1, uow)
+        if rated is not None:
+            _count_rating(rating, rated, +1, uow)
+        uow.satisfaction.attribute(rating.event_id, rated.key if rated is not None else None)
+
+
+def _count_rating(rating: Rating, answer: Answer, sign: int, uow: ScoringUnitOfWork) -> None:
+    period = period_of(rating.rated_at)
+    for kind, who in answer.accountable():
+        uow.satisfaction.add(rating.locality_code, period, kind, who, RATINGS_COUNT, sign)
+        uow.satisfaction.add(rating.locality_code, period, kind, who, RATINGS_SUM, sign * rating.stars)
 
 
 def flag_repeated_transfers(transfer: Transfer, event: CloudEvent, uow: ScoringUnitOfWork, limit: int,
