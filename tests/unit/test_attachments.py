@@ -8,7 +8,7 @@ import zlib
 import pytest
 from PIL import Image
 
-from giaitrinh_intake.adapters.attachments import ContentInspector
+from giaitrinh_common.file_inspector import ContentInspector
 from giaitrinh_intake.domain import attachments as rules
 from giaitrinh_intake.domain.attachments import FileInspector, Unacceptable, Upload, judge, safe_filename
 from tests.support.submission import GPS_IFD, a_pdf, photo_with_location

@@ -1,9 +1,9 @@
 """Intake's composition root."""
 from __future__ import annotations
 
+from giaitrinh_common.file_inspector import ContentInspector
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_intake.adapters import orm
-from giaitrinh_intake.adapters.attachments import ContentInspector
 from giaitrinh_intake.adapters.group_commit import GroupCommit
 from giaitrinh_intake.adapters.localities import RegistryLocalities
 from giaitrinh_intake.adapters.sqlite_writers import serialise_writers
