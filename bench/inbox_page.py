@@ -2,7 +2,8 @@
 answered, closed, spread over the units), and the page a locality head and an official open —
 ``GET /console/`` rendered in full by routing's app (sign-in token checked, the query by next
 deadline, the count up to its bound, the cases loaded, the template) — timed request by request:
-p50/p95/p99; and apart, the channel filter on a rare channel (5 % of the cases).
+p50/p95/p99; and apart, the channel filter on a rare channel (5 % of the cases), and the list
+API (``GET /api/v1/cases``: newest first, its total counted up to its cap).
 """
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ VIEWS = ("/console/", "/console/?state=accepted", "/console/?overdue=1", "/conso
 CHANNELS = {"portal": 60, "api": 10, "direct": 10, "open311": 5, "hotline": 5, "voter_meeting": 4, "mail": 4,
             "external_system": 2}
 CHANNEL_VIEW = "/console/?channel=hotline"
+# The list API (``GET /api/v1/cases``, newest first, its ``total``) over the same filters, as the
+# locality head, measured apart from the pages.
+API_VIEWS = ("/api/v1/cases", "/api/v1/cases?state=accepted", "/api/v1/cases?overdue=true",
+             "/api/v1/cases?field=land&page=3")
 
 
 def fill_locality(runtime, n: int, seed: int = 11) -> None:
@@ -75,12 +80,12 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def _timed(client, views: list[str]) -> list[float]:
-    """Each view fetched in turn as a browser asks for it; milliseconds per request."""
+def _timed(client, views: list[str], accept: str = "text/html") -> list[float]:
+    """Each view fetched in turn as a browser (or an API client) asks for it; milliseconds per request."""
     times = []
     for view in views:
         started = time.perf_counter()
-        resp = client.get(view, headers={"Accept": "text/html"}, follow_redirects=True)
+        resp = client.get(view, headers={"Accept": accept}, follow_redirects=True)
         times.append((time.perf_counter() - started) * 1000)
         assert resp.status_code == 200, view
     return times
@@ -123,6 +128,18 @@ def bench_inbox(parts: Parts, n: int, requests: int = 200) -> list[Measurement]:
             for p in (50, 95):
                 out.append(Measurement("inbox", f"GET {CHANNEL_VIEW} as {role}, p{p}", "postgresql",
                                        _percentile(times, p), "ms", len(times), sum(times) / 1000))
+            if role == "locality_head":
+                out += _api_list(client, n, requests)
         return out
     finally:
         runtime.close()
+
+
+def _api_list(client, n: int, requests: int) -> list[Measurement]:
+    """``GET /api/v1/cases`` (JSON, 50 a page, its ``total``) cycling through the four filters."""
+    for view in API_VIEWS:  # warm, and check each answers
+        assert client.get(view, headers={"Accept": "application/json"}).status_code == 200, view
+    times = _timed(client, [API_VIEWS[i % len(API_VIEWS)] for i in range(requests)], "application/json")
+    click.echo(f"GET /api/v1/cases: p50 {statistics.median(times):.1f} ms, p95 {_percentile(times, 95):.1f} ms")
+    return [Measurement("inbox", f"GET /api/v1/cases as locality_head ({n:,} cases), p{p}", "postgresql",
+                        _percentile(times, p), "ms", requests, sum(times) / 1000) for p in (50, 95, 99)]

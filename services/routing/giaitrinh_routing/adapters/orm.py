@@ -58,6 +58,8 @@ cases = sa.Table(
     sa.Index("ix_cases_inbox", "locality_code", "next_deadline",
              postgresql_include=["registered_at", "id", "state", "field", "channel", "unit_code", "official_id",
                                  "accept_by", "answer_by"]),
+    # GET /api/v1/cases: a locality's cases newest first, walked backwards (0015_cases_newest).
+    sa.Index("ix_cases_newest", "locality_code", "registered_at", "id"),
 )
 
 # Every step a case went through (nhật ký xử lý): who, when, why, and the step's details.
