@@ -1,6 +1,7 @@
 """Supervisors hear of violation flags, through the real services on one in-memory bus: a case
 routing's deadline watcher finds overdue is flagged by scoring (late handling), and the ward's
-supervisor finds the flag in notify's in-app inbox — once, however often the events come."""
+supervisor finds the flag in notify's in-app inbox — once, however often the events come; a
+case the ward's head transfers a third time is flagged for đùn đẩy the same way."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -10,6 +11,8 @@ import pytest
 from giaitrinh_common import topics
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_common.relay import OutboxRelay
+from giaitrinh_routing.domain.case import Actor, Role
+from giaitrinh_routing.service_layer.handlers import ActOnCase
 from tests.support.factories import LOCALITY, migrated_runtime, request_submitted, serve_in_routing
 
 
@@ -98,3 +101,34 @@ def test_a_case_overdue_is_flagged_and_the_wards_supervisor_reads_it_in_the_app(
     notify.sender().send_due()
     with notify.unit_of_work() as uow:
         assert uow.staff_inbox.unread_count("hdnd-phuong") == 1
+
+
+def test_a_case_passed_around_three_times_is_flagged_and_the_wards_supervisor_reads_why(services, bus):
+    clock, rt, relays = services
+    routing, scoring, notify = rt["routing"], rt["scoring"], rt["notify"]
+    publisher = bus.publisher()
+    account = supervisor("mttq-phuong", "mttq")
+    publisher.publish(topics.REGISTRY, account.key, account.to_json())
+    submitted = request_submitted(submitted_at=clock.at.isoformat())
+    publisher.publish(topics.REQUESTS, submitted.key, submitted.to_json())
+    publisher.flush()
+    consume(routing)
+    with routing.unit_of_work() as uow:
+        case = uow.cases.for_request(submitted.subject)
+    head = Actor("chu-tich", Role.LOCALITY_HEAD, frozenset({LOCALITY}))
+    for unit in ("kinh-te", "van-phong", case.unit_code):  # and back where it started
+        routing.act(ActOnCase(case.id, "transfer", head, {"to_unit": unit, "reason": "Không thuộc lĩnh vực."}))
+    relays["routing"].relay_all()
+    consume(notify)  # notify knows the case before the flag
+    consume(scoring)
+    relays["scoring"].relay_all()
+    consume(notify)
+    notify.sender().send_due()
+
+    with scoring.unit_of_work() as uow:
+        [flag] = uow.flags.for_locality(LOCALITY, kind="repeated_transfers")[0]
+    assert flag.units == (case.unit_code, "kinh-te", "van-phong", case.unit_code)
+    with notify.unit_of_work() as uow:
+        [message], _ = uow.staff_inbox.page("mttq-phuong", unread_only=True, offset=0, limit=10)
+    assert message.subject == f"Cờ vi phạm: đùn đẩy, chuyển nhiều lần, hồ sơ {submitted.data['tracking_code']}"
+    assert f"3 lần ({case.unit_code} → kinh-te → van-phong → {case.unit_code})" in message.body
