@@ -108,6 +108,8 @@ def lookup(tracking_code: str):
         tracking_code=request.tracking_code, kind=request.kind.value, field=request.field.value,
         locality={"code": request.locality.code, "name": request.locality.name},
         title=request.title, submitted_at=request.submitted_at.isoformat(), status=request.status,
+        # The day an official received it, when they recorded it later: the deadlines count from it.
+        received_on=request.received_on.isoformat() if request.received_on else None,
         deadline={"step": deadline[0], "due_by": deadline[1].isoformat()} if deadline else None,
         timeline=[{"at": e.at.isoformat(), "step": e.step, "label": {"vi": e.label_vi, "en": e.label_en},
                    "due_by": e.due_by.isoformat() if e.due_by else None, "on_time": e.on_time}
