@@ -30,10 +30,10 @@ REQUEST = {"kind": "accountability_request", "field": "land", "locality_code": W
 
 
 @pytest.fixture
-def intake(bus, sqlite_url, tmp_path, routing):
-    # The routing fixture made the signing keys; intake verifies tokens with the public one.
+def intake(bus, sqlite_url, routing):
+    # Routing signs the tokens; intake verifies them with the same public key.
     rt = migrated_runtime("intake", sqlite_url("intake"), bus,
-                          GIAITRINH_AUTH_PUBLIC_KEY=str(tmp_path / "keys" / "public.pem"))
+                          GIAITRINH_AUTH_PUBLIC_KEY=routing.settings.auth_public_key)
     yield rt
     rt.close()
 
@@ -46,8 +46,8 @@ def portal(intake):
 
 
 @pytest.fixture
-def staff(tmp_path):
-    signer = Ed25519Signer(tmp_path / "keys" / "private.pem")
+def staff(routing):
+    signer = Ed25519Signer(routing.settings.auth_private_key)
 
     def bearer(role=auth.OFFICIAL, localities=(WARD,)) -> dict[str, str]:
         token = signer.sign(auth.token_claims(

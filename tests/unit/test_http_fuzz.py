@@ -80,6 +80,8 @@ PAGES["routing"] |= {"/console/", "/console/ho-so/<case_id>", "/console/ho-so/<c
                      "/console/admin/dia-ban/<locality_code>/quy-tac",
                      "/console/admin/dia-ban/<locality_code>/nhap-csv",
                      "/console/admin/dia-ban/<locality_code>/nhap-can-bo"}
+# An explanation's file, for staff of the case's locality (401 here).
+PAGES["routing"] |= {"/console/tep-giai-trinh/<file_id>"}
 ENDPOINTS["routing"] |= PAGES["routing"]
 # Scoring's violation flags (supervisors, provincial admin: 401/403/404 here) and its OpenAPI document.
 ENDPOINTS["scoring"] |= {"/api/v1/flags", "/api/v1/openapi.json"}

@@ -25,6 +25,9 @@ MAX_ATTACHMENTS = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024  # a phone's photo, or a scanned decision of a few pages
 MAX_PIXELS = 40_000_000  # a 40-megapixel photo; far beyond that, a bomb
 MAX_FILENAME = 120
+# A form (or multipart API call) with every file at its largest and its text: the body limit of
+# the routes that take files, and of the gateway's locations for them (27 MiB).
+MAX_UPLOAD_BODY = MAX_ATTACHMENTS * MAX_FILE_BYTES + 2 * 1024 * 1024
 # What intake keeps, by the type the content proved to be, with the extension it is kept under.
 ACCEPTED = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from giaitrinh_common.file_inspector import ContentInspector
 from giaitrinh_common.runtime import ServiceRuntime
 from giaitrinh_common.worker import PeriodicJob
 from giaitrinh_routing.adapters import orm
@@ -29,6 +30,7 @@ class RoutingRuntime(ServiceRuntime):
         self.calendar = WorkingDayCalendar()
         self.watch_policy = WatchPolicy(settings.due_soon_working_days,
                                         settings.escalate_after_working_days)
+        self.inspector = ContentInspector()  # an answer's files, judged by their content
 
     def handlers(self):
         def requester(action: Action):
@@ -113,7 +115,7 @@ class RoutingRuntime(ServiceRuntime):
         """Take an official's (or the requester's) action on a case, in one transaction."""
         with self.unit_of_work() as uow:
             case = handlers.act_on_case(cmd, uow, self.rules, self.calendar, self.now(),
-                                        self.watch_policy)
+                                        self.watch_policy, self.inspector)
             uow.commit()
             return case
 

@@ -1,16 +1,34 @@
 """The files of each case, on the unit of work's session: the request's (``case_request_files``:
-what they are; intake keeps them)."""
+what they are; intake keeps them) and its explanations' (``answer_files``: kept here, bytes and
+all, in the transaction that records the answer)."""
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from giaitrinh_routing.adapters.orm import case_request_files
+from giaitrinh_common.attachments import Attachment
+from giaitrinh_routing.adapters.orm import answer_files, case_request_files, case_steps, cases
 from giaitrinh_routing.domain.case_files import CaseFile
 
 
+@dataclass(frozen=True)
+class AnswerFile:
+    """An explanation's kept file, with what deciding who may read it needs: the case's
+    locality and the version of the answer that attached it."""
+
+    file: CaseFile
+    case_id: str
+    locality_code: str
+    case_version: int
+    content: bytes
+
+
 class SqlCaseFiles:
-    """Written with the case; read by those who may see the case (the caller checks)."""
+    """Written with the case and its answers; read by those who may see the case (the caller
+    checks)."""
 
     def __init__(self, session: Session):
         self.session = session
@@ -25,3 +43,38 @@ class SqlCaseFiles:
             sa.select(case_request_files).where(case_request_files.c.case_id == case_id)
             .order_by(case_request_files.c.position)).mappings()
         return [CaseFile(r["id"], r["filename"], r["media_type"], r["size"]) for r in rows]
+
+    def add_answer_files(self, case_id: str, case_version: int, files: Sequence[Attachment]) -> None:
+        if files:
+            self.session.execute(sa.insert(answer_files), [
+                {"id": a.id, "case_id": case_id, "case_version": case_version, "position": n,
+                 "filename": a.filename, "media_type": a.media_type, "size": a.size, "sha256": a.sha256,
+                 "content": a.data} for n, a in enumerate(files)])
+
+    def answer_files(self, case_id: str) -> dict[int, list[CaseFile]]:
+        """Each answer's files (by the case's version the answer made), without their bytes."""
+        rows = self.session.execute(
+            sa.select(answer_files.c.id, answer_files.c.filename, answer_files.c.media_type,
+                      answer_files.c.size, answer_files.c.case_version)
+            .where(answer_files.c.case_id == case_id)
+            .order_by(answer_files.c.case_version, answer_files.c.position)).all()
+        out: dict[int, list[CaseFile]] = {}
+        for r in rows:
+            out.setdefault(r.case_version, []).append(CaseFile(r.id, r.filename, r.media_type, r.size))
+        return out
+
+    def answer_file(self, file_id: str) -> AnswerFile | None:
+        row = self.session.execute(
+            sa.select(answer_files, cases.c.locality_code)
+            .join(cases, cases.c.id == answer_files.c.case_id)
+            .where(answer_files.c.id == file_id)).mappings().first()
+        if row is None:
+            return None
+        return AnswerFile(CaseFile(row["id"], row["filename"], row["media_type"], row["size"]), row["case_id"],
+                          row["locality_code"], row["case_version"], row["content"])
+
+    def latest_answer_version(self, case_id: str) -> int | None:
+        """The case's version after its latest answer (an upheld dispute asks for another)."""
+        return self.session.execute(
+            sa.select(sa.func.max(case_steps.c.version))
+            .where(case_steps.c.case_id == case_id, case_steps.c.action == "answer")).scalar_one_or_none()

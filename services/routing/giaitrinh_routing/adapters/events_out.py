@@ -29,7 +29,7 @@ DETAILS = {
     "accepted": ("answer_by", "accepted_on_time"), "refused": ("ground", "refer_to", "on_time"),
     "assigned": ("unit_code", "official_id"), "transferred": ("from_unit", "to_unit"),
     "extended": ("days", "answer_by"), "suspended": (), "resumed": ("suspended_days", "answer_by"),
-    "answered": ("explanation", "legal_basis", "meeting_minutes", "on_time", "commitments"),
+    "answered": ("explanation", "legal_basis", "meeting_minutes", "on_time", "commitments", "attachments"),
     "closed": (), "withdrawn": (), "disputed": (), "dispute_decided": ("outcome", "answer_by"),
     "merged": ("into_case_id",),
 }

@@ -240,4 +240,19 @@ early_withdrawals = sa.Table(
     sa.Column("remembered_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Tệp đính kèm of each explanation (0014_answer_files): routing's own, kept in the transaction
+# that records the answer and its case.answered, as intake keeps a request's (no shared volume).
+answer_files = sa.Table(
+    "answer_files", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id"), nullable=False, index=True),
+    sa.Column("case_version", sa.Integer(), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("filename", sa.String(200), nullable=False),
+    sa.Column("media_type", sa.String(40), nullable=False),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary(), nullable=False),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from giaitrinh_routing.domain.calendar import WorkingDayCalendar, local_date
+from giaitrinh_routing.domain.case_files import CaseFile
 from giaitrinh_routing.domain.time_limits import TimeLimitSet, Unit
 
 
@@ -387,9 +389,11 @@ class Case:
                      answer_by=self.answer_by.isoformat())
 
     def answer(self, actor: Actor, now: datetime, explanation: str, legal_basis: str,
-               commitments: list[dict[str, Any]] | None = None, meeting_minutes: str = "") -> list[CommitmentPromise]:
+               commitments: list[dict[str, Any]] | None = None, meeting_minutes: str = "",
+               attachments: Sequence[CaseFile] = ()) -> list[CommitmentPromise]:
         """Giải trình: the written explanation with its legal basis, the meeting's minutes if
-        there was one, and the commitments made (Decree 59/2019, Art. 13)."""
+        there was one, the commitments made (Decree 59/2019, Art. 13), and the files attached to
+        it (judged already by the platform's file rules; the step names what each is)."""
         after = self._check(A.ANSWER, actor)
         problems = _required_text("explanation", explanation, "Hãy nhập nội dung giải trình.",
                                   "The explanation is required.", TEXT_MAX)
@@ -422,7 +426,8 @@ class Case:
                      legal_basis=legal_basis.strip(), meeting_minutes=meeting_minutes.strip(),
                      on_time=self.answer_by is None or local_date(now) <= self.answer_by,
                      commitments=[{"id": p.id, "content": p.content, "unit_code": p.unit_code,
-                                   "due_on": p.due_on.isoformat()} for p in promises])
+                                   "due_on": p.due_on.isoformat()} for p in promises],
+                     **({"attachments": [f.as_dict() for f in attachments]} if attachments else {}))
         return promises
 
     def close(self, actor: Actor, now: datetime) -> None:

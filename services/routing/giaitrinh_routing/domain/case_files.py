@@ -1,7 +1,8 @@
 """Tệp đính kèm của hồ sơ — the files a case carries: those the requester attached to the
-request (intake keeps them; routing knows what they are from ``request.submitted``) and, later,
-those an explanation attaches. A file's name may be personal (people name a scan after
-themselves): it is shown to the staff of the case's locality, never on a public page.
+request (intake keeps them; routing knows what they are from ``request.submitted``) and those
+an official attaches to an explanation (routing keeps them). A file's name may be personal
+(people name a scan after themselves): it is shown to the staff of the case's locality, never on
+a public page.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 
 # Where the staff fetch a request's file: a path the gateway sends to intake, which keeps it.
 REQUEST_FILE_PATH = "/console/tep-yeu-cau/{id}"
+# Where the staff fetch an explanation's file: routing keeps those itself.
+ANSWER_FILE_PATH = "/console/tep-giai-trinh/{id}"
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,17 @@ named); a stale ``expected_version`` (body) or ``If-Match`` (header) is 409 ``ve
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from giaitrinh_common.attachments import MAX_UPLOAD_BODY, Upload
 from giaitrinh_common.auth import STAFF, Principal, allow, current_principal, signed_in
-from giaitrinh_common.web import ApiError, detail, json_body, page_args, shown
+from giaitrinh_common.web import ApiError, body_limit, detail, json_body, page_args, shown
 from giaitrinh_routing.adapters.case_queries import case_ids_page
 from giaitrinh_routing.adapters.inbox_queries import CaseFilters
 from giaitrinh_routing.bootstrap import RoutingRuntime
@@ -35,7 +38,7 @@ from giaitrinh_routing.domain.case import (
     Role,
     VersionConflict,
 )
-from giaitrinh_routing.domain.case_files import REQUEST_FILE_PATH
+from giaitrinh_routing.domain.case_files import ANSWER_FILE_PATH, REQUEST_FILE_PATH
 from giaitrinh_routing.domain.requester import may_read_requester
 from giaitrinh_routing.service_layer.handlers import ActOnCase, CaseNotFound, limits_of
 
@@ -155,6 +158,7 @@ def _detail(case: Case) -> Any:
         promises = uow.cases.commitments_of(case.id)
         requester = uow.requesters.of(case.id) if may_read_requester(actor, case) else None
         request_files = uow.files.request_files(case.id)
+        answered_with = uow.files.answer_files(case.id)
     resp = jsonify({
         **_summary(case), "time_limits_id": case.time_limits_id,
         "steps": [{"version": s["version"], "action": s["action"], "at": s["at"].isoformat(),
@@ -164,6 +168,9 @@ def _detail(case: Case) -> Any:
                          "due_on": _iso(c["due_on"]), "status": c["status"]} for c in promises],
         # The requester's files, to those who may see the case: what each is, and where intake serves it.
         "attachments": [{**f.as_dict(), "url": REQUEST_FILE_PATH.format(id=f.id)} for f in request_files],
+        # The files each answer attached (by the case's version after it), served by routing.
+        "answer_attachments": [{**f.as_dict(), "case_version": version, "url": ANSWER_FILE_PATH.format(id=f.id)}
+                               for version, files in answered_with.items() for f in files],
         "allowed_actions": actions_open_to(actor, case),
         "state_allows": [a.value for a in case.allowed_actions()],
         # Only for those handling the case (may_read_requester); absent for everyone else.
@@ -233,8 +240,36 @@ def _version_from_header() -> int | None:
     return int(match.group(1))
 
 
-def _command(action: Action) -> tuple[dict[str, Any], int | None]:
-    body = json_body() if request.content_length or request.is_json else {}
+def _multipart_answer() -> tuple[dict[str, Any], tuple[Upload, ...]]:
+    """An answer sent as ``multipart/form-data``: the same fields as text (``commitments`` as a
+    JSON array, ``expected_version`` as digits) and up to 5 files named ``attachments``."""
+    body: dict[str, Any] = dict(request.form.items())
+    if "commitments" in body:
+        try:
+            body["commitments"] = json.loads(body["commitments"]) if body["commitments"].strip() else []
+        except ValueError:
+            raise ApiError(422, "invalid_fields", "commitments phải là một mảng JSON.",
+                           "commitments must be a JSON array.",
+                           [detail("commitments", "wrong_type", "Một mảng JSON.", "A JSON array.")]) from None
+    if "expected_version" in body:
+        raw = body["expected_version"].strip()
+        body["expected_version"] = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else raw
+    others = [name for name in request.files if name != "attachments"]
+    body.update({name: "" for name in others})  # refused by name below, as an unknown field
+    uploads = tuple(Upload(f.filename or "", f.read()) for f in request.files.getlist("attachments"))
+    return body, uploads
+
+
+def _command(action: Action) -> tuple[dict[str, Any], int | None, tuple[Upload, ...]]:
+    uploads: tuple[Upload, ...] = ()
+    if action is Action.ANSWER and request.mimetype == "multipart/form-data":
+        body, uploads = _multipart_answer()
+    else:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]  # the service's own, but for an answer's files
+        request.max_content_length = limit
+        if (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
+        body = json_body() if request.content_length or request.is_json else {}
     allowed = ACTION_FIELDS[action] | {"expected_version"}
     unknown = [k for k in body if k not in allowed]
     if unknown:
@@ -252,13 +287,14 @@ def _command(action: Action) -> tuple[dict[str, Any], int | None]:
     if version is not None and header is not None and version != header:
         raise ApiError(400, "version_mismatch", "expected_version và If-Match khác nhau.",
                        "expected_version and If-Match disagree.")
-    return body, version if version is not None else header
+    return body, version if version is not None else header, uploads
 
 
 def _act(action: Action, case_id: str):
     case = _visible_case(case_id)
-    params, version = _command(action)
-    return _detail(take_action(ActOnCase(case_id, action.value, _actor(_principal(), case), params, version)))
+    params, version, uploads = _command(action)
+    return _detail(take_action(ActOnCase(case_id, action.value, _actor(_principal(), case), params, version,
+                                         uploads=uploads)))
 
 
 def _register_actions() -> None:
@@ -268,7 +304,10 @@ def _register_actions() -> None:
             return _act(action, case_id)
         view.__name__ = f"act_{action.value.replace('-', '_')}"
         view.__doc__ = f"Take the action '{action.value}' on the case (body: its fields and expected_version)."
-        api.add_url_rule(f"/<case_id>/{action.value}", view.__name__, allow(READERS)(view), methods=["POST"])
+        guarded = allow(READERS)(view)
+        if action is Action.ANSWER:  # multipart, with up to 5 files (a JSON body keeps the service's limit)
+            guarded = body_limit(MAX_UPLOAD_BODY)(guarded)
+        api.add_url_rule(f"/<case_id>/{action.value}", view.__name__, guarded, methods=["POST"])
 
 
 _register_actions()

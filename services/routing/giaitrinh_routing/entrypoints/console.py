@@ -10,6 +10,7 @@ for a state or version that changed, 422 naming the field — shown beside the f
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from giaitrinh_common.attachments import MAX_ATTACHMENTS, MAX_FILE_BYTES, MAX_UPLOAD_BODY, Upload
 from giaitrinh_common.auth import (
     LOCALITY_HEAD,
     OFFICIAL,
@@ -32,7 +35,7 @@ from giaitrinh_common.auth import (
 )
 from giaitrinh_common.ui import Pagination
 from giaitrinh_common.ui.shell import long_date
-from giaitrinh_common.web import ApiError, detail, error_document, page_args
+from giaitrinh_common.web import ApiError, body_limit, detail, error_document, file_download, page_args
 from giaitrinh_routing.adapters.inbox_queries import CaseFilters, InboxScope, inbox_page
 from giaitrinh_routing.adapters.repository import next_deadline
 from giaitrinh_routing.bootstrap import RoutingRuntime
@@ -49,7 +52,7 @@ from giaitrinh_routing.domain.case import (
     Role,
     explain_by,
 )
-from giaitrinh_routing.domain.case_files import REQUEST_FILE_PATH
+from giaitrinh_routing.domain.case_files import ANSWER_FILE_PATH, REQUEST_FILE_PATH
 from giaitrinh_routing.domain.commitment import OPEN, CommitmentAlreadyDone
 from giaitrinh_routing.domain.registry import FIELDS
 from giaitrinh_routing.domain.requester import may_read_requester
@@ -67,6 +70,7 @@ BULK_ACTIONS = (Action.ASSIGN, Action.TRANSFER, Action.CLOSE)
 PER_PAGE = 25
 BULK_MAX = 200  # one form's worth of check boxes (eight pages of the inbox)
 COMMITMENT_ROWS = 3  # empty rows of commitments the answer form offers
+FILE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")  # a kept file's uuid
 
 STATE_NAMES = {
     CaseState.RECEIVED: _l("Received, to accept or refuse"), CaseState.ACCEPTED: _l("Accepted, being explained"),
@@ -334,6 +338,7 @@ def _case_page(case: Case, *, status: int = 200, error: dict | None = None, fail
         units = [u for u in uow.units.units_of(case.locality_code) if u.active]
         requester = uow.requesters.of(case.id) if may_read else None
         request_files = uow.files.request_files(case.id)
+        answer_files = uow.files.answer_files(case.id)
     # The domain says what is open now (state × role, locality, unit × an extension used):
     # the page and the API agree.
     open_now = [Action(a) for a in actions_open_to(actor, case)]
@@ -351,6 +356,8 @@ def _case_page(case: Case, *, status: int = 200, error: dict | None = None, fail
         error=error, failed=failed, values=values, preview=preview, units=units,
         may_read_requester=may_read, requester=requester, requester_types=REQUESTER_TYPES,
         request_files=request_files, request_file_path=REQUEST_FILE_PATH,
+        answer_files=answer_files, answer_file_path=ANSWER_FILE_PATH, max_files=MAX_ATTACHMENTS,
+        max_file_mb=MAX_FILE_BYTES // (1024 * 1024),
         ground_choices=[(g.value, GROUND_NAMES[g]) for g in RefusalGround],
         unit_choices=[(u.code, u.name) for u in units],
         transfer_choices=[(u.code, u.name) for u in units if u.code != case.unit_code],
@@ -441,22 +448,26 @@ def _params(action: Action, form, prefix: str = "") -> dict[str, Any]:
 
 
 def _form_field(name: str, prefix: str = "") -> str:
-    """A command's field as the form names it (``commitments[0].due_on`` → ``commitment_0_due_on``)."""
+    """A command's field as the form names it (``commitments[0].due_on`` → ``commitment_0_due_on``;
+    each refused file, ``attachments[1]``, beside the form's one file input)."""
+    if name.startswith("attachments["):
+        return f"{prefix}attachments"
     if name.startswith("commitments["):
         index, _, rest = name[len("commitments["):].partition("].")
         return f"{prefix}commitment_{index}_{rest}"
     return prefix + name
 
 
-def _run(case: Case, action: Action, params: dict[str, Any], version: int | None, prefix: str = "") -> Case:
+def _run(case: Case, action: Action, params: dict[str, Any], version: int | None, prefix: str = "",
+         uploads: tuple[Upload, ...] = ()) -> Case:
     """Take the action as the JSON API does; each refusal as the API's bilingual error."""
     if action is Action.EXTEND and not isinstance(params.get("days"), int):
         raise ApiError(422, "invalid_action", "Nội dung thao tác chưa hợp lệ; xem từng trường dưới đây.",
                        "The action's content breaks a rule; see each field below.",
                        [detail(prefix + "days", "wrong_type", "Số ngày gia hạn là một số nguyên.",
                                "The days of the extension are a whole number.")])
-    return take_action(ActOnCase(case.id, action.value, _actor(_principal(), case), params, version),
-                       lambda name: _form_field(name, prefix))
+    return take_action(ActOnCase(case.id, action.value, _actor(_principal(), case), params, version,
+                                 uploads=uploads), lambda name: _form_field(name, prefix))
 
 
 def _shown(err: ApiError) -> dict[str, Any]:
@@ -471,27 +482,48 @@ def _version() -> int | None:
 
 @pages.post("/ho-so/<case_id>/<action>")
 @allow(CONSOLE)
+@body_limit(MAX_UPLOAD_BODY)  # an answer's files (multipart); every other action keeps the service's limit
 def act(case_id: str, action: str):
     """One action's form: done → back to the case page; refused → the page again with the
-    message (409 or 422 naming the field) and what was typed. ``preview`` shows the notice."""
-    case = _visible_case(case_id)
+    message (409 or 422 naming the field) and what was typed. ``preview`` shows the notice.
+    The answer's form is multipart, with up to 5 files (photos or PDFs, judged by content)."""
     try:
         chosen = Action(action)
     except ValueError:
         raise ApiError.standard(404) from None
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if chosen is not Action.ANSWER and (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    case = _visible_case(case_id)
     prefix = f"{chosen.value}-"
     params = _params(chosen, request.form, prefix)
+    uploads = tuple(Upload(f.filename or "", f.read()) for f in request.files.getlist(f"{prefix}attachments")
+                    ) if chosen is Action.ANSWER else ()
     typed = {k: v for k, v in request.form.items() if k.startswith(prefix)}
     if request.form.get("preview"):
         return _case_page(case, form=typed, failed=chosen.value, preview=_preview(case, chosen, params))
     try:
-        _run(case, chosen, params, _version(), prefix)
+        _run(case, chosen, params, _version(), prefix, uploads)
     except ApiError as err:
         if err.status == 404:
             raise
         current = _visible_case(case_id)
         return _case_page(current, status=err.status, error=_shown(err), failed=chosen.value, form=typed)
     return redirect(url_for("console.case_page", case_id=case_id, done=chosen.value), code=303)
+
+
+@pages.get("/tep-giai-trinh/<file_id>")
+@allow(CONSOLE)
+def answer_file(file_id: str):
+    """Tệp đính kèm of an explanation, to staff of its case's locality: a download (another
+    locality's, a malformed id or none: 404)."""
+    if not FILE_ID.match(file_id):  # not even looked up
+        raise ApiError.standard(404)
+    with _runtime().unit_of_work() as uow:
+        found = uow.files.answer_file(file_id)
+    if found is None or not _principal().may_see(found.locality_code):
+        raise ApiError.standard(404)
+    return file_download(found.content, found.file.media_type, found.file.filename)
 
 
 @pages.post("/cam-ket/<commitment_id>/hoan-thanh")

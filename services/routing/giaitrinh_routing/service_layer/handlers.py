@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
+from giaitrinh_common.attachments import Attachment, FileInspector, Upload, judge
 from giaitrinh_common.consumer import RejectedEvent
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_routing.adapters import events_out
@@ -27,7 +28,7 @@ from giaitrinh_routing.domain.case import (
     Role,
     VersionConflict,
 )
-from giaitrinh_routing.domain.case_files import request_files
+from giaitrinh_routing.domain.case_files import CaseFile, request_files
 from giaitrinh_routing.domain.commitment import Commitment
 from giaitrinh_routing.domain.deadline_watch import (
     DEFAULT_POLICY,
@@ -157,13 +158,16 @@ def _may_see(actor: Actor, case: Case) -> bool:
 @dataclass(frozen=True)
 class ActOnCase:
     """Take ``action`` on a case as ``actor``; ``expected_version`` (the version the actor saw)
-    makes a concurrent change a conflict instead of a lost update."""
+    makes a concurrent change a conflict instead of a lost update. ``uploads``: the files sent
+    with an answer, as they came; :func:`act_on_case` judges them into ``attachments``."""
 
     case_id: str
     action: str
     actor: Actor
     params: dict[str, Any] = field(default_factory=dict)
     expected_version: int | None = None
+    uploads: tuple[Upload, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 def _text(params: dict[str, Any], name: str) -> str:
@@ -212,7 +216,8 @@ STEPS: dict[Action, Step] = {
     Action.RESUME: lambda c, cmd, lim, cal, now: c.resume(cmd.actor, now, cal),
     Action.ANSWER: lambda c, cmd, lim, cal, now: c.answer(
         cmd.actor, now, _text(cmd.params, "explanation"), _text(cmd.params, "legal_basis"),
-        _commitments(cmd.params), _text(cmd.params, "meeting_minutes")),
+        _commitments(cmd.params), _text(cmd.params, "meeting_minutes"),
+        [CaseFile(a.id, a.filename, a.media_type, a.size) for a in cmd.attachments]),
     Action.CLOSE: lambda c, cmd, lim, cal, now: c.close(cmd.actor, now),
     Action.WITHDRAW: lambda c, cmd, lim, cal, now: c.withdraw(cmd.actor, now, _text(cmd.params, "reason")),
     Action.DISPUTE: lambda c, cmd, lim, cal, now: c.dispute(cmd.actor, now, _text(cmd.params, "reason")),
@@ -232,9 +237,11 @@ def limits_of(case: Case, rules: RuleBook) -> TimeLimitSet:
 
 def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
                 calendar: WorkingDayCalendar, now: datetime,
-                policy: WatchPolicy = DEFAULT_POLICY) -> Case:
+                policy: WatchPolicy = DEFAULT_POLICY, inspector: FileInspector | None = None) -> Case:
     """Load the case, take the action through the aggregate, save it with its version check
-    (the caller commits, which also turns the step into its contract event)."""
+    (the caller commits, which also turns the step into its contract event). An answer's files
+    are judged by the platform's file rules with ``inspector`` (each refused one named, 422) and
+    kept with the answer, in the same transaction."""
     try:
         action = Action(cmd.action)
     except ValueError:
@@ -250,16 +257,39 @@ def act_on_case(cmd: ActOnCase, uow: RoutingUnitOfWork, rules: RuleBook,
                               f"not {cmd.expected_version}")
     limits = limits_of(case, rules)
     read_version = case.version
+    if cmd.uploads:
+        cmd = replace(cmd, attachments=tuple(_judged(cmd, action, case, limits, inspector)))
     try:
         promises = STEPS[action](case, cmd, limits, calendar, now)
     except NotPermitted as exc:
         if exc.hidden:
             raise CaseNotFound(cmd.case_id) from None
         raise
+    uow.files.add_answer_files(case.id, case.version, cmd.attachments)
     case.watch_from = first_watch(case, calendar, policy)  # deadlines may have moved
     uow.cases.save(case, read_version, promises or (),
                    first_watch=lambda due: calendar.working_days_before(due, policy.lead_working_days))
     return case
+
+
+def _judged(cmd: ActOnCase, action: Action, case: Case, limits: TimeLimitSet,
+            inspector: FileInspector | None) -> list[Attachment]:
+    """The files sent with an answer, judged by their content as intake judges a request's; a
+    refused one raises :class:`InvalidAction` naming it (``attachments[<n>]``). Only an answer
+    takes files; an action the actor may not take now is refused by the step itself, before any
+    file is read."""
+    if action is not Action.ANSWER:
+        raise InvalidAction([Problem("attachments", "not_accepted", "Chỉ văn bản giải trình mới kèm tệp.",
+                                     "Only an explanation takes attached files.")])
+    if action not in case.actions_open_to(cmd.actor, limits):
+        return []
+    if inspector is None:
+        raise ValueError("files given with no inspector to judge them")
+    kept, refused = judge(list(cmd.uploads), inspector)
+    if refused:
+        raise InvalidAction([Problem(d["field"], d["code"], d["message"]["vi"], d["message"]["en"])
+                             for d in refused])
+    return kept
 
 
 class CommitmentNotFound(LookupError):
