@@ -9,34 +9,19 @@ from __future__ import annotations
 import html
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pyotp
 import pytest
 
 from giaitrinh_common import auth
 from giaitrinh_routing.adapters import inbox_queries
-from giaitrinh_routing.adapters.credentials import generate_signing_keys
-from giaitrinh_routing.domain.model import Locality
 from giaitrinh_routing.entrypoints.console import answer_templates
 from giaitrinh_routing.entrypoints.web import create_app
-from giaitrinh_routing.service_layer.handlers import seed_localities
-from tests.support.factories import migrated_runtime, request_submitted
+from tests.support.factories import request_submitted
+from tests.support.signed_in import OTHER_WARD, WARD, Clock, add_account, open_session, signing_keys, signing_routing
 
-WARD, OTHER_WARD = "18880", "19000"
-PASSWORD = "mật-khẩu đủ dài 2026"
 MONDAY = datetime(2026, 11, 2, 2, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> float:
-        return self.at.timestamp()
-
-    def move(self, **delta) -> None:
-        self.at += timedelta(**delta)
 
 
 @pytest.fixture
@@ -46,17 +31,8 @@ def clock():
 
 @pytest.fixture
 def routing(bus, sqlite_url, tmp_path, clock):
-    private, public = tmp_path / "keys" / "private.pem", tmp_path / "keys" / "public.pem"
-    generate_signing_keys(private, public)
-    runtime = migrated_runtime("routing", sqlite_url("routing"), bus,
-                               ROUTING_AUTH_PRIVATE_KEY=str(private), GIAITRINH_AUTH_PUBLIC_KEY=str(public))
-    runtime.clock = clock
-    with runtime.unit_of_work() as uow:
-        seed_localities(uow, [Locality(WARD, "Phường Đồng Hới", "44", "phường"),
-                              Locality(OTHER_WARD, "Phường Đồng Thuận", "44", "phường")])
-        uow.commit()
-    yield runtime
-    runtime.close()
+    with signing_routing(bus, sqlite_url("routing"), signing_keys(tmp_path), clock) as runtime:
+        yield runtime
 
 
 @pytest.fixture
@@ -73,16 +49,13 @@ class Browser:
     """A test client signed in with the cookies, posting forms with the page's CSRF token."""
 
     def __init__(self, app, accounts, login, role="official", localities=(WARD,), unit="dia-chinh", body=None):
-        made = accounts.add(login=login, display_name=f"Cán bộ {login}", role=role, localities=set(localities),
-                            unit_code=unit, body=body, password=PASSWORD)
+        made = add_account(accounts, login, role, localities, unit, body)
         self.client, self.login, self.id = app.test_client(), login, made.account.id
         self.sign_in()
 
     def sign_in(self):
         """Sign in again (the token lives a minute; the tests move the clock by days)."""
-        resp = self.client.post("/api/v1/auth/session", json={"login": self.login, "password": PASSWORD})
-        assert resp.status_code == 200, resp.json
-        self.csrf = resp.json["csrf_token"]
+        self.csrf = open_session(self.client, self.login).json["csrf_token"]
 
     def get(self, path, **kw):
         return self.client.get(path, headers={"Accept": "text/html", "Accept-Language": "en"}, **kw)
@@ -439,12 +412,9 @@ def units_csv(browser, locality=WARD) -> str:
 
 @pytest.fixture
 def admin(app, accounts, clock):
-    made = accounts.add(login="admin-tinh", display_name="Quản trị tỉnh", role="provincial_admin", localities=set(),
-                        unit_code=None, body=None, password=PASSWORD)
+    made = add_account(accounts, "admin-tinh", "provincial_admin", localities=(), unit=None)
     client = app.test_client()
-    resp = client.post("/api/v1/auth/session", json={"login": "admin-tinh", "password": PASSWORD,
-                                                      "totp": pyotp.TOTP(made.account.totp_secret).at(clock.at)})
-    assert resp.status_code == 200, resp.json
+    resp = open_session(client, "admin-tinh", totp=pyotp.TOTP(made.account.totp_secret).at(clock.at))
     browser = object.__new__(Browser)
     browser.client, browser.login, browser.csrf = client, "admin-tinh", resp.json["csrf_token"]
     return browser
@@ -480,9 +450,7 @@ def test_officials_imported_on_the_admin_page_get_first_passwords_shown_once_and
     text = good.get_data(as_text=True)
     assert good.status_code == 200 and good.headers["Cache-Control"] == "no-store"
     [password] = re.findall(r"<td>can-bo\.moi</td><td><code>([^<]+)</code>", text)
-    signed_in = app.test_client().post("/api/v1/auth/session", json={"login": "can-bo.moi",
-                                                                     "password": html.unescape(password)})
-    assert signed_in.status_code == 200
+    open_session(app.test_client(), "can-bo.moi", html.unescape(password))  # the first password signs in
     again = admin.get(f"/console/admin/dia-ban/{WARD}").get_data(as_text=True)
     assert "can-bo.moi" in again and password not in again  # shown once, on the import's answer only
 

@@ -5,35 +5,28 @@ locality's case is 404), and the domain's refusals as HTTP answers."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pyotp
 import pytest
 
 from giaitrinh_common import auth
 from giaitrinh_routing.adapters.credentials import Argon2Passwords, Ed25519Signer, generate_signing_keys
-from giaitrinh_routing.domain.model import Locality
 from giaitrinh_routing.entrypoints.auth import account_service
 from giaitrinh_routing.entrypoints.web import create_app
-from giaitrinh_routing.service_layer.handlers import seed_localities
-from tests.support.factories import migrated_runtime, request_submitted
+from tests.support.factories import request_submitted
+from tests.support.signed_in import (
+    OTHER_WARD,
+    PASSWORD,
+    WARD,
+    Clock,
+    add_account,
+    open_session,
+    signing_keys,
+    signing_routing,
+)
 
-WARD, OTHER_WARD = "18880", "19000"
-PASSWORD = "mật-khẩu đủ dài 2026"
 MONDAY = datetime(2026, 11, 2, 2, tzinfo=UTC)
-
-
-class Clock:
-    """The runtime's clock, moved by the test instead of sleeping."""
-
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> float:
-        return self.at.timestamp()
-
-    def move(self, **delta) -> None:
-        self.at += timedelta(**delta)
 
 
 class CountingPasswords(Argon2Passwords):
@@ -50,9 +43,7 @@ class CountingPasswords(Argon2Passwords):
 
 @pytest.fixture
 def keys(tmp_path):
-    private, public = tmp_path / "keys" / "auth-private.pem", tmp_path / "keys" / "auth-public.pem"
-    generate_signing_keys(private, public)
-    return private, public
+    return signing_keys(tmp_path)
 
 
 @pytest.fixture
@@ -62,15 +53,8 @@ def clock():
 
 @pytest.fixture
 def routing(bus, sqlite_url, keys, clock):
-    runtime = migrated_runtime("routing", sqlite_url("routing"), bus,
-                               ROUTING_AUTH_PRIVATE_KEY=str(keys[0]), GIAITRINH_AUTH_PUBLIC_KEY=str(keys[1]))
-    runtime.clock = clock
-    with runtime.unit_of_work() as uow:
-        seed_localities(uow, [Locality(WARD, "Phường Đồng Hới", "44", "phường"),
-                              Locality(OTHER_WARD, "Phường Đồng Thuận", "44", "phường")])
-        uow.commit()
-    yield runtime
-    runtime.close()
+    with signing_routing(bus, sqlite_url("routing"), keys, clock) as runtime:
+        yield runtime
 
 
 @pytest.fixture
@@ -86,11 +70,6 @@ def client(app):
 @pytest.fixture
 def accounts(app):
     return app.extensions["giaitrinh_accounts"]
-
-
-def add(accounts, login, role="official", localities=(WARD,), unit="dia-chinh", body=None, **kw):
-    return accounts.add(login=login, display_name=f"Cán bộ {login}", role=role, localities=set(localities),
-                        unit_code=unit, body=body, password=PASSWORD, **kw)
 
 
 def sign_in(client, login, password=PASSWORD, totp=None):
@@ -122,7 +101,7 @@ def error(resp) -> str:
 
 # -- signing in ---------------------------------------------------------------------------------
 def test_a_wrong_password_gets_the_same_answer_whether_the_login_exists_or_not(routing, accounts, client):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     counting = CountingPasswords()
     accounts.passwords = counting
     wrong = sign_in(client, "can-bo", "not the password")
@@ -135,7 +114,7 @@ def test_a_wrong_password_gets_the_same_answer_whether_the_login_exists_or_not(r
 
 
 def test_five_wrong_passwords_in_fifteen_minutes_lock_the_login_even_for_the_right_one(accounts, client, clock):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     answers = []
     for _ in range(5):
         answers.append(sign_in(client, "can-bo", "guess " * 3))
@@ -155,7 +134,7 @@ def test_a_login_nobody_has_is_locked_the_same_way_so_the_lock_tells_nothing(cli
 
 
 def test_wrong_passwords_spread_over_more_than_the_window_do_not_lock(accounts, client, clock):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     for _ in range(8):
         assert sign_in(client, "can-bo", "guess " * 3).status_code == 401
         clock.move(minutes=4)  # four failures at most in any 15 minutes
@@ -163,7 +142,7 @@ def test_wrong_passwords_spread_over_more_than_the_window_do_not_lock(accounts, 
 
 
 def test_a_provincial_admin_signs_in_with_a_one_time_code_used_once(accounts, client, clock):
-    made = add(accounts, "admin-tinh", role="provincial_admin", localities=(), unit=None)
+    made = add_account(accounts, "admin-tinh", role="provincial_admin", localities=(), unit=None)
     assert made.totp_uri.startswith("otpauth://totp/")
     secret = made.account.totp_secret
     code = pyotp.TOTP(secret).at(clock.at)
@@ -177,7 +156,7 @@ def test_a_provincial_admin_signs_in_with_a_one_time_code_used_once(accounts, cl
 
 
 def test_right_credentials_of_a_disabled_account_say_it_is_disabled(accounts, client):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     accounts.set_disabled("can-bo", True)
     resp = sign_in(client, "can-bo")
     assert resp.status_code == 403 and error(resp) == "account_disabled"
@@ -191,7 +170,7 @@ def test_a_sign_in_body_with_unknown_or_wrong_fields_is_refused_by_name(client):
 
 # -- tokens ---------------------------------------------------------------------------------------
 def test_an_expired_a_tampered_and_a_wrong_key_token_each_answer_401(accounts, client, clock, tmp_path):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     token = sign_in(client, "can-bo").json["token"]
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     header, payload, signature = token.split(".")
@@ -221,7 +200,7 @@ def test_a_token_claiming_a_life_longer_than_a_minute_is_refused_even_with_the_r
 
 
 def test_disabling_an_account_ends_its_session_now_and_its_token_within_a_minute(accounts, client, clock):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     signed = sign_in(client, "can-bo").json
     headers = {"Authorization": f"Bearer {signed['token']}"}
     clock.move(seconds=10)
@@ -235,7 +214,7 @@ def test_disabling_an_account_ends_its_session_now_and_its_token_within_a_minute
 
 
 def test_a_session_renews_the_token_until_sign_out(accounts, client, clock):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     signed = sign_in(client, "can-bo").json
     clock.move(seconds=55)
     renewed = client.post("/api/v1/auth/refresh", json={"refresh_token": signed["refresh_token"]})
@@ -246,7 +225,7 @@ def test_a_session_renews_the_token_until_sign_out(accounts, client, clock):
 
 
 def test_changing_the_password_needs_the_current_one_and_ends_the_other_sessions(accounts, client):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     first = sign_in(client, "can-bo").json
     second = sign_in(client, "can-bo").json
     headers = {"Authorization": f"Bearer {second['token']}"}
@@ -274,8 +253,8 @@ def test_a_publisher_trades_its_api_key_for_a_token_that_reads_no_case(accounts,
 
 # -- cookies and CSRF ------------------------------------------------------------------------------
 def cookie_sign_in(client, login):
-    resp = client.post("/api/v1/auth/session", json={"login": login, "password": PASSWORD})
-    assert resp.status_code == 200 and "token" not in resp.json
+    resp = open_session(client, login)
+    assert "token" not in resp.json
     cookies = resp.headers.getlist("Set-Cookie")
     token_cookie = next(c for c in cookies if c.startswith(auth.TOKEN_COOKIE + "="))
     assert "HttpOnly" in token_cookie and "SameSite=Strict" in token_cookie and "Secure" not in token_cookie
@@ -283,7 +262,7 @@ def cookie_sign_in(client, login):
 
 
 def test_a_cookie_request_without_the_right_csrf_token_is_refused_and_changes_nothing(routing, accounts, client):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     case_id = open_case(routing)
     csrf = cookie_sign_in(client, "can-bo")
     assert client.get(f"/api/v1/cases/{case_id}").status_code == 200  # reading needs none
@@ -305,13 +284,13 @@ def test_a_form_posted_without_its_csrf_token_is_refused_on_a_public_route_too(c
 def test_cookies_are_secure_when_the_site_is_served_over_tls(routing, accounts):
     routing.settings = type(routing.settings)(**{**routing.settings.__dict__, "cookie_secure": True})
     client = create_app(routing).test_client()
-    add(client.application.extensions["giaitrinh_accounts"], "can-bo")
-    resp = client.post("/api/v1/auth/session", json={"login": "can-bo", "password": PASSWORD})
+    add_account(client.application.extensions["giaitrinh_accounts"], "can-bo")
+    resp = open_session(client, "can-bo")
     assert all("Secure" in c for c in resp.headers.getlist("Set-Cookie"))
 
 
 def test_pages_renew_an_expired_token_cookie_from_the_session_and_return(accounts, client, clock):
-    add(accounts, "can-bo")
+    add_account(accounts, "can-bo")
     cookie_sign_in(client, "can-bo")
     clock.move(seconds=61)
     assert client.get("/api/v1/auth/me").status_code == 401
@@ -323,7 +302,7 @@ def test_pages_renew_an_expired_token_cookie_from_the_session_and_return(account
 
 # -- tenancy and roles ---------------------------------------------------------------------------
 def test_a_case_of_another_locality_answers_404_as_if_it_did_not_exist(routing, accounts, client):
-    add(accounts, "can-bo-khac", localities=(OTHER_WARD,))
+    add_account(accounts, "can-bo-khac", localities=(OTHER_WARD,))
     case_id = open_case(routing)
     headers = bearer(client, "can-bo-khac")
     assert client.get(f"/api/v1/cases/{case_id}", headers=headers).status_code == 404
@@ -337,8 +316,8 @@ def test_a_case_of_another_locality_answers_404_as_if_it_did_not_exist(routing, 
 
 
 def test_a_role_the_action_is_not_for_answers_403_and_another_units_official_too(routing, accounts, client):
-    add(accounts, "giam-sat", role="supervisor", unit=None, body="hdnd")
-    add(accounts, "tu-phap", unit="tu-phap")
+    add_account(accounts, "giam-sat", role="supervisor", unit=None, body="hdnd")
+    add_account(accounts, "tu-phap", unit="tu-phap")
     case_id = open_case(routing)  # land: the land officer's unit
     for login in ("giam-sat", "tu-phap"):
         resp = client.post(f"/api/v1/cases/{case_id}/accept", json={}, headers=bearer(client, login))
@@ -348,7 +327,7 @@ def test_a_role_the_action_is_not_for_answers_403_and_another_units_official_too
 
 
 def test_a_provincial_admin_reads_every_locality_but_takes_no_official_action(routing, accounts, client, clock):
-    made = add(accounts, "admin-tinh", role="provincial_admin", localities=(), unit=None)
+    made = add_account(accounts, "admin-tinh", role="provincial_admin", localities=(), unit=None)
     ours, theirs = open_case(routing), open_case(routing, OTHER_WARD)
     headers = bearer(client, "admin-tinh", totp=pyotp.TOTP(made.account.totp_secret).at(clock.at))
     listed = client.get("/api/v1/cases", headers=headers).json
@@ -358,7 +337,7 @@ def test_a_provincial_admin_reads_every_locality_but_takes_no_official_action(ro
 
 # -- the case API ----------------------------------------------------------------------------------
 def test_an_official_accepts_extends_and_answers_a_case_over_http(routing, accounts, client):
-    add(accounts, "dia-chinh-1")
+    add_account(accounts, "dia-chinh-1")
     case_id = open_case(routing)
     headers = bearer(client, "dia-chinh-1")
     case = client.get(f"/api/v1/cases/{case_id}", headers=headers)
@@ -381,7 +360,7 @@ def test_an_official_accepts_extends_and_answers_a_case_over_http(routing, accou
 
 
 def test_the_domains_refusals_are_answered_409_409_422_and_404(routing, accounts, client):
-    add(accounts, "dia-chinh-1")
+    add_account(accounts, "dia-chinh-1")
     case_id = open_case(routing)
     headers = bearer(client, "dia-chinh-1")
     not_now = client.post(f"/api/v1/cases/{case_id}/close", json={}, headers=headers)
@@ -402,7 +381,7 @@ def test_the_domains_refusals_are_answered_409_409_422_and_404(routing, accounts
 
 
 def test_the_list_filters_by_state_field_and_overdue_and_pages_within_bounds(routing, accounts, client, clock):
-    add(accounts, "truong-phuong", role="locality_head", unit=None)
+    add_account(accounts, "truong-phuong", role="locality_head", unit=None)
     land, other = open_case(routing, field="land"), open_case(routing, field="finance")
     headers = bearer(client, "truong-phuong")
     client.post(f"/api/v1/cases/{land}/accept", json={}, headers=headers)
@@ -423,7 +402,7 @@ def test_the_list_filters_by_state_field_and_overdue_and_pages_within_bounds(rou
 
 
 def test_the_list_filters_by_channel_and_names_the_parameter_when_it_is_not_one(routing, accounts, client):
-    add(accounts, "truong-phuong", role="locality_head", unit=None)
+    add_account(accounts, "truong-phuong", role="locality_head", unit=None)
     by_hotline = open_case(routing, channel="hotline")
     open_case(routing, channel="portal")
     open_case(routing, locality=OTHER_WARD, channel="hotline")  # another locality's
@@ -443,8 +422,8 @@ def test_the_accounts_service_is_the_one_the_app_uses(app, routing):
 
 
 def test_an_official_completes_a_commitment_over_http_and_a_stranger_gets_404(routing, accounts, client):
-    add(accounts, "can-bo")
-    add(accounts, "ngoai", localities=(OTHER_WARD,))
+    add_account(accounts, "can-bo")
+    add_account(accounts, "ngoai", localities=(OTHER_WARD,))
     headers = bearer(client, "can-bo")
     case_id = open_case(routing)
     for action, body in [("accept", {}), ("answer", {
