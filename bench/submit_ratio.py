@@ -85,6 +85,8 @@ class WrkRun:
     p95_ms: float
     p99_ms: float
     load: float  # the machine's 1-minute load average when the run started
+    cpu_ms: float  # CPU time (user + system) of the app's gunicorn worker per answered request
+
 
     @property
     def rate(self) -> float:
@@ -95,6 +97,22 @@ def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
+def worker_pid(arbiter: ChildProcess) -> int:
+    """The pid of the one gunicorn worker under ``arbiter`` (``--workers 1``)."""
+    assert arbiter.process is not None
+    pid = arbiter.process.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    if len(children) != 1:
+        raise click.ClickException(f"{arbiter.name}: expected one gunicorn worker, found {children}")
+    return int(children[0])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (``/proc/<pid>/stat``, all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def run_wrk(wrk: str, script: Path, url: str, seconds: int) -> dict:
     argv = [wrk, "-t", str(WRK_THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s",
             "--timeout", "10s", "-s", str(script), url]
@@ -102,14 +120,18 @@ def run_wrk(wrk: str, script: Path, url: str, seconds: int) -> dict:
     return json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
 
 
-def measure(wrk: str, script: Path, target: str, path: str, url: str, seconds: int) -> WrkRun:
+def measure(wrk: str, script: Path, target: str, path: str, url: str, seconds: int, worker: int) -> WrkRun:
     load = load_average()
+    cpu = cpu_seconds(worker)
     s = run_wrk(wrk, script, url, seconds)
+    cpu = cpu_seconds(worker) - cpu
     errors = s["connect"] + s["read"] + s["write"] + s["status"] + s["timeout"]
     run = WrkRun(target, path, s["requests"], s["duration_us"] / 1e6, errors,
-                 s["p50_us"] / 1000, s["p95_us"] / 1000, s["p99_us"] / 1000, load)
+                 s["p50_us"] / 1000, s["p95_us"] / 1000, s["p99_us"] / 1000, load,
+                 1000 * cpu / max(s["requests"], 1))
     click.echo(f"  {path:7} {target:6} {run.rate:7,.0f} req/s  p50 {run.p50_ms:6.1f}  "
-               f"p95 {run.p95_ms:6.1f}  p99 {run.p99_ms:6.1f} ms  errors {errors}  (load {load:.1f})")
+               f"p95 {run.p95_ms:6.1f}  p99 {run.p99_ms:6.1f} ms  CPU {run.cpu_ms:4.2f} ms/req  "
+               f"errors {errors}  (load {load:.1f})")
     if errors:
         raise click.ClickException(f"{errors} of {s['requests']} requests to {url} failed or were "
                                    "refused: the benchmark would not measure accepted submissions")
@@ -221,14 +243,16 @@ def bench_submit_ratio(parts: Parts, seconds: int, rounds: int) -> list[Measurem
             ("direct", "bare"): f"{platform.web_url('routing')}/api/v1/requests"}
     runs: list[WrkRun] = []
     try:
+        # start() began intake's gunicorn, then the bare app's (then the gateway).
+        workers = {"intake": worker_pid(platform.children[0]), "bare": worker_pid(platform.children[1])}
         click.echo(f"  warm-up, {WARM_UP_SECONDS}s each ...")
         for (path, target), url in urls.items():
-            measure(wrk, script, target, path, url, WARM_UP_SECONDS)
+            measure(wrk, script, target, path, url, WARM_UP_SECONDS, workers[target])
         for number in range(1, rounds + 1):
             click.echo(f"  round {number} of {rounds}, {seconds}s each, {CONNECTIONS} connections:")
             for path in PATHS:
                 for target in TARGETS:
-                    runs.append(measure(wrk, script, target, path, urls[path, target], seconds))
+                    runs.append(measure(wrk, script, target, path, urls[path, target], seconds, workers[target]))
     finally:
         platform.stop_services()
     stored, events = stored_counts(intake_db)
@@ -246,7 +270,7 @@ def summarise(runs: list[WrkRun]) -> list[Measurement]:
     for path in PATHS:
         median = {target: {key: statistics.median(getattr(r, key) for r in runs
                                                   if r.path == path and r.target == target)
-                           for key in ("rate", "p50_ms", "p95_ms", "p99_ms", "load")}
+                           for key in ("rate", "p50_ms", "p95_ms", "p99_ms", "load", "cpu_ms")}
                   for target in TARGETS}
         n = sum(r.requests for r in runs if r.path == path and r.target == "intake")
         for target, label in (("bare", "bare Flask endpoint"), ("intake", "intake POST /api/v1/requests")):
@@ -255,6 +279,8 @@ def summarise(runs: list[WrkRun]) -> list[Measurement]:
                                    n if target == "intake" else None))
             out += [Measurement("submit-ratio", f"{path}: {label} p{p}", "sqlite", m[f"p{p}_ms"], "ms")
                     for p in (50, 95, 99)]
+            out.append(Measurement("submit-ratio", f"{path}: {label}, CPU of the gunicorn worker",
+                                   "sqlite", m["cpu_ms"], "ms/request"))
         out.append(Measurement("submit-ratio", f"{path}: ratio intake / bare (target ≥ 0.5)", "sqlite",
                                median["intake"]["rate"] / median["bare"]["rate"], "ratio"))
     out.append(Measurement("submit-ratio", "machine load (1-min average, median at the runs' start)",

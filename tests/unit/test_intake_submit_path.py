@@ -4,17 +4,23 @@ at a time in the process — and still every accepted request stored with its ev
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_intake.adapters.group_commit import WriteOutsideTheGroupCommit
 from giaitrinh_intake.adapters.localities import RegistryLocalities
 from giaitrinh_intake.adapters.orm import requests
+from giaitrinh_intake.domain.commands import SubmitRequest
+from giaitrinh_intake.domain.model import TimelineEntry
 from giaitrinh_intake.entrypoints.web import create_app
 from giaitrinh_intake.service_layer import handlers
+from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
 from tests.support.factories import LOCALITY, migrated_runtime, served_province, teach_registry
 
 VALID = {"kind": "feedback", "field": "environment", "locality_code": LOCALITY,
@@ -92,3 +98,94 @@ def test_submissions_from_many_threads_are_each_stored_with_their_event(runtime)
         thread.join(timeout=60)
     assert answers == [201] * 32
     assert stored(runtime) == (32, 32)
+
+
+def held_first_commit(runtime):
+    """Hold the next commit of the runtime's database (just before its COMMIT) until released:
+    (entered, release) events."""
+    entered, release, first = threading.Event(), threading.Event(), [True]
+
+    @sa.event.listens_for(runtime.storage.engine, "commit")
+    def _hold(_conn):
+        if first[0]:
+            first[0] = False
+            entered.set()
+            assert release.wait(30)
+    return entered, release
+
+
+def wait_for(condition, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.01)
+
+
+def test_submissions_that_arrive_while_one_is_written_share_the_next_commit_and_each_returns_only_once_committed(
+        runtime):
+    group = runtime.group_commit
+    entered, release = held_first_commit(runtime)
+    commits = []
+    sa.event.listen(runtime.storage.engine, "commit", lambda _conn: commits.append(1))
+    seen_committed = []
+
+    def submit(title: str) -> None:
+        receipt = runtime.submit(SubmitRequest(**{**VALID, "title": title}, channel="api"))
+        with runtime.storage.engine.connect() as conn:  # another connection: only committed rows
+            seen_committed.append(conn.execute(sa.select(sa.func.count()).select_from(requests).where(
+                requests.c.tracking_code == receipt.tracking_code)).scalar_one())
+
+    first = threading.Thread(target=submit, args=("Thứ nhất",))
+    first.start()
+    assert entered.wait(30)  # the first submission's batch is being committed
+    others = [threading.Thread(target=submit, args=(title,)) for title in ("Thứ hai", "Thứ ba")]
+    for thread in others:
+        thread.start()
+    wait_for(lambda: len(group._queue) == 2)  # both queued behind the commit in progress
+    assert seen_committed == []  # nobody answered yet
+    release.set()
+    for thread in (first, *others):
+        thread.join(timeout=30)
+    assert seen_committed == [1, 1, 1]  # each found its request committed when it returned
+    assert len(commits) == 2 and (group.batches, group.submissions) == (2, 3)  # the second and third: one commit
+    assert stored(runtime) == (3, 3)
+
+
+def test_a_submission_that_fails_in_a_shared_batch_fails_alone_and_the_others_are_committed(runtime):
+    group, outbox = runtime.group_commit, runtime.storage.outbox
+    insert = group.insert(outbox)
+
+    def event_row(event_id: str) -> dict:
+        return {"event_id": event_id, "topic": "t", "key": "k", "type": "x", "payload": "{}",
+                "created_at": datetime(2026, 11, 28, tzinfo=UTC)}
+
+    group.commit([(insert, event_row("taken"))])
+    entered, release = held_first_commit(runtime)
+    outcomes: dict[str, str] = {}
+
+    def commit(event_id: str) -> None:
+        try:
+            group.commit([(insert, event_row(event_id))])
+            outcomes[event_id] = "committed"
+        except IntegrityError:
+            outcomes[event_id] = "refused"
+
+    threads = [threading.Thread(target=commit, args=("first",))]
+    threads[0].start()
+    assert entered.wait(30)
+    threads += [threading.Thread(target=commit, args=(event_id,)) for event_id in ("taken", "third")]
+    for thread in threads[1:]:
+        thread.start()
+    wait_for(lambda: len(group._queue) == 2)
+    release.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert outcomes == {"first": "committed", "taken": "refused", "third": "committed"}
+    with runtime.storage.engine.connect() as conn:
+        assert sorted(conn.execute(sa.select(outbox.c.event_id)).scalars()) == ["first", "taken", "third"]
+
+
+def test_a_unit_of_work_that_collects_for_the_group_commit_refuses_to_write_anything_else(runtime):
+    step = TimelineEntry(datetime(2026, 11, 28, tzinfo=UTC), "note", "Ghi chú", "Note")
+    with IntakeUnitOfWork(runtime.storage, runtime.group_commit) as uow, pytest.raises(WriteOutsideTheGroupCommit):
+        uow.requests.append_step("some-request", step)  # would be rolled back unseen: refused at once
