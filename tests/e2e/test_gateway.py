@@ -77,7 +77,7 @@ def test_the_route_map_sends_each_prefix_to_its_service(platform):
     # The pages' prefixes keep their path (the services will serve them there); whichever
     # service answers, the gateway's log names the process it went to.
     pages = {"/": "intake", "/open311/": "intake", "/portal-page": "intake", "/console/": "routing",
-             "/console/tiep-nhan": "intake", "/console/tep-yeu-cau/x": "intake",
+             "/console/tiep-nhan": "intake", "/console/tep-yeu-cau/x": "intake", "/tep-giai-trinh/x": "routing",
              "/dashboard/": "scoring", "/reports/": "scoring"}
     for path, service in pages.items():
         trace = new_trace()

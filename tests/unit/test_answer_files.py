@@ -22,6 +22,7 @@ from giaitrinh_common.contracts import validate
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_routing.adapters.orm import answer_files
 from tests.support.submission import a_pdf, photo_with_location
+from tests.unit import test_case_files
 from tests.unit import test_console_pages as console
 from tests.unit.test_console_pages import OTHER_WARD, Browser, open_case, state_of, text
 
@@ -207,3 +208,82 @@ def test_the_answer_form_is_multipart_with_a_file_input(routing, accepted):
     form = re.search(r'<form[^>]*id="action-answer"[^>]*>', html).group(0)
     assert 'enctype="multipart/form-data"' in form
     assert re.search(r'<input[^>]*type="file"[^>]*name="answer-attachments"[^>]*multiple', html)
+
+
+# -- published: the public reads the files of an explanation the requester agreed to publish -----
+intake, portal = test_case_files.intake, test_case_files.portal  # the fixtures
+
+
+def submitted_to_routing(routing, portal, intake, consent: bool) -> tuple[str, str]:
+    """A request submitted on the portal (with or without consent to publish), its case opened in
+    routing: (the tracking code, the case's id)."""
+    form = {**test_case_files.REQUEST, **({"consent_to_publish": True} if consent else {})}
+    resp = portal.post("/api/v1/requests", json=form)
+    assert resp.status_code == 201, resp.json
+    intake.worker().relay.relay_all()
+    [event] = [CloudEvent.from_json(r.value) for r in intake.bus.records(topics.REQUESTS)]
+    assert event.data.get("consent_to_publish", False) is consent
+    return resp.json["tracking_code"], test_case_files.deliver_to_routing(routing, event)
+
+
+def answered_with_a_file(routing, app, accounts, case_id: str, name: str = "Trả lời ông Nguyễn Văn An.pdf") -> dict:
+    official = Browser(app, accounts, "can-bo")
+    assert official.post(f"/console/ho-so/{case_id}/accept", {"version": "0"}).status_code == 303
+    done = post_files(official, f"/console/ho-so/{case_id}/answer", {"version": "1", **ANSWER}, [(name, a_pdf())],
+                      "answer-attachments")
+    assert done.status_code == 303
+    [kept] = kept_files(routing)
+    return kept
+
+
+def to_intake(routing, intake) -> None:
+    routing.worker().relay.relay_all()
+    consumer = intake.consumer()
+    while consumer.run_once(timeout=0.05):
+        pass
+    consumer.close()
+
+
+def test_a_published_answers_files_are_linked_on_the_timeline_and_served_to_anyone_without_their_names(
+        routing, app, accounts, portal, intake):
+    code, case_id = submitted_to_routing(routing, portal, intake, consent=True)
+    kept = answered_with_a_file(routing, app, accounts, case_id)
+    to_intake(routing, intake)
+    answer = portal.get(f"/api/v1/requests/{code}").json["answer"]
+    assert answer["published"] and answer["files"] == [
+        {"url": f"/tep-giai-trinh/{kept['id']}", "media_type": "application/pdf", "size": kept["size"]}]
+    page = portal.get(f"/tra-cuu?ma={code}", headers={"Accept": "text/html", "Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert f'href="/tep-giai-trinh/{kept["id"]}"' in html and "File 1" in html
+    public = app.test_client().get(f"/tep-giai-trinh/{kept['id']}")
+    assert public.status_code == 200 and public.data == kept["content"]
+    assert public.headers["Content-Disposition"] == "attachment; filename=giai-trinh.pdf"
+    for shown in (json.dumps(answer, ensure_ascii=False), html, str(public.headers)):
+        assert "Nguyễn Văn An" not in shown and "Tra loi" not in shown  # the file's own name stays with staff
+
+
+def test_without_the_requesters_consent_an_answers_files_stay_with_staff(routing, app, accounts, portal, intake):
+    code, case_id = submitted_to_routing(routing, portal, intake, consent=False)
+    kept = answered_with_a_file(routing, app, accounts, case_id)
+    to_intake(routing, intake)
+    answer = portal.get(f"/api/v1/requests/{code}").json["answer"]
+    assert not answer["published"] and "files" not in answer
+    assert "/tep-giai-trinh/" not in portal.get(f"/tra-cuu?ma={code}", headers={"Accept": "text/html"}).get_data(
+        as_text=True)
+    public = app.test_client().get(f"/tep-giai-trinh/{kept['id']}")
+    assert public.status_code == 404
+    assert public.json == app.test_client().get(f"/tep-giai-trinh/{uuid.uuid4()}").json
+    staff = Browser(app, accounts, "truong-phong", role="unit_head")
+    assert staff.client.get(f"/console/tep-giai-trinh/{kept['id']}").status_code == 200
+
+
+def test_a_case_registered_before_consent_was_told_publishes_no_file(routing, app, accounts):
+    case_id = open_case(routing)  # a request.submitted without consent_to_publish
+    kept = answered_with_a_file(routing, app, accounts, case_id)
+    assert app.test_client().get(f"/tep-giai-trinh/{kept['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("forged", ["1", "..%2F..%2Fetc%2Fpasswd", "A" * 36, "x" * 300])
+def test_a_forged_public_file_id_is_404(app, forged):
+    resp = app.test_client().get(f"/tep-giai-trinh/{forged}")
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "not_found"

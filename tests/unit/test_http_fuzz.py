@@ -83,6 +83,8 @@ PAGES["routing"] |= {"/console/", "/console/ho-so/<case_id>", "/console/ho-so/<c
 # An explanation's file, for staff of the case's locality (401 here).
 PAGES["routing"] |= {"/console/tep-giai-trinh/<file_id>"}
 ENDPOINTS["routing"] |= PAGES["routing"]
+# A published explanation's file, for anyone (404 unless its answer is published).
+ENDPOINTS["routing"] |= {"/tep-giai-trinh/<file_id>"}
 # Scoring's violation flags (supervisors, provincial admin: 401/403/404 here) and its OpenAPI document.
 ENDPOINTS["scoring"] |= {"/api/v1/flags", "/api/v1/openapi.json"}
 # The satisfaction of a locality's units and officials, for its evaluators (401/403/404 here).

@@ -12,10 +12,11 @@ SOURCE = "/giaitrinh/intake"
 
 
 def request_submitted(request: AccountabilityRequest, traceid: str = "", requester_link: str = "",
-                      attachments: Sequence[Attachment] = ()) -> CloudEvent:
+                      attachments: Sequence[Attachment] = (), consent_to_publish: bool = False) -> CloudEvent:
     """``request.submitted``; the requester's secret link rides in ``contact`` only, for the
     receipt notice, and only when the requester asked to be notified. ``attachments``: what
-    the files are (id, name, type, size), never their bytes — staff fetch them from intake."""
+    the files are (id, name, type, size), never their bytes — staff fetch them from intake.
+    ``consent_to_publish``: routing serves the explanation's files to the public only with it."""
     r = request.requester
     data: dict[str, object] = {
         "request_id": request.id, "tracking_code": request.tracking_code,
@@ -34,6 +35,8 @@ def request_submitted(request: AccountabilityRequest, traceid: str = "", request
                                 "external_id": request.external_ref.external_id}
     if attachments:
         data["attachments"] = [a.metadata() for a in attachments]
+    if consent_to_publish:
+        data["consent_to_publish"] = True
     if request.received_by:  # recorded by an official: who (their account id) and when received
         data["received_by"] = request.received_by
         if request.received_on:

@@ -120,6 +120,8 @@ answers = sa.Table(
     sa.Column("explanation", sa.Text(), nullable=False),
     sa.Column("legal_basis", sa.Text(), nullable=False),
     sa.Column("commitments", sa.JSON(), nullable=False),
+    # The files attached to it (id, type, size; never their names): routing serves them (0011_answer_files).
+    sa.Column("files", sa.JSON(), nullable=True),
 )
 
 # Tìm kiếm công khai: one row per request the public may find, with the text to search

@@ -22,7 +22,7 @@ from giaitrinh_intake.domain.model import (
     TimelineEntry,
 )
 from giaitrinh_intake.domain.ports import RequestRepository, TrackingCodeTaken
-from giaitrinh_intake.domain.timeline import Commitment, PublicAnswer
+from giaitrinh_intake.domain.timeline import Commitment, PublicAnswer, PublishedFile
 
 # Built once: a statement made afresh on every submit is walked again for its cache key.
 _INSERT_REQUEST = sa.insert(requests)
@@ -85,7 +85,8 @@ class SqlRequestRepository(RequestRepository):
             answered_at=answer.answered_at, on_time=answer.on_time,
             explanation=answer.explanation, legal_basis=answer.legal_basis,
             commitments=[{"content": c.content, "unit_code": c.unit_code,
-                          "due_on": c.due_on.isoformat()} for c in answer.commitments]))
+                          "due_on": c.due_on.isoformat()} for c in answer.commitments],
+            files=[{"id": f.id, "media_type": f.media_type, "size": f.size} for f in answer.files]))
 
     def _load(self, where) -> AccountabilityRequest | None:
         row = self.session.execute(sa.select(requests).where(where)).mappings().first()
@@ -116,7 +117,8 @@ class SqlRequestRepository(RequestRepository):
                                   a["explanation"], a["legal_basis"],
                                   tuple(Commitment(c["content"], c["unit_code"],
                                                    date.fromisoformat(c["due_on"]))
-                                        for c in a["commitments"]))
+                                        for c in a["commitments"]),
+                                  tuple(PublishedFile(f["id"], f["media_type"], f["size"]) for f in a["files"] or ()))
                      for a in given],
         )
 

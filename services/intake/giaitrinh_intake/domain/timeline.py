@@ -48,10 +48,30 @@ class Commitment:
     due_on: date
 
 
+# Where the public fetches a published explanation's file: a path the gateway sends to routing,
+# which keeps the files and serves them only while the explanation may be published.
+PUBLISHED_FILE_PATH = "/tep-giai-trinh/{id}"
+
+
+@dataclass(frozen=True)
+class PublishedFile:
+    """A file attached to the explanation, as the public may know it: what it is, never the
+    name the official gave it (a name may be personal)."""
+
+    id: str
+    media_type: str
+    size: int
+
+    @property
+    def url(self) -> str:
+        return PUBLISHED_FILE_PATH.format(id=self.id)
+
+
 @dataclass(frozen=True)
 class PublicAnswer:
-    """Nội dung giải trình as it may be published: the explanation, its legal basis and the
-    commitments. The meeting's minutes stay out (they name the people who met)."""
+    """Nội dung giải trình as it may be published: the explanation, its legal basis, the
+    commitments and the files attached. The meeting's minutes stay out (they name the people
+    who met)."""
 
     case_version: int
     answered_at: datetime
@@ -59,6 +79,7 @@ class PublicAnswer:
     explanation: str
     legal_basis: str
     commitments: tuple[Commitment, ...] = ()
+    files: tuple[PublishedFile, ...] = ()
 
 
 def answer_of(step: CaseStep) -> PublicAnswer | None:
@@ -70,8 +91,10 @@ def answer_of(step: CaseStep) -> PublicAnswer | None:
     commitments = tuple(Commitment(str(c["content"]), str(c.get("unit_code") or ""),
                                    date.fromisoformat(str(c["due_on"])))
                         for c in d.get("commitments") or ())
+    files = tuple(PublishedFile(str(f["id"]), str(f["media_type"]), int(f["size"]))
+                  for f in d.get("attachments") or ())
     return PublicAnswer(step.version, step.at, step.on_time, str(d.get("explanation") or ""),
-                        str(d.get("legal_basis") or ""), commitments)
+                        str(d.get("legal_basis") or ""), commitments, files)
 
 
 # Căn cứ từ chối in words (Decree 59/2019: Art. 4 who may request, Art. 5 cases not explained,

@@ -127,7 +127,9 @@ def _public_answer(request: AccountabilityRequest, consent: bool) -> dict | None
     if consent:
         out.update(explanation=answer.explanation, legal_basis=answer.legal_basis,
                    commitments=[{"content": c.content, "unit_code": c.unit_code, "due_on": c.due_on.isoformat()}
-                                for c in answer.commitments])
+                                for c in answer.commitments],
+                   # What each attached file is and where routing serves it; never its name.
+                   files=[{"url": f.url, "media_type": f.media_type, "size": f.size} for f in answer.files])
     else:
         out["note"] = {"vi": "Nội dung giải trình chỉ được công khai khi người yêu cầu đồng ý.",
                        "en": "The explanation is published only with the requester's consent."}

@@ -97,7 +97,8 @@ def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: Locali
         id_number=cmd.id_number.strip(), consent_to_publish=cmd.consent_to_publish,
         link_sha256=requester_link.digest(secret)), attachments)
     uow.emit(topics.REQUESTS, events_out.request_submitted(request, cmd.trace_id,
-                                                           requester_link.link_path(secret), attachments))
+                                                           requester_link.link_path(secret), attachments,
+                                                           cmd.consent_to_publish))
     return Receipt(request.id, request.tracking_code, request.submitted_at, secret=secret)
 
 

@@ -1,6 +1,7 @@
 """The files of each case, on the unit of work's session: the request's (``case_request_files``:
 what they are; intake keeps them) and its explanations' (``answer_files``: kept here, bytes and
-all, in the transaction that records the answer)."""
+all, in the transaction that records the answer), with whether the requester agreed that the
+explanation be published (``case_publication``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from giaitrinh_common.attachments import Attachment
-from giaitrinh_routing.adapters.orm import answer_files, case_request_files, case_steps, cases
+from giaitrinh_routing.adapters.orm import answer_files, case_publication, case_request_files, case_steps, cases
 from giaitrinh_routing.domain.case_files import CaseFile
 
 
@@ -72,6 +73,18 @@ class SqlCaseFiles:
             return None
         return AnswerFile(CaseFile(row["id"], row["filename"], row["media_type"], row["size"]), row["case_id"],
                           row["locality_code"], row["case_version"], row["content"])
+
+    def set_publication(self, case_id: str, consent_to_publish: bool) -> None:
+        self.session.execute(sa.insert(case_publication).values(case_id=case_id,
+                                                                 consent_to_publish=consent_to_publish))
+
+    def published(self, file: AnswerFile) -> bool:
+        """Whether the public may read ``file``: its case's requester agreed that the explanation
+        be published, and it belongs to the case's latest answer — the one intake's portal shows
+        (an upheld dispute asks for another; the earlier one's files are no longer shown)."""
+        consent = self.session.execute(sa.select(case_publication.c.consent_to_publish).where(
+            case_publication.c.case_id == file.case_id)).scalar_one_or_none()
+        return bool(consent) and self.latest_answer_version(file.case_id) == file.case_version
 
     def latest_answer_version(self, case_id: str) -> int | None:
         """The case's version after its latest answer (an upheld dispute asks for another)."""

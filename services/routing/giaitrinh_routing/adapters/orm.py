@@ -255,4 +255,12 @@ answer_files = sa.Table(
     sa.Column("content", sa.LargeBinary(), nullable=False),
 )
 
+# Đồng ý công khai: whether the requester agreed that the explanation be published, as
+# request.submitted says (0015_answer_publication); an answer's files are public only with it.
+case_publication = sa.Table(
+    "case_publication", metadata,
+    sa.Column("case_id", sa.String(36), sa.ForeignKey("cases.id"), primary_key=True),
+    sa.Column("consent_to_publish", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

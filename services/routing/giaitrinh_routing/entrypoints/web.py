@@ -49,12 +49,14 @@ def create_app(runtime: RoutingRuntime | None = None):
         console,
         console_admin,
         console_auth,
+        public_files,
         registry_api,
     )
 
     runtime = runtime or bootstrap()
     app = runtime.web_app(__name__, [api, auth.api, auth.pages, cases.api, commitments.api, registry_api.api,
                                      openapi_blueprint("routing", "giaitrinh_routing.entrypoints"),
-                                     console.pages, console_auth.pages, console_admin.pages])
+                                     console.pages, console_auth.pages, console_admin.pages,
+                                     public_files.public_files])
     app.extensions["giaitrinh_accounts"] = auth.account_service(runtime)
     return install_pages(app, translations=[console.TRANSLATIONS])

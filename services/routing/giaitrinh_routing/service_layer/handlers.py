@@ -85,6 +85,7 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
     uow.cases.add(case)
     uow.requesters.add(case.id, RequesterContact.from_submitted(d))
     uow.files.add_request_files(case.id, request_files(d))
+    uow.files.set_publication(case.id, bool(d.get("consent_to_publish")))
     uow.emit(events_out.CASES_TOPIC, events_out.case_registered(case, event))
     uow.record(AuditEntry(at=now.astimezone(UTC).isoformat(), actor_id="system", actor_role="system",
                           entity="case", entity_id=case.id, action="register",
