@@ -21,6 +21,8 @@ from giaitrinh_common.attachments import MAX_FILE_BYTES
 from giaitrinh_common.contracts import validate
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_routing.adapters.orm import answer_files
+from giaitrinh_routing.domain.case import Actor, Role
+from giaitrinh_routing.service_layer.handlers import ActOnCase
 from tests.support.submission import a_pdf, photo_with_location
 from tests.unit import test_case_files
 from tests.unit import test_console_pages as console
@@ -287,3 +289,25 @@ def test_a_case_registered_before_consent_was_told_publishes_no_file(routing, ap
 def test_a_forged_public_file_id_is_404(app, forged):
     resp = app.test_client().get(f"/tep-giai-trinh/{forged}")
     assert resp.status_code == 404 and resp.json["error"]["code"] == "not_found"
+
+
+def test_after_an_upheld_dispute_only_the_new_answers_files_are_public(routing, app, accounts):
+    case_id = open_case(routing, consent_to_publish=True)
+    first = answered_with_a_file(routing, app, accounts, case_id, name="lan-1.pdf")
+    public = app.test_client()
+    assert public.get(f"/tep-giai-trinh/{first['id']}").status_code == 200
+    requester = Actor("requester", Role.REQUESTER, frozenset({console.WARD}), None)
+    routing.act(ActOnCase(case_id, "dispute", requester, {"reason": "Chưa trả lời câu hỏi chính."}))
+    supervisor = Actor("hdnd", Role.SUPERVISOR, frozenset({console.WARD}), None)
+    routing.act(ActOnCase(case_id, "decide-dispute", supervisor, {"outcome": "upheld", "reason": "Có căn cứ."}))
+    # Reopened, not yet answered again: the portal still shows the first answer, and its file.
+    assert public.get(f"/tep-giai-trinh/{first['id']}").status_code == 200
+    official = Browser(app, accounts, "can-bo-2")
+    again = post_files(official, f"/console/ho-so/{case_id}/answer", {"version": "4", **ANSWER},
+                       [("lan-2.pdf", a_pdf())], "answer-attachments")
+    assert again.status_code == 303, text(again)[:2000]
+    [second] = [f for f in kept_files(routing) if f["id"] != first["id"]]
+    assert public.get(f"/tep-giai-trinh/{second['id']}").status_code == 200
+    assert public.get(f"/tep-giai-trinh/{first['id']}").status_code == 404
+    staff = official.client.get(f"/console/tep-giai-trinh/{first['id']}")
+    assert staff.status_code == 200  # the case's record keeps it for those who handle it
