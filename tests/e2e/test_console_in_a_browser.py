@@ -17,6 +17,7 @@ import pytest
 
 from giaitrinh_platform import screenshots as shots
 from tests.support.accessibility import grave_violations
+from tests.support.submission import a_pdf
 from tests.support.waiting import eventually
 
 PHONE, DESKTOP = shots.VIEWPORTS
@@ -121,6 +122,59 @@ def test_an_official_accepts_extends_once_and_answers_and_the_public_timeline_sh
             text = page.inner_text("main")
             return all(t in text for t in ("Đã thụ lý yêu cầu", "Đã gia hạn thời hạn giải trình", "Đã giải trình"))
         eventually(every_step_public, timeout=60, what="intake's timeline showing each step")
+    finally:
+        public.close()
+
+
+def test_an_answer_with_a_file_is_listed_for_staff_and_linked_on_the_public_timeline_when_published(
+        browser, base, head_account, tmp_path):
+    """Through the gateway: the answer's form takes a PDF (multipart, without JavaScript); the case
+    page lists it and the staff download it; the requester agreed to publish, so intake's timeline
+    links it and anyone downloads it under a plain name — never the name the official gave it."""
+    published = {**REQUEST, "title": "Giải trình việc cấp phép tổ 7", "consent_to_publish": True}
+    req = urllib.request.Request(urljoin(base, "/intake/api/v1/requests"), data=json.dumps(published).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        code = json.load(resp)["tracking_code"]
+    pdf = tmp_path / "Trả lời ông Lê Văn C.pdf"
+    pdf.write_bytes(a_pdf())
+    context = shots.new_context(browser, DESKTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, base)
+        open_case_from_inbox(page, base, code)
+        take(page, "accept", {})
+        case_url = page.url.split("?")[0]
+        checked = shots.new_context(browser, DESKTOP, bypass_csp=True)  # axe's script only
+        try:  # the answer's form, with its file input, as a screen reader meets it
+            axe_page = checked.new_page()
+            sign_in(axe_page, base)
+            axe_page.goto(case_url)
+            assert axe_page.locator("#field-answer-attachments").count() == 1
+            assert grave_violations(axe_page) == []
+        finally:
+            checked.close()
+        page.locator("#field-answer-attachments").set_input_files(str(pdf))
+        take(page, "answer", {"explanation": "Giấy phép cấp đúng quy hoạch.", "legal_basis": "Luật Xây dựng 2014."})
+        assert "done=answer" in page.url
+        link = page.get_by_role("link", name="Trả lời ông Lê Văn C.pdf")
+        staff_copy = context.request.get(urljoin(base, link.get_attribute("href")))
+        assert staff_copy.status == 200 and staff_copy.body().startswith(b"%PDF-")
+    finally:
+        context.close()
+
+    public = shots.new_context(browser, PHONE, java_script_enabled=False)
+    try:
+        page = public.new_page()
+
+        def linked():
+            page.goto(urljoin(base, f"/tra-cuu?ma={code}"))
+            found = page.get_by_role("link", name="Tệp 1")
+            return found.count() > 0 and found
+        href = eventually(linked, timeout=60, what="the answer's file on intake's timeline").get_attribute("href")
+        assert "Lê Văn C" not in page.inner_text("main")
+        anyone = public.request.get(urljoin(base, href))
+        assert anyone.status == 200 and anyone.headers["content-disposition"] == "attachment; filename=giai-trinh.pdf"
     finally:
         public.close()
 
