@@ -422,12 +422,12 @@ class Case:
             if not problems and due_on is not None:
                 promises.append(CommitmentPromise(str(uuid.uuid4()), content.strip(), unit, due_on))
         _raise_if(problems)
+        files: dict[str, Any] = {"attachments": [f.as_dict() for f in attachments]} if attachments else {}
         self._record(A.ANSWER, after, now, actor, explanation=explanation.strip(),
                      legal_basis=legal_basis.strip(), meeting_minutes=meeting_minutes.strip(),
                      on_time=self.answer_by is None or local_date(now) <= self.answer_by,
                      commitments=[{"id": p.id, "content": p.content, "unit_code": p.unit_code,
-                                   "due_on": p.due_on.isoformat()} for p in promises],
-                     **({"attachments": [f.as_dict() for f in attachments]} if attachments else {}))
+                                   "due_on": p.due_on.isoformat()} for p in promises], **files)
         return promises
 
     def close(self, actor: Actor, now: datetime) -> None:
