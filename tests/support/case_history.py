@@ -93,10 +93,11 @@ class CaseHistory:
     def answer(self, explanation: str = "Việc cấp phép tuân thủ quy hoạch đã duyệt.",
                legal_basis: str = "Luật Đất đai 2024, Điều 116.",
                commitments: list[dict] | None = None, minutes: str = "",
-               days: float = 1, at: datetime | None = None, by: Actor = HEAD) -> CloudEvent:
+               days: float = 1, at: datetime | None = None, by: Actor | None = None) -> CloudEvent:
         """``by``: who gives the explanation (the locality head unless said; an official of the
-        case's unit may)."""
-        return self._take(lambda now: self.case.answer(by, now, explanation, legal_basis,
+        case's unit may). The head is read when called, so a test may set another."""
+        who = by if by is not None else HEAD
+        return self._take(lambda now: self.case.answer(who, now, explanation, legal_basis,
                                                        commitments, minutes), days, at)
 
     def close(self, days: float = 1, at: datetime | None = None) -> CloudEvent:
