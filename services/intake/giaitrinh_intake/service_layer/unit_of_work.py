@@ -10,14 +10,11 @@ is written outside the commit that the caller waits for.
 """
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
 from giaitrinh_common.storage import SqlUnitOfWork, Storage
 from giaitrinh_intake.adapters.group_commit import GroupCommit, Write
-from giaitrinh_intake.adapters.repository import SqlRequestRepository
+from giaitrinh_intake.adapters.repository import SqlRequestRepository, tracking_code_refused
 from giaitrinh_intake.adapters.search_index import SqlSearchIndex
 from giaitrinh_intake.adapters.submissions import SqlSubmissionRepository
-from giaitrinh_intake.domain.ports import TrackingCodeTaken
 
 
 class IntakeUnitOfWork(SqlUnitOfWork):
@@ -51,11 +48,8 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.group.collecting(False)
         writes = [*self._collected, *((self.group.insert(self.storage.outbox), row) for row in self.outbox_rows())]
         try:
-            self.group.commit(writes)
-        except IntegrityError as exc:
-            if "tracking_code" in str(exc.orig):  # as SqlRequestRepository.add says it
-                raise TrackingCodeTaken(writes[0][1].get("tracking_code", "")) from exc
-            raise
+            with tracking_code_refused(writes[0][1].get("tracking_code", "")):
+                self.group.commit(writes)
         finally:
             self._collected.clear()
             self._outgoing = []
