@@ -11,8 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pyotp
 
 from giaitrinh_common import auth
+from tests.support.signed_in import OTHER_WARD, PASSWORD, WARD
+from tests.support.signed_in import add_account as add
 from tests.unit import test_sign_in_and_case_api as base
-from tests.unit.test_sign_in_and_case_api import MONDAY, OTHER_WARD, PASSWORD, WARD, add
+from tests.unit.test_sign_in_and_case_api import MONDAY
 
 # The sign-in API's fixtures: a migrated routing on SQLite, its keys, app, client, accounts and clock.
 keys, clock, routing, app, client, accounts = base.keys, base.clock, base.routing, base.app, base.client, base.accounts

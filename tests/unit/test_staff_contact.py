@@ -83,7 +83,7 @@ def test_account_changed_carries_the_contact_when_given_and_stays_valid_without_
 # -- the accounts page -------------------------------------------------------------------------
 def test_the_accounts_page_names_roles_and_bodies_in_vietnamese_never_by_their_code(accounts, client):
     pages.admin(accounts, client)
-    base.add(accounts, "truong-xa", role="locality_head", localities=(WARD,), unit=None)
+    pages.add(accounts, "truong-xa", role="locality_head", localities=(WARD,), unit=None)
     page = pages.text(client.get("/console/tai-khoan", headers=PAGE))
     shown = re.sub(r'value="[^"]*"', "", page)  # the form's option values are the API's names
     for code in ("locality_head", "provincial_admin", "unit_head", "official", "supervisor", ">hdnd"):
@@ -113,7 +113,7 @@ def test_the_admin_adds_an_official_with_a_contact_and_changes_it_and_notify_is_
 
 def test_a_bad_contact_on_the_page_is_422_beside_its_field_and_changes_nothing(routing, accounts, client):
     pages.admin(accounts, client)
-    base.add(accounts, "can-bo")
+    pages.add(accounts, "can-bo")
     before = len(published(routing))
     refused = client.post("/console/tai-khoan/can-bo/lien-he", headers=PAGE, data={
         "csrf_token": pages.csrf(client), "email": "khong-phai-email", "phone": "12345"})
@@ -127,7 +127,7 @@ def test_a_bad_contact_on_the_page_is_422_beside_its_field_and_changes_nothing(r
 
 
 def test_only_the_provincial_admin_sets_a_contact(accounts, client):
-    base.add(accounts, "can-bo")
+    pages.add(accounts, "can-bo")
     pages.page_sign_in(client, "can-bo")
     assert client.get("/console/tai-khoan/can-bo/lien-he", headers=PAGE).status_code == 403
     assert client.post("/console/tai-khoan/can-bo/lien-he", headers=PAGE, data={
