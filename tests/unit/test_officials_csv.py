@@ -104,34 +104,49 @@ def test_a_file_with_one_bad_row_is_refused_whole_naming_its_line(routing):
     text = GOOD + "Sai Login!,Ai Đó,official,dia-chinh,khong-phai-email,123,maybe\n"
     result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=text)
     assert result.exit_code != 0 and "nothing imported" in result.output
-    for expected in ("line 6: login:", "line 6: email:", "line 6: phone:", "line 6: active:"):
+    for expected in ("Line 6: login:", "Line 6: email:", "Line 6: phone:", "Line 6: active:"):
         assert expected in result.output
-    assert "line 2" not in result.output and accounts_of(routing) == {}
+    # Each in both languages, the active column's rule too (once only said in English).
+    assert "Line 6: active: true (serving) or false (disabled). / Dòng 6: active: Ghi true" in result.output
+    assert "Line 6: email: Not an email address" in result.output and "Dòng 6: email: Địa chỉ email" in result.output
+    assert "Line 2" not in result.output and accounts_of(routing) == {}
     assert audit_actions(routing) == []
+
+
+def test_a_row_problem_names_the_column_as_the_file_spells_it_in_both_languages(routing):
+    text = HEADER + "khong-ten,  ,supervisor,ubnd,,,true\n"
+    result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=text)
+    assert result.exit_code != 0
+    assert "Line 2: full_name: A name of 1 to 200 characters. / Dòng 2: full_name: Họ tên từ 1 đến 200 ký tự." \
+        in result.output
+    assert "Line 2: unit_code: The body is one of: hdnd, mttq, ubkt." in result.output  # a supervisor's body
+    assert "display_name" not in result.output and "body:" not in result.output
 
 
 def test_a_provincial_admin_never_comes_in_from_a_file(routing):
     text = HEADER + "quan-tri,Quản Trị,provincial_admin,,,,true\n"
     result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=text)
-    assert result.exit_code != 0 and "line 2: role:" in result.output
+    assert result.exit_code != 0 and "Line 2: role: The role is one of: official" in result.output
+    assert "Dòng 2: role: Vai trò là một trong: official" in result.output
     assert account_service(routing).accounts()[1] == 0
 
 
 def test_a_unit_of_another_locality_or_a_login_serving_one_is_refused(routing):
     elsewhere = HEADER + "can-bo.mt,Võ Môi Trường,official,moi-truong,,,true\n"
     result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=elsewhere)
-    assert result.exit_code != 0 and f"line 2: unit_code 'moi-truong' is not a unit of {WARD}" in result.output
+    assert result.exit_code != 0 and f"Line 2: unit_code: 'moi-truong' is not a unit of {WARD}" in result.output
+    assert f"Dòng 2: unit_code: 'moi-truong' không phải đơn vị của {WARD}" in result.output
     assert cli(routing, "users", "import", "--locality", OTHER, "-", stdin=elsewhere).exit_code == 0
     taken = HEADER + "can-bo.mt,Võ Môi Trường,official,dia-chinh,,,true\n"
     result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=taken)
-    assert result.exit_code != 0 and "line 2: login 'can-bo.mt' belongs to another locality" in result.output
+    assert result.exit_code != 0 and "Line 2: login: 'can-bo.mt' belongs to another locality" in result.output
     assert accounts_of(routing, OTHER)["can-bo.mt"].unit_code == "moi-truong"
 
 
 def test_a_login_twice_in_a_file_is_refused(routing):
     text = GOOD + "can-bo.dc,Khác,official,dia-chinh,,,true\n"
     result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=text)
-    assert result.exit_code != 0 and "line 6: login 'can-bo.dc' appears twice" in result.output
+    assert result.exit_code != 0 and "Line 6: login: 'can-bo.dc' appears twice" in result.output
 
 
 def test_initial_passwords_go_to_a_file_readable_by_its_owner_only(routing, tmp_path):

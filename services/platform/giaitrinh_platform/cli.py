@@ -771,8 +771,8 @@ def _account_commands(group: click.Group) -> None:
         try:
             counts, passwords = accounts.import_officials(locality, rows, by=actor)
         except ImportRefused as exc:
-            for problem in exc.problems:
-                click.echo(f"line {problem.line}: {problem.message}", err=True)
+            for problem in exc.problems:  # each row's problem in both languages
+                click.echo(f"{problem.text_en} / {problem.text_vi}", err=True)
             raise click.ClickException(
                 f"nothing imported: {len(exc.problems)} problems / không nhập dòng nào") from None
         finally:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -356,31 +356,42 @@ def official_csv_row(account: Account) -> list[str]:
             account.email or "", account.phone or "", "false" if account.disabled else "true"]
 
 
+# Account.open names its fields as the account does; the file's columns name some otherwise (a
+# supervisor's body is the file's unit_code).
+_COLUMN_OF_FIELD = {"display_name": "full_name", "body": "unit_code"}
+
+
 def official_rows(rows, locality_code: str,
-                  unit_codes: set[str]) -> tuple[list[OfficialRow], list[tuple[int, str]]]:
+                  unit_codes: set[str]) -> tuple[list[OfficialRow], list[tuple[int, Problem]]]:
     """Check every row of an officials file of ``locality_code`` (whose units are
     ``unit_codes``) by the rules :meth:`Account.open` applies to one account, and a file's own:
     a locality role only, a unit of this locality, each login once. Returns the good rows and
-    each problem as (line, message); line numbers count the header as line 1."""
+    each problem as (line, :class:`Problem`), its field the column as the file spells it ("" for
+    the row as a whole); line numbers count the header as line 1."""
     parsed: list[OfficialRow] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, Problem]] = []
     seen: set[str] = set()
+    roles = ", ".join(r.value for r in LOCALITY_ROLES)
     for line, row in enumerate(rows, start=2):
         missing = [c for c in OFFICIAL_COLUMNS if c not in row or row[c] is None]
         if missing:
-            problems.append((line, "missing columns: " + ", ".join(missing)))
+            problems.append((line, Problem("", "missing_columns", "Thiếu cột: " + ", ".join(missing) + ".",
+                                           "Missing columns: " + ", ".join(missing) + ".")))
             continue
         value = {c: row[c].strip() for c in OFFICIAL_COLUMNS}
-        errors: list[str] = []
+        errors: list[Problem] = []
         role = value["role"]
         if role not in {r.value for r in LOCALITY_ROLES}:
-            errors.append("role: one of " + ", ".join(r.value for r in LOCALITY_ROLES))
+            errors.append(Problem("role", "invalid_choice", f"Vai trò là một trong: {roles}.",
+                                  f"The role is one of: {roles}."))
         unit = value["unit_code"] or None
         if unit is not None and unit not in unit_codes:
-            errors.append(f"unit_code {unit!r} is not a unit of {locality_code}")
+            errors.append(Problem("unit_code", "unknown_unit", f"{unit!r} không phải đơn vị của {locality_code}.",
+                                  f"{unit!r} is not a unit of {locality_code}."))
         active = value["active"].lower()
         if active not in _TRUE | _FALSE:
-            errors.append("active: true or false")
+            errors.append(Problem("active", "invalid_choice", "Ghi true (đang làm việc) hoặc false (tạm khóa).",
+                                  "true (serving) or false (disabled)."))
         supervisor = role == Role.SUPERVISOR.value
         account = None
         try:
@@ -390,10 +401,12 @@ def official_rows(rows, locality_code: str,
                 body=unit if supervisor else None, password_hash="", now=_CHECKED_AT,
                 email=value["email"], phone=value["phone"])
         except AccountProblems as exc:
-            errors += [f"{p.field}: {p.en}" for p in exc.problems if p.field != "role"]  # checked above
+            errors += [replace(p, field=_COLUMN_OF_FIELD.get(p.field, p.field))
+                       for p in exc.problems if p.field != "role"]  # checked above
         login = normalise_login(value["login"])
         if login in seen:
-            errors.append(f"login {login!r} appears twice")
+            errors.append(Problem("login", "duplicate", f"{login!r} có hai lần trong tệp.",
+                                  f"{login!r} appears twice in the file."))
         seen.add(login)
         problems += [(line, e) for e in errors]
         if not errors and account is not None:

@@ -143,7 +143,7 @@ def _uploaded_rows(field: str) -> list[dict] | ApiError:
 def _refused(exc: ImportRefused, field: str) -> ApiError:
     return ApiError(422, "import_refused", "Không nhập dòng nào: có dòng chưa hợp lệ (xem số dòng dưới đây).",
                     "Nothing was imported: some rows break a rule (see their line numbers below).",
-                    [detail(field, "invalid_row", f"Dòng {p.line}: {p.message}", f"Line {p.line}: {p.message}")
+                    [detail(field, p.code, p.text_vi, p.text_en)
                      for p in exc.problems[:100]])
 
 

@@ -396,16 +396,19 @@ class AccountService:
         now = self.now()
         with self.unit_of_work() as uow:
             if uow.localities.get(locality) is None:
-                raise ImportRefused([RowProblem(1, f"locality {locality!r} is not registered")])
+                raise ImportRefused([RowProblem(1, f"Locality {locality!r} is not registered.",
+                                                f"Xã, phường {locality!r} chưa được đăng ký.")])
             repo = _repo(uow)
             parsed, found = official_rows(list(rows), locality, {u.code for u in uow.units.units_of(locality)})
-            problems = [RowProblem(line, message) for line, message in found]
+            problems = [RowProblem.of(line, problem) for line, problem in found]
             existing: dict[str, Account] = {}
             for row in parsed:
                 account = repo.by_login(row.login)
                 if account is not None and (account.role is Role.PROVINCIAL_ADMIN
                                             or locality not in account.localities):
-                    problems.append(RowProblem(row.line, f"login {row.login!r} belongs to another locality"))
+                    problems.append(RowProblem.of(row.line, Problem(
+                        "login", "other_locality", f"{row.login!r} là tài khoản của xã, phường khác.",
+                        f"{row.login!r} belongs to another locality.")))
                 elif account is not None:
                     existing[row.login] = account
             if problems:

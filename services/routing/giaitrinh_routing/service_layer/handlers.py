@@ -443,8 +443,29 @@ def set_locality_served(uow: RoutingUnitOfWork, code: str, served: bool, actor_i
 
 @dataclass(frozen=True)
 class RowProblem:
+    """One problem of a row of an imported CSV file: its line (the header is line 1), the
+    message in English and, where the rule says it, in Vietnamese, and the column as the file
+    spells it ("" for the row as a whole)."""
+
     line: int
     message: str
+    vi: str = ""
+    column: str = ""
+    code: str = "invalid_row"
+
+    @classmethod
+    def of(cls, line: int, problem: Problem) -> RowProblem:
+        """A domain :class:`Problem` of the row, its field being the file's column."""
+        return cls(line, problem.en, problem.vi, problem.field, problem.code)
+
+    @property
+    def text_vi(self) -> str:
+        """"Dòng 3: role: …" — the Vietnamese, or the English where the rule has none."""
+        return f"Dòng {self.line}: " + (f"{self.column}: " if self.column else "") + (self.vi or self.message)
+
+    @property
+    def text_en(self) -> str:
+        return f"Line {self.line}: " + (f"{self.column}: " if self.column else "") + self.message
 
 
 class ImportRefused(Exception):
