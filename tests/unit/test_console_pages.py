@@ -118,6 +118,19 @@ def test_a_supervisor_reads_the_whole_locality_and_is_offered_no_action(routing,
     assert action_forms(text(supervisor.get(f"/console/ho-so/{land}"))) == []
 
 
+def test_the_console_menu_links_intakes_recording_page_for_those_its_policy_lets_record(routing, app, accounts):
+    from giaitrinh_intake.entrypoints.recorded import RECORDERS
+
+    assert RECORDERS.roles == auth.RECORDING_ROLES  # the menu's rule is the page's
+    link = '<a href="/console/tiep-nhan">Record a request</a>'
+    assert link in text(Browser(app, accounts, "can-bo").get("/console/"))
+    # Every staff role records what its people bring in (intake's policy): a supervisor too.
+    supervisor = Browser(app, accounts, "hdnd", role="supervisor", unit=None, body="hdnd")
+    assert link in text(supervisor.get("/console/"))
+    vietnamese = Browser(app, accounts, "can-bo.vi").client.get("/console/", headers={"Accept": "text/html"})
+    assert '<a href="/console/tiep-nhan">Tiếp nhận yêu cầu</a>' in vietnamese.get_data(as_text=True)
+
+
 def test_the_inbox_filters_by_state_field_and_overdue(routing, app, accounts, clock):
     first = open_case(routing, code="GT-AAAA-AAAA-A")
     open_case(routing, field="construction", code="GT-BBBB-BBBB-B")
@@ -442,7 +455,7 @@ def test_officials_imported_on_the_admin_page_get_first_passwords_shown_once_and
         header + "can-bo.moi,Nguyễn Văn Mới,official,dia-chinh,,,true\n"
         + "quan-tri,Kẻ Lạ,provincial_admin,,,,true\n").encode()), "c.csv")},
         content_type="multipart/form-data", headers={"Accept": "text/html", "Accept-Language": "en"})
-    assert bad.status_code == 422 and "Line 3:" in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Line 3: role: The role is one of: official" in bad.get_data(as_text=True)
     assert "can-bo.moi" not in {a.login for a in accounts.accounts(0, 500, locality=WARD)[0]}  # none of it
     good = admin.client.post(path, data={auth.CSRF_FIELD: admin.csrf, "officials_file": (io.BytesIO((
         header + "can-bo.moi,Nguyễn Văn Mới,official,dia-chinh,moi@xa.gov.vn,,true\n").encode()), "c.csv")},

@@ -488,6 +488,7 @@ def test_the_inbox_page_shows_ones_messages_in_vietnamese_with_the_unread_count(
     assert resp.status_code == 200 and resp.mimetype == "text/html"
     assert "Hộp thư" in html and "1 thư chưa đọc" in html and "Hồ sơ mới được giao" in html
     assert "Thư của người khác" not in html
+    assert '<a href="/console/tiep-nhan">Tiếp nhận yêu cầu</a>' in html  # intake's page, in notify's menu
     assert 'class="inbox-badge__count">1<' in html and 'data-unread-url="/console/thong-bao/chua-doc.json"' in html
     assert "<script>" not in html and "style=" not in html  # the CSP allows neither
     assert client.get("/console/thong-bao/chua-doc.json", headers=as_user()).json == {"unread": 1}

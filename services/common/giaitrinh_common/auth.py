@@ -50,6 +50,10 @@ SUPERVISOR, PROVINCIAL_ADMIN, PUBLISHER = "supervisor", "provincial_admin", "pub
 STAFF = frozenset({OFFICIAL, UNIT_HEAD, LOCALITY_HEAD, SUPERVISOR, PROVINCIAL_ADMIN})  # people
 ROLES = STAFF | {PUBLISHER}  # publisher: another system, by API key
 BODIES = frozenset({"hdnd", "mttq", "ubkt"})  # a supervisor's body: HĐND, MTTQ, UBKT
+# Who records a request a person brought in person, by hotline, at a voter meeting or by mail
+# (intake's /console/tiep-nhan): whoever serves a locality. Intake's policy and every service's
+# console menu read it here, so the menu links the page to exactly those it lets in.
+RECORDING_ROLES = STAFF
 
 MAX_TOKEN_SECONDS = 60  # the revocation rule: see the module's docstring
 ISSUER, AUDIENCE, ALGORITHM = "giaitrinh-routing", "giaitrinh", "EdDSA"

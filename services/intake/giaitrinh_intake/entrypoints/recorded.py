@@ -13,13 +13,13 @@ from flask import Blueprint, current_app, jsonify, url_for
 from flask import request as http_request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from giaitrinh_common.auth import STAFF, Principal, allow, current_principal, signed_in
+from giaitrinh_common.auth import RECORDING_ROLES, Principal, allow, current_principal, signed_in
 from giaitrinh_common.web import ApiError, detail, json_body
 from giaitrinh_intake.domain.requester_link import link_path
 from giaitrinh_intake.service_layer.handlers import InvalidSubmission
 
 recorded = Blueprint("intake_recorded", __name__, url_prefix="/api/v1")
-RECORDERS = signed_in(*sorted(STAFF))  # whoever serves a locality receives its people
+RECORDERS = signed_in(*sorted(RECORDING_ROLES))  # whoever serves a locality receives its people
 RECORDING_FIELDS = ("channel", "received_on")  # beyond the public submission's
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 
-from giaitrinh_common.auth import STAFF, allow, csrf_token, signed_in
+from giaitrinh_common.auth import RECORDING_ROLES, STAFF, allow, csrf_token, signed_in
 from giaitrinh_common.ui import Pagination
 from giaitrinh_common.web import ApiError, detail, page_args
 from giaitrinh_notify.domain.channels import CHANNELS
@@ -24,11 +24,12 @@ LOG_ROLES = frozenset(deliveries_api.LOG_READERS.roles or ())
 
 
 def _header() -> dict:
-    """What the console's header shows on notify's pages: the unread count, and whether the
-    delivery log is this person's to read."""
+    """What the console's header shows on notify's pages: the unread count, whether the
+    delivery log is this person's to read, and whether intake's recording page is theirs."""
     with runtime().unit_of_work() as uow:
         unread = uow.staff_inbox.unread_count(principal().id)
-    return {"unread": unread, "reads_log": principal().role in LOG_ROLES}
+    return {"unread": unread, "reads_log": principal().role in LOG_ROLES,
+            "may_record": principal().role in RECORDING_ROLES}
 
 
 @pages.get("/")

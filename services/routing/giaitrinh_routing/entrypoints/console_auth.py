@@ -21,6 +21,7 @@ from giaitrinh_common.auth import (
     POLICIES,
     PROVINCIAL_ADMIN,
     PUBLIC,
+    RECORDING_ROLES,
     SESSION_COOKIE,
     STAFF,
     Principal,
@@ -107,7 +108,10 @@ def _console_menu() -> dict[str, Any]:
             if policy is None or (policy.roles and principal.role not in policy.roles):
                 continue
             items.append((url_for(endpoint), label, request.endpoint == endpoint))
-    return {"console_menu": items, "console_person": principal, "csrf_token": csrf_token}
+    # Intake's recording page (another service, linked by its path like notify's inbox).
+    may_record = principal is not None and principal.role in RECORDING_ROLES
+    return {"console_menu": items, "console_person": principal, "csrf_token": csrf_token,
+            "may_record": may_record}
 
 
 @pages.after_app_request
