@@ -86,7 +86,8 @@ def test_a_file_with_one_bad_row_names_its_line_and_imports_nobody_then_a_good_o
         assert refused.status == 422
         summary = page.get_by_role("alert").inner_text()
         assert "Không nhập dòng nào" in summary
-        assert re.search(r"^Dòng 3: role", summary, flags=re.M), summary  # the header is line 1
+        # The header is line 1; the row's problem names the file's column, in Vietnamese.
+        assert re.search(r"^Dòng 3: role: Vai trò là một trong: official", summary, flags=re.M), summary
         assert "Dòng 2" not in summary and "Dòng 4" not in summary
         # Beside the file's field too (the summary is a long page away on a phone), and only there.
         assert page.get_attribute("#field-officials_file", "aria-invalid") == "true"

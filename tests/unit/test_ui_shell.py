@@ -118,3 +118,27 @@ def test_every_page_has_the_shell_a_skip_link_a_main_landmark_and_a_language_swi
     assert '<a class="skip-link" href="#main">' in html and '<main id="main"' in html
     assert 'hreflang="en"' in html and 'aria-current="true" lang="vi"' in html
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+
+
+def test_every_console_table_keeps_words_whole_and_scrolls_in_a_focusable_named_box():
+    # One rule for every table: a cell never breaks inside a word ("Nguy|ễn" on a phone) ...
+    css = (STATIC_ROOT / "giaitrinh.css").read_text()
+    cell_rules = re.findall(r"\.data-table td \{([^}]*)\}", css)
+    assert cell_rules and all("anywhere" not in rule for rule in cell_rules)
+    # ... so a wide table scrolls in its box, which a keyboard reaches and a screen reader names.
+    services_root = STATIC_ROOT.parents[2]  # services/common/giaitrinh_common/static
+    templates = [path for name, service in SERVICES.items()
+                 for path in (services_root / name / service.package).rglob("*.html")]
+    tables = 0
+    for path in templates:
+        page = path.read_text()
+        for found in re.finditer(r"<table\b", page):
+            tables += 1
+            box = page[:found.start()].rsplit("<div", 1)[-1]
+            assert 'class="table-scroll"' in box, f"{path.name}: a table outside a .table-scroll box"
+            assert 'tabindex="0"' in box and 'role="region"' in box, f"{path.name}: its box is not focusable"
+            label = re.search(r'aria-labelledby="([^"]+)"', box)
+            assert label or "aria-label=" in box, f"{path.name}: its box has no name"
+            if label and "{{" not in label.group(1):
+                assert f'id="{label.group(1)}"' in page, f"{path.name}: names its box by a missing id"
+    assert tables >= 6
