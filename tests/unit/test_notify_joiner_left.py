@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from giaitrinh_common import contracts, topics
+from giaitrinh_common import contracts
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_notify.adapters.orm import requester_contacts
 from tests.support.case_history import CaseHistory
+from tests.support.consuming import consume
 from tests.support.factories import LOCALITY, migrated_runtime
 
 REQUESTER = {"email": "dan@example.vn", "phone": "+84 912 345 678"}
@@ -25,18 +26,6 @@ def runtime(tmp_path, bus):
     rt = migrated_runtime("notify", f"sqlite:///{tmp_path}/notify.db", bus)
     yield rt
     rt.close()
-
-
-def consume(runtime, *events: CloudEvent) -> None:
-    publisher = runtime.bus.publisher()
-    for event in events:
-        stream = topics.CASES if event.type.startswith("vn.giaitrinh.case.") else topics.REQUESTS
-        publisher.publish(stream, event.key, event.to_json())
-    publisher.flush()
-    consumer = runtime.consumer()
-    while consumer.run_once(timeout=0.05):
-        pass
-    assert consumer.waiting.listing() == []
 
 
 def _requester_action(kind: str, history: CaseHistory, at: datetime, **data) -> CloudEvent:

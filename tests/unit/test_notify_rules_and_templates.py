@@ -27,7 +27,7 @@ from giaitrinh_notify.service_layer.deliveries import Sender
 from giaitrinh_routing.adapters import events_out
 from giaitrinh_routing.domain.commitment import Commitment
 from giaitrinh_routing.domain.deadline_watch import AlertKind, DeadlineAlert
-from tests.support import violations
+from tests.support import consuming, violations
 from tests.support.case_history import MONDAY, CaseHistory, every_step_type
 from tests.support.factories import LOCALITY, migrated_runtime, request_submitted
 
@@ -187,18 +187,8 @@ def runtime(tmp_path, bus):
 
 
 def consume(runtime, *events: CloudEvent, raw: list[tuple[str, bytes]] = ()) -> None:
-    publisher = runtime.bus.publisher()
-    for event in events:
-        stream = topics.CASES if event.type.startswith("vn.giaitrinh.case.") else (
-            topics.REGISTRY if event.type.startswith("vn.giaitrinh.account.") else (
-                topics.SCORES if event.type.startswith("vn.giaitrinh.violation.") else topics.REQUESTS))
-        publisher.publish(stream, event.key, event.to_json())
-    for stream, value in raw:
-        publisher.publish(stream, "k", value)
-    publisher.flush()
-    consumer = runtime.consumer()
-    while consumer.run_once(timeout=0.05):
-        pass
+    consuming.publish(runtime, *events, raw=raw)
+    consuming.drain(runtime.consumer())
 
 
 def ledger(runtime) -> list[Delivery]:

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from giaitrinh_common import auth, contracts, topics
+from giaitrinh_common import auth, contracts
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_common.settings import SettingError
 from giaitrinh_notify.adapters.templates import TemplateRenderer, template_name
@@ -23,6 +23,7 @@ from giaitrinh_scoring.entrypoints.web import create_app
 from giaitrinh_scoring.settings import ScoringSettings
 from tests.support import violations
 from tests.support.case_history import CaseHistory
+from tests.support.consuming import consume
 from tests.support.factories import LOCALITY, migrated_runtime
 
 NOW = 1_800_000_000
@@ -46,20 +47,6 @@ def passed_around(times: int) -> CaseHistory:
 
 def transfers_of(history: CaseHistory) -> list[CloudEvent]:
     return [e for e in history.events if e.type == "vn.giaitrinh.case.transferred.v1"]
-
-
-def consume(runtime, *events: CloudEvent) -> None:
-    """Publish to their topics and let scoring's own consumer apply them (its inbox drops an
-    event delivered twice)."""
-    publisher = runtime.bus.publisher()
-    for event in events:
-        stream = topics.REQUESTS if event.type.startswith("vn.giaitrinh.request.") else topics.CASES
-        publisher.publish(stream, event.key, event.to_json())
-    publisher.flush()
-    consumer = runtime.consumer()
-    while consumer.run_once(timeout=0.05):
-        pass
-    assert consumer.waiting.listing() == []
 
 
 def apply_directly(runtime, events: list[CloudEvent]) -> None:

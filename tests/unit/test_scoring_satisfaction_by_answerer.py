@@ -16,6 +16,7 @@ from giaitrinh_routing.adapters.credentials import Ed25519Signer, generate_signi
 from giaitrinh_routing.domain.case import Actor, Role
 from giaitrinh_scoring.entrypoints.web import create_app
 from giaitrinh_scoring.service_layer.views import satisfaction_table
+from tests.support import consuming
 from tests.support.case_history import CaseHistory
 from tests.support.factories import LOCALITY, migrated_runtime, served_province
 
@@ -53,17 +54,9 @@ def rated(history: CaseHistory, stars: int, days_after_answer: float = 1, by: st
 def consume(runtime, *events: CloudEvent, streams: tuple[str, ...] | None = None) -> None:
     """Publish to their topics and let scoring's consumer apply them; ``streams`` decides which
     stream it reads first (the requests stream first: the ratings come before the answers)."""
-    publisher = runtime.bus.publisher()
-    for event in events:
-        stream = topics.REQUESTS if event.type.startswith("vn.giaitrinh.request.") else topics.CASES
-        publisher.publish(stream, event.key, event.to_json())
-    publisher.flush()
-    consumer = runtime.consumer() if streams is None else IdempotentConsumer(
+    consuming.consume(runtime, *events, consumer=None if streams is None else IdempotentConsumer(
         group="scoring", streams=streams, handlers=runtime.handlers(), unit_of_work=runtime.unit_of_work,
-        bus=runtime.bus, metrics=runtime.metrics, clock=runtime.clock)
-    while consumer.run_once(timeout=0.05):
-        pass
-    assert consumer.waiting.listing() == []
+        bus=runtime.bus, metrics=runtime.metrics, clock=runtime.clock))
 
 
 def table(runtime, period: str = "2026"):

@@ -21,6 +21,7 @@ from giaitrinh_scoring.domain.violations import (
     flag_raised_by,
 )
 from tests.support.case_history import CaseHistory
+from tests.support.consuming import consume
 from tests.support.factories import LOCALITY, migrated_runtime
 
 ACCEPT_BY = date(2026, 11, 9)  # CaseHistory's case, received Monday 2 November 2026
@@ -48,20 +49,6 @@ def commitment_alert(history: CaseHistory, kind: str, commitment_id: str | None 
     event = events_out.commitment_alert(promise, kind, datetime(2026, 12, 16, 2, tzinfo=UTC))
     contracts.validate(event)
     return event
-
-
-def consume(runtime, *events: CloudEvent) -> None:
-    """Publish to their topics and let scoring's own consumer apply them (its inbox drops an
-    event delivered twice)."""
-    publisher = runtime.bus.publisher()
-    for event in events:
-        stream = topics.REQUESTS if event.type.startswith("vn.giaitrinh.request.") else topics.CASES
-        publisher.publish(stream, event.key, event.to_json())
-    publisher.flush()
-    consumer = runtime.consumer()
-    while consumer.run_once(timeout=0.05):
-        pass
-    assert consumer.waiting.listing() == []
 
 
 def flags(runtime):

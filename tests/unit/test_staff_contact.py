@@ -24,6 +24,7 @@ from giaitrinh_routing.domain.accounts import Account, AccountProblems
 from giaitrinh_routing.domain.case import Case
 from giaitrinh_routing.domain.deadline_watch import AlertKind, DeadlineAlert
 from giaitrinh_routing.entrypoints.auth import account_service
+from tests.support import consuming
 from tests.support.case_history import CALENDAR, MONDAY, RULES
 from tests.support.factories import migrated_runtime, request_submitted
 from tests.unit import test_console_sign_in as pages
@@ -159,14 +160,7 @@ def notify(bus, sqlite_url):
 
 
 def consume(rt, *events: CloudEvent) -> None:
-    publisher = rt.bus.publisher()
-    for event in events:
-        stream = topics.REQUESTS if event.type.startswith("vn.giaitrinh.request.") else topics.CASES
-        publisher.publish(stream, event.key, event.to_json())
-    publisher.flush()
-    consumer = rt.consumer()
-    while consumer.run_once(timeout=0.05):
-        pass
+    consuming.consume(rt, *events, nothing_waits=False)
 
 
 def deliveries(rt) -> set[tuple[str, str, str]]:

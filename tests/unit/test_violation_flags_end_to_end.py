@@ -13,6 +13,7 @@ from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_common.relay import OutboxRelay
 from giaitrinh_routing.domain.case import Actor, Role
 from giaitrinh_routing.service_layer.handlers import ActOnCase
+from tests.support import consuming
 from tests.support.factories import LOCALITY, migrated_runtime, request_submitted, serve_in_routing
 
 
@@ -43,9 +44,7 @@ def services(bus, sqlite_url):
 
 
 def consume(runtime) -> None:
-    consumer = runtime.consumer()
-    while consumer.run_once(timeout=0.05):
-        pass
+    consuming.drain(runtime.consumer())
 
 
 def supervisor(account_id: str, body: str, locality: str = LOCALITY) -> CloudEvent:
