@@ -75,6 +75,15 @@ class GroupMember:
                 if s.name == "giaitrinh_consumer_lag" and s.labels["topic"] == topics.REQUESTS}
 
 
+def ensure_group_topics(bootstrap: str, group: str) -> None:
+    """Create the streams and this group's own retry and dead-letter topics before a member
+    subscribes, as the worker does at start: a member subscribed to a topic the broker does not
+    know yet waits on its metadata, and the group's rebalance with it."""
+    KafkaBus(bootstrap).ensure_topics(
+        topics.all_topics() + topics.group_topics(group, (topics.REQUESTS,)),
+        topics.DEFAULT_PARTITIONS)
+
+
 def publish(bootstrap: str, n: int, events=None) -> list[str]:
     bus = KafkaBus(bootstrap)
     events = events or [factories.request_submitted() for _ in range(n)]
@@ -99,8 +108,8 @@ def applied_ids(database_url: str, group: str) -> set[str]:
 def test_two_workers_share_the_partitions_and_one_takes_over_when_the_other_leaves(
         kafka_broker, postgres_url):
     bootstrap = kafka_broker.bootstrap_servers
-    KafkaBus(bootstrap).ensure_topics(topics.all_topics(), topics.DEFAULT_PARTITIONS)
     group = f"scoring-scale-{uuid.uuid4().hex[:6]}"
+    ensure_group_topics(bootstrap, group)
     first = GroupMember("first", group, postgres_url, bootstrap).start()
     second = GroupMember("second", group, postgres_url, bootstrap).start()
     try:
@@ -133,8 +142,8 @@ def test_a_retry_waiting_when_its_worker_leaves_is_applied_by_the_member_that_ta
     """A deferred retry, then a rebalance: nothing raises in a loop, the retry is not lost, and
     lag is reported only for the partitions a member reads now."""
     bootstrap = kafka_broker.bootstrap_servers
-    KafkaBus(bootstrap).ensure_topics(topics.all_topics(), topics.DEFAULT_PARTITIONS)
     group = f"scoring-handover-{uuid.uuid4().hex[:6]}"
+    ensure_group_topics(bootstrap, group)
     event = factories.request_submitted()
     fails_once = {event.id}
     first = GroupMember("first", group, postgres_url, bootstrap, fails_once, retry_backoff=4).start()
