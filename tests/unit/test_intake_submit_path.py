@@ -101,16 +101,16 @@ def test_submissions_from_many_threads_are_each_stored_with_their_event(runtime)
 
 
 def held_first_commit(runtime):
-    """Hold the next commit of the runtime's database (just before its COMMIT) until released:
+    """Hold the group commit's next batch (just before its COMMIT) until released:
     (entered, release) events."""
     entered, release, first = threading.Event(), threading.Event(), [True]
 
-    @sa.event.listens_for(runtime.storage.engine, "commit")
-    def _hold(_conn):
+    def _hold():
         if first[0]:
             first[0] = False
             entered.set()
             assert release.wait(30)
+    runtime.group_commit.before_commit.append(_hold)
     return entered, release
 
 
@@ -126,7 +126,7 @@ def test_submissions_that_arrive_while_one_is_written_share_the_next_commit_and_
     group = runtime.group_commit
     entered, release = held_first_commit(runtime)
     commits = []
-    sa.event.listen(runtime.storage.engine, "commit", lambda _conn: commits.append(1))
+    group.before_commit.append(lambda: commits.append(1))
     seen_committed = []
 
     def submit(title: str) -> None:
