@@ -413,10 +413,10 @@ def test_the_console_speaks_vietnamese_first(routing, app, accounts):
 
 
 # -- admin pages ------------------------------------------------------------------------------------
-def upload(browser, path, content: str):
+def upload(browser, path, content: str, language: str = "en"):
     form = {auth.CSRF_FIELD: browser.csrf, "file": (io.BytesIO(content.encode()), "u.csv")}
     return browser.client.post(path, data=form, content_type="multipart/form-data",
-                               headers={"Accept": "text/html", "Accept-Language": "en"})
+                               headers={"Accept": "text/html", "Accept-Language": language})
 
 
 def units_csv(browser, locality=WARD) -> str:
@@ -442,9 +442,27 @@ def test_a_units_csv_with_a_bad_row_names_its_line_and_imports_nothing(routing, 
                  f"{WARD},Sai Mã!,Tên,handling,maybe\n")
     assert bad.status_code == 422 and "Line 3:" in bad.get_data(as_text=True)
     assert units_csv(admin) == before  # not half-imported
+    shown = html.unescape(bad.get_data(as_text=True))  # each problem in the page's language, naming its column
+    assert "Line 3: code: 1–40 lowercase letters, digits or '-'" in shown and "Dòng 3" not in shown
+    assert "Line 3: active: true (open) or false (closed)." in shown
     good = upload(admin, f"/console/admin/dia-ban/{WARD}/nhap-csv",
                   f"locality_code,code,name,kind,active\n{WARD},moi-truong,Tổ môi trường,handling,true\n")
     assert good.status_code == 303 and "moi-truong,Tổ môi trường,handling,true" in units_csv(admin)
+
+
+def test_a_units_csv_row_problem_is_shown_in_the_pages_language_a_row_of_another_locality_too(routing, admin):
+    path, header = f"/console/admin/dia-ban/{WARD}/nhap-csv", "locality_code,code,name,kind,active\n"
+    bad = upload(admin, path, header + f"{WARD},Sai Mã!,Tên,handling,có\n", language="vi")
+    shown = html.unescape(bad.get_data(as_text=True))
+    assert bad.status_code == 422 and "Dòng 2: code: Mã đơn vị gồm 1–40 ký tự" in shown and "Line 2" not in shown
+    assert "Dòng 2: active: Ghi true (đang hoạt động) hoặc false (ngừng hoạt động)." in shown
+    elsewhere = header + f"{OTHER_WARD},moi-truong,Tổ môi trường,handling,true\n"
+    in_vietnamese = html.unescape(upload(admin, path, elsewhere, language="vi").get_data(as_text=True))
+    assert f"Dòng 2: locality_code: Mã địa bàn phải là {WARD} trên trang này." in in_vietnamese
+    in_english = upload(admin, path, elsewhere)
+    assert in_english.status_code == 422
+    assert f"Line 2: locality_code: The locality code must be {WARD} on this page." in in_english.get_data(as_text=True)
+    assert "moi-truong" not in units_csv(admin, OTHER_WARD)
 
 
 def test_officials_imported_on_the_admin_page_get_first_passwords_shown_once_and_a_bad_row_imports_none(

@@ -143,6 +143,12 @@ def test_a_unit_of_another_locality_or_a_login_serving_one_is_refused(routing):
     assert accounts_of(routing, OTHER)["can-bo.mt"].unit_code == "moi-truong"
 
 
+def test_officials_of_a_locality_not_registered_are_refused_in_both_languages(routing):
+    result = cli(routing, "users", "import", "--locality", "99999", "-", stdin=GOOD)
+    assert result.exit_code != 0 and "Line 1: Locality '99999' is not registered. / " \
+        "Dòng 1: Địa bàn '99999' chưa được đăng ký." in result.output
+
+
 def test_a_login_twice_in_a_file_is_refused(routing):
     text = GOOD + "can-bo.dc,Khác,official,dia-chinh,,,true\n"
     result = cli(routing, "users", "import", "--locality", WARD, "-", stdin=text)

@@ -48,9 +48,28 @@ def test_a_file_with_a_bad_row_is_refused_whole_naming_each_line(routing):
             f"{WARD},moi-truong,Lặp lại,supervising,true\n")
     result = cli(routing, "units", "import", "-", stdin=text)
     assert result.exit_code == 1 and "nothing imported" in result.output
-    for expected in ("line 3: code:", "line 3: name:", "line 3: active:", "line 4: locality_code '99999'",
-                     "line 5: unit 'moi-truong'"):
+    for expected in ("Line 3: code:", "Line 3: name:", "Line 3: active:", "Line 4: locality_code:",
+                     "Line 5: code:"):
         assert expected in result.output
+    # Each in both languages, naming the file's column.
+    assert "Line 3: name: A unit's name has 1 to 200 characters. / Dòng 3: name: Tên đơn vị từ 1 đến 200 ký tự." \
+        in result.output
+    assert "Line 3: active: true (open) or false (closed). / Dòng 3: active: Ghi true (đang hoạt động)" \
+        in result.output
+    assert "Line 4: locality_code: Locality '99999' is not registered. / " \
+        "Dòng 4: locality_code: Địa bàn '99999' chưa được đăng ký." in result.output
+    assert f"Line 5: code: Unit 'moi-truong' of {WARD} appears twice in the file. / " \
+        f"Dòng 5: code: Đơn vị 'moi-truong' của địa bàn {WARD} xuất hiện hai lần trong tệp." in result.output
+
+
+def test_a_row_with_missing_columns_or_an_unknown_kind_is_named_in_both_languages(routing):
+    result = cli(routing, "units", "import", "-", stdin=(
+        f"locality_code,code,name,kind\n{WARD},moi-truong,Phòng Môi trường,handling\n"))
+    assert result.exit_code == 1 and "Line 2: Missing columns: active. / Dòng 2: Thiếu cột: active." in result.output
+    result = cli(routing, "units", "import", "-", stdin=(
+        f"locality_code,code,name,kind,active\n{WARD},moi-truong,Phòng Môi trường,phong-ban,true\n"))
+    assert result.exit_code == 1 and "Line 2: kind: handling (handles requests) or supervising" in result.output
+    assert "Dòng 2: kind: Ghi handling (đơn vị xử lý) hoặc supervising (cơ quan giám sát)." in result.output
     with routing.unit_of_work() as uow:
         assert "moi-truong" not in {u.code for u in uow.units.units_of(WARD)}
 

@@ -152,6 +152,16 @@ def test_a_bad_rule_over_the_api_is_422_naming_the_field_and_publishes_nothing(r
     assert len(registry_events(routing)) == before
 
 
+def test_a_bad_unit_over_the_api_is_422_naming_its_field_in_both_languages(routing, keys):
+    resp = create_app(routing).test_client().put(f"/api/v1/localities/{WARD}/units/Sai-Ma!",
+                                                 headers=admin_headers(keys), json={"name": "Tổ môi trường"})
+    assert resp.status_code == 422
+    [problem] = resp.get_json()["error"]["details"]
+    assert (problem["field"], problem["code"]) == ("code", "invalid_code")
+    assert problem["message"]["vi"].startswith("Mã đơn vị gồm 1–40 ký tự")
+    assert problem["message"]["en"].startswith("1–40 lowercase letters")
+
+
 def test_accounts_publish_their_role_and_localities_when_opened_and_when_disabled_never_a_secret(routing):
     service = account_service(routing)
     service.add(login="can.bo.an", display_name="Nguyễn Văn An", role="official", localities={WARD},

@@ -1016,7 +1016,7 @@ def units_export(locality: str | None) -> None:
     """Write the units as CSV on stdout (locality_code,code,name,kind,active)."""
     import csv
 
-    from giaitrinh_routing.service_layer.handlers import UNIT_COLUMNS
+    from giaitrinh_routing.domain.registry import UNIT_COLUMNS
 
     with _routing_registry() as (_runtime, uow):
         found = uow.units.units_of(locality)
@@ -1031,7 +1031,8 @@ def units_export(locality: str | None) -> None:
 @click.option("--actor", default="cli", show_default=True, help="Who is importing (for the audit log).")
 def units_import(csv_file, actor: str) -> None:
     """Add or change units from CSV_FILE ('-' for stdin). Every row is checked first; a file
-    with any bad row is refused whole, each problem named with its line number."""
+    with any bad row is refused whole, each problem named with its line number and column, in
+    English and Vietnamese."""
     import csv
 
     from giaitrinh_routing.service_layer.handlers import ImportRefused, import_units
@@ -1042,8 +1043,8 @@ def units_import(csv_file, actor: str) -> None:
             counts = import_units(uow, rows, actor, runtime.now())
             uow.commit()
     except ImportRefused as exc:
-        for problem in exc.problems:
-            click.echo(f"line {problem.line}: {problem.message}", err=True)
+        for problem in exc.problems:  # each row's problem in both languages
+            click.echo(f"{problem.text_en} / {problem.text_vi}", err=True)
         raise click.ClickException(f"nothing imported: {len(exc.problems)} problems / không nhập dòng nào") from None
     click.echo(f"{counts['added']} added, {counts['changed']} changed, {counts['unchanged']} unchanged")
 

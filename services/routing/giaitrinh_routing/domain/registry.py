@@ -10,8 +10,11 @@ People's Committee office, whose head is the locality head (*phân công nhiệm
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from giaitrinh_routing.domain.case import Problem
 
 
 class UnitKind(StrEnum):
@@ -61,14 +64,63 @@ def default_units(locality_code: str) -> list[Unit]:
     return [Unit(locality_code, code, name, kind) for code, name, kind in DEFAULT_UNITS]
 
 
-def problems_with_unit(code: str, name: str) -> list[str]:
-    """What is wrong with a unit's code and name (empty when nothing)."""
+def problems_with_unit(code: str, name: str) -> list[Problem]:
+    """What is wrong with a unit's code and name (empty when nothing), each naming its field."""
     out = []
     if not _CODE.match(code):
-        out.append("code: 1–40 lowercase letters, digits or '-', starting with a letter or digit")
+        out.append(Problem("code", "invalid_code",
+                           "Mã đơn vị gồm 1–40 ký tự: chữ thường không dấu, chữ số hoặc '-', "
+                           "bắt đầu bằng chữ hoặc số.",
+                           "1–40 lowercase letters, digits or '-', starting with a letter or digit."))
     if not name.strip() or len(name) > 200:
-        out.append("name: 1–200 characters")
+        out.append(Problem("name", "required", "Tên đơn vị từ 1 đến 200 ký tự.",
+                           "A unit's name has 1 to 200 characters."))
     return out
+
+
+# -- units as CSV (``giaitrinh routing units export|import``, the admin page) ---------------------
+UNIT_COLUMNS = ("locality_code", "code", "name", "kind", "active")
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+
+def unit_rows(rows: Iterable[dict[str, str]],
+              known_localities: set[str]) -> tuple[list[Unit], list[tuple[int, Problem]]]:
+    """Check every row of a units file (:data:`UNIT_COLUMNS`) by the rules one unit keeps
+    (:func:`problems_with_unit`) and a file's own: a registered locality (one of
+    ``known_localities``), a kind and an active flag the registry knows, each unit once. Returns
+    the good rows as units and each problem as (line, :class:`Problem`), its field the column as
+    the file spells it ("" for the row as a whole); line numbers count the header as line 1."""
+    parsed: list[Unit] = []
+    problems: list[tuple[int, Problem]] = []
+    seen: set[tuple[str, str]] = set()
+    kinds = {k.value for k in UnitKind}
+    for line, row in enumerate(rows, start=2):
+        missing = [c for c in UNIT_COLUMNS if c not in row or row[c] is None]
+        if missing:
+            problems.append((line, Problem("", "missing_columns", "Thiếu cột: " + ", ".join(missing) + ".",
+                                           "Missing columns: " + ", ".join(missing) + ".")))
+            continue
+        locality, code, name, kind, active = (row[c].strip() for c in UNIT_COLUMNS)
+        errors = problems_with_unit(code, name)
+        if locality not in known_localities:
+            errors.append(Problem("locality_code", "unknown_locality", f"Địa bàn {locality!r} chưa được đăng ký.",
+                                  f"Locality {locality!r} is not registered."))
+        if kind not in kinds:
+            errors.append(Problem("kind", "invalid_choice",
+                                  "Ghi handling (đơn vị xử lý) hoặc supervising (cơ quan giám sát).",
+                                  "handling (handles requests) or supervising (a supervising body)."))
+        if active.lower() not in _TRUE | _FALSE:
+            errors.append(Problem("active", "invalid_choice", "Ghi true (đang hoạt động) hoặc false (ngừng hoạt động).",
+                                  "true (open) or false (closed)."))
+        if (locality, code) in seen:
+            errors.append(Problem("code", "duplicate",
+                                  f"Đơn vị {code!r} của địa bàn {locality} xuất hiện hai lần trong tệp.",
+                                  f"Unit {code!r} of {locality} appears twice in the file."))
+        seen.add((locality, code))
+        problems += [(line, e) for e in errors]
+        if not errors:
+            parsed.append(Unit(locality, code, name, UnitKind(kind), active.lower() in _TRUE))
+    return parsed, problems
 
 
 @dataclass(frozen=True)

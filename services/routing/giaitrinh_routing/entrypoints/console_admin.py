@@ -22,11 +22,11 @@ from giaitrinh_common.ui import Pagination
 from giaitrinh_common.web import ApiError, detail, page_args
 from giaitrinh_routing.bootstrap import RoutingRuntime
 from giaitrinh_routing.domain.accounts import OFFICIAL_COLUMNS
-from giaitrinh_routing.domain.case import InvalidAction
-from giaitrinh_routing.domain.registry import FIELDS, RoutingRule, UnitKind, fields_by_unit
+from giaitrinh_routing.domain.case import InvalidAction, Problem
+from giaitrinh_routing.domain.registry import FIELDS, UNIT_COLUMNS, RoutingRule, UnitKind, fields_by_unit
 from giaitrinh_routing.entrypoints.console import FIELD_NAMES
 from giaitrinh_routing.entrypoints.console_auth import BODY_LABELS, ROLE_LABELS
-from giaitrinh_routing.service_layer.handlers import UNIT_COLUMNS, ImportRefused, RowProblem
+from giaitrinh_routing.service_layer.handlers import ImportRefused, RowProblem
 
 pages = Blueprint("console_admin", __name__, url_prefix="/console/admin", template_folder="templates")
 
@@ -155,7 +155,9 @@ def import_units(locality_code: str):
     rows = _uploaded_rows("file")
     if isinstance(rows, ApiError):
         return _page(locality_code, status=422, error=_error(rows))
-    elsewhere = [RowProblem(line, f"locality_code must be {locality_code} on this page")
+    elsewhere = [RowProblem.of(line, Problem("locality_code", "other_locality",
+                                             f"Mã địa bàn phải là {locality_code} trên trang này.",
+                                             f"The locality code must be {locality_code} on this page."))
                  for line, row in enumerate(rows, start=2) if (row.get("locality_code") or "").strip() != locality_code]
     try:
         if elsewhere:

@@ -144,8 +144,8 @@ def put_unit(locality_code: str, unit_code: str):
     except ImportRefused as exc:
         raise ApiError(422, "invalid_fields", "Nội dung chưa hợp lệ; xem từng trường dưới đây.",
                        "The content breaks a rule; see each field below.",
-                       [detail(p.message.split(":")[0] if ":" in p.message else "unit", "invalid",
-                               p.message, p.message) for p in exc.problems]) from None
+                       [detail(p.column or "unit", p.code, p.vi or p.message, p.message)
+                        for p in exc.problems]) from None
     locality, units, rules = _locality_or_404(locality_code)
     return jsonify(next(u for u in _units_json(locality, units, rules, only_active=False)
                         if u["code"] == unit_code))

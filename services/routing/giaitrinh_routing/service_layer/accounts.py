@@ -396,8 +396,9 @@ class AccountService:
         now = self.now()
         with self.unit_of_work() as uow:
             if uow.localities.get(locality) is None:
-                raise ImportRefused([RowProblem(1, f"Locality {locality!r} is not registered.",
-                                                f"Xã, phường {locality!r} chưa được đăng ký.")])
+                raise ImportRefused([RowProblem.of(1, Problem(  # the whole file: --locality or the page names it
+                    "", "unknown_locality", f"Địa bàn {locality!r} chưa được đăng ký.",
+                    f"Locality {locality!r} is not registered."))])
             repo = _repo(uow)
             parsed, found = official_rows(list(rows), locality, {u.code for u in uow.units.units_of(locality)})
             problems = [RowProblem.of(line, problem) for line, problem in found]

@@ -43,11 +43,10 @@ from giaitrinh_routing.domain.registry import (
     DEFAULT_RULES,
     FIELDS,
     RoutingRule,
-    Unit,
     UnitKind,
     default_units,
-    problems_with_unit,
     route,
+    unit_rows,
 )
 from giaitrinh_routing.domain.requester import RequesterContact
 from giaitrinh_routing.domain.time_limits import NoTimeLimits, RuleBook, TimeLimitSet
@@ -476,39 +475,14 @@ class ImportRefused(Exception):
         self.problems = problems
 
 
-UNIT_COLUMNS = ("locality_code", "code", "name", "kind", "active")
-
-
 def import_units(uow: RoutingUnitOfWork, rows: Iterable[dict[str, str]], actor_id: str,
                  now: datetime) -> dict[str, int]:
-    """Add or change units from CSV rows (``UNIT_COLUMNS``); every row is checked first and
-    nothing is written unless all are valid (line numbers count the header as line 1)."""
-    known = uow.localities.known_codes()
-    parsed: list[Unit] = []
-    problems: list[RowProblem] = []
-    seen: set[tuple[str, str]] = set()
-    for line, row in enumerate(rows, start=2):
-        missing = [c for c in UNIT_COLUMNS if c not in row or row[c] is None]
-        if missing:
-            problems.append(RowProblem(line, "missing columns: " + ", ".join(missing)))
-            continue
-        locality, code, name = row["locality_code"].strip(), row["code"].strip(), row["name"].strip()
-        errors = problems_with_unit(code, name)
-        if locality not in known:
-            errors.append(f"locality_code {locality!r} is not registered")
-        if row["kind"].strip() not in {k.value for k in UnitKind}:
-            errors.append("kind: handling or supervising")
-        if row["active"].strip().lower() not in {"true", "false", "1", "0", "yes", "no"}:
-            errors.append("active: true or false")
-        if (locality, code) in seen:
-            errors.append(f"unit {code!r} of {locality} appears twice")
-        seen.add((locality, code))
-        problems += [RowProblem(line, e) for e in errors]
-        if not errors:
-            parsed.append(Unit(locality, code, name, UnitKind(row["kind"].strip()),
-                               row["active"].strip().lower() in {"true", "1", "yes"}))
-    if problems:
-        raise ImportRefused(problems)
+    """Add or change units from CSV rows (:data:`UNIT_COLUMNS`); every row is checked first
+    (:func:`unit_rows`) and nothing is written unless all are valid: else :class:`ImportRefused`
+    names each problem with its line (the header is line 1) and column, in both languages."""
+    parsed, found = unit_rows(rows, uow.localities.known_codes())
+    if found:
+        raise ImportRefused([RowProblem.of(line, problem) for line, problem in found])
     counts = {"added": 0, "changed": 0, "unchanged": 0}
     changed_localities: set[str] = set()
     for unit in parsed:
