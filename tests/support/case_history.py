@@ -4,7 +4,7 @@ tests read exactly what routing publishes (each event is also checked against it
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from giaitrinh_common import contracts
@@ -14,6 +14,7 @@ from giaitrinh_routing.adapters import events_out
 from giaitrinh_routing.adapters.time_limits import load_rule_book
 from giaitrinh_routing.domain.calendar import WorkingDayCalendar, local_date
 from giaitrinh_routing.domain.case import Actor, Case, Role
+from giaitrinh_routing.domain.case_files import CaseFile
 from tests.support.factories import LOCALITY, request_submitted
 
 CALENDAR = WorkingDayCalendar()
@@ -53,12 +54,13 @@ class CaseHistory:
         contracts.validate(event)
         return event
 
-    def _take(self, act: Callable[[datetime], object], days: float, at: datetime | None) -> CloudEvent:
+    def _take(self, act: Callable[[datetime], object], days: float, at: datetime | None,
+              file_keys: dict[str, str] | None = None) -> CloudEvent:
         self.now = at or self.now + timedelta(days=days)
         act(self.now)
         [step] = self.case.events
         self.case.events.clear()
-        event = self._checked(events_out.case_step(self.case, step))
+        event = self._checked(events_out.case_step(self.case, step, file_keys=file_keys))
         self.events.append(event)
         return event
 
@@ -93,12 +95,15 @@ class CaseHistory:
     def answer(self, explanation: str = "Việc cấp phép tuân thủ quy hoạch đã duyệt.",
                legal_basis: str = "Luật Đất đai 2024, Điều 116.",
                commitments: list[dict] | None = None, minutes: str = "",
-               days: float = 1, at: datetime | None = None, by: Actor | None = None) -> CloudEvent:
+               days: float = 1, at: datetime | None = None, by: Actor | None = None,
+               files: Sequence[CaseFile] = (), file_keys: dict[str, str] | None = None) -> CloudEvent:
         """``by``: who gives the explanation (the locality head unless said; an official of the
-        case's unit may). The head is read when called, so a test may set another."""
+        case's unit may). The head is read when called, so a test may set another. ``files``:
+        attached to it, each with its key from ``file_keys`` (by id) as routing's unit of work
+        adds it."""
         who = by if by is not None else HEAD
         return self._take(lambda now: self.case.answer(who, now, explanation, legal_basis,
-                                                       commitments, minutes), days, at)
+                                                       commitments, minutes, files), days, at, file_keys)
 
     def close(self, days: float = 1, at: datetime | None = None) -> CloudEvent:
         return self._take(lambda now: self.case.close(HEAD, now), days, at)

@@ -22,6 +22,7 @@ from giaitrinh_common.contracts import validate
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_routing.adapters.orm import answer_files
 from giaitrinh_routing.domain.case import Actor, Role
+from giaitrinh_routing.domain.case_files import access_key_digest
 from giaitrinh_routing.service_layer.handlers import ActOnCase
 from tests.support.submission import a_pdf, photo_with_location
 from tests.unit import test_case_files
@@ -77,9 +78,12 @@ def test_an_answer_with_a_photo_and_a_pdf_keeps_them_lists_them_and_names_them_i
     assert "biên bản làm việc.jpg" in html and f"application/pdf · {len(pdf)} B" in html
     [event] = answered_events(routing)
     validate(event)
-    assert event.data["details"]["attachments"] == [
+    listed = event.data["details"]["attachments"]
+    assert [{k: v for k, v in f.items() if k != "key"} for f in listed] == [
         {"id": kept["id"], "filename": kept["filename"], "media_type": kept["media_type"], "size": kept["size"]}
         for kept in (photo, document)]
+    # Each with the key that opens it to the requester; routing keeps only the key's digest.
+    assert [access_key_digest(f["key"]) for f in listed] == [kept["access_key_sha256"] for kept in (photo, document)]
     assert len(event.to_json()) < len(pdf) + 3000  # what the files are, never their bytes
 
 

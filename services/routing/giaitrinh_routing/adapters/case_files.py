@@ -1,7 +1,8 @@
 """The files of each case, on the unit of work's session: the request's (``case_request_files``:
 what they are; intake keeps them) and its explanations' (``answer_files``: kept here, bytes and
-all, in the transaction that records the answer), with whether the requester agreed that the
-explanation be published (``case_publication``)."""
+all, in the transaction that records the answer, each with the digest of the key that opens it
+to the requester), with whether the requester agreed that the explanation be published
+(``case_publication``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -12,19 +13,21 @@ from sqlalchemy.orm import Session
 
 from giaitrinh_common.attachments import Attachment
 from giaitrinh_routing.adapters.orm import answer_files, case_publication, case_request_files, case_steps, cases
-from giaitrinh_routing.domain.case_files import CaseFile
+from giaitrinh_routing.domain.case_files import CaseFile, access_key_digest, new_access_key
 
 
 @dataclass(frozen=True)
 class AnswerFile:
     """An explanation's kept file, with what deciding who may read it needs: the case's
-    locality and the version of the answer that attached it."""
+    locality, the version of the answer that attached it, and the digest of its key (None for a
+    file kept before files had keys)."""
 
     file: CaseFile
     case_id: str
     locality_code: str
     case_version: int
     content: bytes
+    access_key_sha256: str | None = None
 
 
 class SqlCaseFiles:
@@ -33,6 +36,9 @@ class SqlCaseFiles:
 
     def __init__(self, session: Session):
         self.session = session
+        # The keys given to the files added in this transaction, by file id: the unit of work
+        # puts each in the case.answered it writes on commit. Only their digests are stored.
+        self.keys_given: dict[str, str] = {}
 
     def add_request_files(self, case_id: str, files: list[CaseFile]) -> None:
         if files:
@@ -46,11 +52,15 @@ class SqlCaseFiles:
         return [CaseFile(r["id"], r["filename"], r["media_type"], r["size"]) for r in rows]
 
     def add_answer_files(self, case_id: str, case_version: int, files: Sequence[Attachment]) -> None:
+        """Keep an answer's files, each with a new key (see :attr:`keys_given`)."""
         if files:
+            keys = {a.id: new_access_key() for a in files}
             self.session.execute(sa.insert(answer_files), [
                 {"id": a.id, "case_id": case_id, "case_version": case_version, "position": n,
                  "filename": a.filename, "media_type": a.media_type, "size": a.size, "sha256": a.sha256,
-                 "content": a.data} for n, a in enumerate(files)])
+                 "content": a.data, "access_key_sha256": access_key_digest(keys[a.id])}
+                for n, a in enumerate(files)])
+            self.keys_given.update(keys)
 
     def answer_files(self, case_id: str) -> dict[int, list[CaseFile]]:
         """Each answer's files (by the case's version the answer made), without their bytes."""
@@ -72,7 +82,7 @@ class SqlCaseFiles:
         if row is None:
             return None
         return AnswerFile(CaseFile(row["id"], row["filename"], row["media_type"], row["size"]), row["case_id"],
-                          row["locality_code"], row["case_version"], row["content"])
+                          row["locality_code"], row["case_version"], row["content"], row["access_key_sha256"])
 
     def set_publication(self, case_id: str, consent_to_publish: bool) -> None:
         self.session.execute(sa.insert(case_publication).values(case_id=case_id,

@@ -2,7 +2,9 @@
 registry's (localities, accounts, publishers) on ``giaitrinh.registry.v1``."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from giaitrinh_common import topics
 from giaitrinh_common.envelope import CloudEvent
@@ -104,9 +106,20 @@ def audit_entry(case: Case, step: StepRecorded) -> AuditEntry:
                                "deadlines": {"accept_by": str(case.accept_by), "answer_by": str(case.answer_by)}})
 
 
-def case_step(case: Case, step: StepRecorded, traceid: str = "") -> CloudEvent:
+def _details(name: str, step: StepRecorded, file_keys: Mapping[str, str]) -> dict[str, Any]:
+    details = {k: step.details[k] for k in DETAILS[name] if k in step.details}
+    if name == "answered" and details.get("attachments") and file_keys:
+        details["attachments"] = [{**f, "key": file_keys[f["id"]]} if f["id"] in file_keys else f
+                                  for f in details["attachments"]]
+    return details
+
+
+def case_step(case: Case, step: StepRecorded, traceid: str = "",
+              file_keys: Mapping[str, str] | None = None) -> CloudEvent:
     """One step of the procedure (``case.accepted``, ``case.refused``, …) with the case as it
-    stands after it."""
+    stands after it. ``file_keys``: the keys given to an answer's files, by id — each rides in
+    ``case.answered`` beside its file (for intake to show the requester), never in the step
+    log or the audit log."""
     name = STEP_TYPES[step.action]
     actor = step.actor.as_dict() if step.actor else {"id": "system", "role": "system"}
     data = {"case_id": case.id, "request_id": case.request_id, "tracking_code": case.tracking_code,
@@ -116,7 +129,7 @@ def case_step(case: Case, step: StepRecorded, traceid: str = "") -> CloudEvent:
             "deadlines": {"accept_by": case.accept_by.isoformat() if case.accept_by else None,
                           "answer_by": case.answer_by.isoformat() if case.answer_by else None},
             "flagged": case.flagged,
-            "details": {k: step.details[k] for k in DETAILS[name] if k in step.details}}
+            "details": _details(name, step, file_keys or {})}
     return CloudEvent.new(type=f"vn.giaitrinh.case.{name}.v1", source=SOURCE,
                           subject=case.request_id, locality=case.locality_code, time=step.at,
                           traceid=traceid or None, data=data)

@@ -253,6 +253,9 @@ answer_files = sa.Table(
     sa.Column("size", sa.Integer(), nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("content", sa.LargeBinary(), nullable=False),
+    # The SHA-256 of the key that opens this one file to its holder (domain.case_files); NULL for
+    # a file kept before keys were given: it opens to none (0017_answer_file_keys).
+    sa.Column("access_key_sha256", sa.String(64), nullable=True),
 )
 
 # Đồng ý công khai: whether the requester agreed that the explanation be published, as

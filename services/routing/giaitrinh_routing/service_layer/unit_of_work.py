@@ -19,7 +19,8 @@ from giaitrinh_routing.domain.audit import AuditEntry
 class RoutingUnitOfWork(SqlUnitOfWork):
     """Routing's transaction. On commit, the steps recorded by every case it saved become
     contract events on ``giaitrinh.cases.v1`` and entries of the audit log — the one place
-    domain events turn into them — together with everything else the transaction wrote."""
+    domain events turn into them — together with everything else the transaction wrote. The
+    keys given to an answer's files join its ``case.answered`` here, and nothing else."""
 
     cases: SqlCaseRepository
     localities: SqlLocalityRegistry
@@ -51,7 +52,7 @@ class RoutingUnitOfWork(SqlUnitOfWork):
         entries = list(self._audit)
         for case in self.cases.seen:
             for step in case.events:
-                self.emit(events_out.CASES_TOPIC, events_out.case_step(case, step))
+                self.emit(events_out.CASES_TOPIC, events_out.case_step(case, step, file_keys=self.files.keys_given))
                 entries.append(events_out.audit_entry(case, step))
             case.events.clear()
         self.cases.seen.clear()
