@@ -20,6 +20,7 @@ from giaitrinh_intake.entrypoints.submission import FORM_MAX_BODY
 from giaitrinh_intake.entrypoints.web import create_app
 from giaitrinh_intake.settings import IntakeSettings
 from giaitrinh_platform.services import SERVICES
+from giaitrinh_routing.domain.case_files import CaseFile
 from tests.support import submission
 from tests.support.case_history import MONDAY, CaseHistory
 from tests.support.factories import LOCALITY, served_province, teach_registry
@@ -37,6 +38,8 @@ from tests.support.submission import (
 from tests.unit.test_portal_pages import deliver, page
 
 intake, client = submission.intake, submission.client  # the fixtures
+# An explanation's file and the key that opens it to the requester (case.answered carries it).
+ANSWER_FILE_ID, FILE_KEY_MARKER = "5d0c2a8e-1f3b-4c6d-9e7f-0a1b2c3d4e5f", "FileKeyMarkerZqxv_" + "k" * 20
 
 
 def stored(intake, table):
@@ -211,7 +214,9 @@ def test_no_marker_of_personal_data_is_public_nor_in_any_event_but_the_requester
         "wants_notifications": "1"})
     history = CaseHistory(request_id=row["id"], tracking_code=code, received=MONDAY)
     history.accept()
-    history.answer()
+    # The explanation's file comes with the key that opens it to the requester: their page only.
+    history.answer(files=[CaseFile(ANSWER_FILE_ID, "Thư trả lời.pdf", "application/pdf", 1234)],
+                   file_keys={ANSWER_FILE_ID: FILE_KEY_MARKER})
     deliver(intake, bus, *history.events)
     client.post("/api/v1/requester/rating", json={"secret": secret, "rating": 4, "comment": "Rõ ràng"})
     client.post("/api/v1/requester/dispute", json={"secret": secret, "reason": "Chưa trả lời câu hỏi chính"})
@@ -223,16 +228,19 @@ def test_no_marker_of_personal_data_is_public_nor_in_any_event_but_the_requester
         client.get(f"/api/v1/similar-requests?locality_code={LOCALITY}&text=" + form["content"]),
         client.post("/gui-yeu-cau", data={**step_two(), "step": "check"}, headers=BROWSER),
     ]
-    markers = [*MARKERS.values(), "Joiner Zqxv", "joiner.zqxv@example.vn"]
+    markers = [*MARKERS.values(), "Joiner Zqxv", "joiner.zqxv@example.vn", FILE_KEY_MARKER]
+    assert f"/tep-giai-trinh/{ANSWER_FILE_ID}" in public[1].get_data(as_text=True)  # published: the public link
     for resp in public:
         text = resp.get_data(as_text=True)
         assert resp.status_code < 400
         assert not [m for m in markers if m in text], resp.request.path
     assert code in public[-1].get_data(as_text=True)  # the similar request was shown, without its requester
+    # The key reached intake (so the scan above means something): the requester's own page links it.
+    assert FILE_KEY_MARKER in client.get(f"/cua-toi/{secret}", headers=BROWSER).get_data(as_text=True)
     produced = events(intake)
     kinds = ("submitted", "joined", "rated", "disputed")
     assert {e.type for e in produced} == {f"vn.giaitrinh.request.{t}.v1" for t in kinds}
-    never = (MARKERS["full_name"], MARKERS["id_number"], MARKERS["address"], "Joiner Zqxv")
+    never = (MARKERS["full_name"], MARKERS["id_number"], MARKERS["address"], "Joiner Zqxv", FILE_KEY_MARKER)
     for event in produced:
         raw = event.to_json().decode("utf-8")
         assert not [m for m in never if m in raw], event.type

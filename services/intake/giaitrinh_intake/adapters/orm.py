@@ -122,6 +122,9 @@ answers = sa.Table(
     sa.Column("commitments", sa.JSON(), nullable=False),
     # The files attached to it (id, type, size; never their names): routing serves them (0011_answer_files).
     sa.Column("files", sa.JSON(), nullable=True),
+    # The key of each of those files ({file id: key}), from case.answered: it opens the file to the
+    # requester, published or not, so only their own page shows it (0012_answer_file_keys).
+    sa.Column("file_keys", sa.JSON(), nullable=True),
 )
 
 # Tìm kiếm công khai: one row per request the public may find, with the text to search

@@ -2,7 +2,7 @@
 submission written by a group commit, collecting its rows: :mod:`.group_commit`)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date
 
@@ -89,14 +89,23 @@ class SqlRequestRepository(RequestRepository):
     def append_step(self, request_id: str, entry: TimelineEntry) -> None:
         self.session.execute(_INSERT_STEP, self._step_row(request_id, entry))
 
-    def add_answer(self, request_id: str, answer: PublicAnswer) -> None:
+    def add_answer(self, request_id: str, answer: PublicAnswer,
+                   file_keys: Mapping[str, str] | None = None) -> None:
         self.session.execute(sa.insert(answers).values(
             request_id=request_id, case_version=answer.case_version,
             answered_at=answer.answered_at, on_time=answer.on_time,
             explanation=answer.explanation, legal_basis=answer.legal_basis,
             commitments=[{"content": c.content, "unit_code": c.unit_code,
                           "due_on": c.due_on.isoformat()} for c in answer.commitments],
-            files=[{"id": f.id, "media_type": f.media_type, "size": f.size} for f in answer.files]))
+            files=[{"id": f.id, "media_type": f.media_type, "size": f.size} for f in answer.files],
+            file_keys=dict(file_keys) if file_keys else None))
+
+    def answer_file_keys(self, request_id: str, case_version: int) -> dict[str, str]:
+        # Read apart from the answer itself (``_load`` leaves the keys out of the request): what
+        # the public sees is built from the request as loaded, and so cannot carry a key.
+        keys = self.session.execute(sa.select(answers.c.file_keys).where(
+            answers.c.request_id == request_id, answers.c.case_version == case_version)).scalar_one_or_none()
+        return dict(keys or {})
 
     def _load(self, where) -> AccountabilityRequest | None:
         row = self.session.execute(sa.select(requests).where(where)).mappings().first()

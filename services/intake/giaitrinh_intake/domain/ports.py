@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 
 from giaitrinh_intake.domain.model import (
     AccountabilityRequest,
@@ -49,4 +50,12 @@ class RequestRepository(ABC):
     def append_step(self, request_id: str, entry: TimelineEntry) -> None: ...
 
     @abstractmethod
-    def add_answer(self, request_id: str, answer: PublicAnswer) -> None: ...
+    def add_answer(self, request_id: str, answer: PublicAnswer,
+                   file_keys: Mapping[str, str] | None = None) -> None:
+        """Keep an explanation given; ``file_keys`` (file id → key) kept beside it, never part
+        of what is published."""
+
+    @abstractmethod
+    def answer_file_keys(self, request_id: str, case_version: int) -> dict[str, str]:
+        """The keys of the files of the answer the case's ``case_version`` gave (file id → key);
+        for the requester's own page only."""

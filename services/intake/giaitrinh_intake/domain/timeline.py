@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,36 @@ class PublicAnswer:
     legal_basis: str
     commitments: tuple[Commitment, ...] = ()
     files: tuple[PublishedFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequesterFile:
+    """A file of the explanation given to the requester, as their own page links it: the public
+    path with the file's key, which opens it to them whether or not the explanation is published.
+    The key is a capability for that one file; it is shown on that page and nowhere else."""
+
+    file: PublishedFile
+    key: str
+
+    @property
+    def url(self) -> str:
+        return self.file.url + "?" + urlencode({"k": self.key})
+
+
+def file_keys_of(step: CaseStep) -> dict[str, str]:
+    """The key routing gave each file of a ``case.answered`` step, by file id (a file kept before
+    files had keys has none); empty for any other step."""
+    if step.step != "answered":
+        return {}
+    return {str(f["id"]): str(f["key"]) for f in step.details.get("attachments") or () if f.get("key")}
+
+
+def requester_files(answer: PublicAnswer | None, keys: Mapping[str, str]) -> list[RequesterFile]:
+    """The files of ``answer`` that open with a key, in the order the answer lists them (so
+    "File 1" is the same file on the requester's page as on the public timeline)."""
+    if answer is None:
+        return []
+    return [RequesterFile(f, keys[f.id]) for f in answer.files if keys.get(f.id)]
 
 
 def answer_of(step: CaseStep) -> PublicAnswer | None:

@@ -9,6 +9,7 @@ own page behind the secret link. Vietnamese first; every step is a plain form, n
   /cung-kien-nghi         join a request (``?ma=``): a contact for the notices, optional; POST:
                           303 to the joiner's own page behind their own secret link
   /cua-toi/<secret>       the requester's page (the secret link): tracking code, progress,
+                          the files of the explanation (each by its key, published or not),
                           and the forms to withdraw, rate or dispute (POST …/rut, …/danh-gia,
                           …/khong-dong-y, each answered 303 back here); with a joiner's link,
                           to leave the request (…/rut) or rate its explanation
@@ -177,12 +178,14 @@ def _render_mine(secret: str, error: dict | None = None, status: int = 200):
     try:
         with _runtime().unit_of_work() as uow:
             holder = handlers.holder_by_link(secret, uow)
+            own_files = handlers.own_answer_files(holder, uow)
     except ActionRefused as refused:
         raise ApiError(refused.status, refused.code, refused.vi, refused.en) from None
     # The portal's configured address, not the request's Host: a forged Host must not shape the link.
     link = _runtime().settings.public_base_url.rstrip("/") + link_path(secret)
     return render_template("intake/mine.html", record=holder.request, details=holder.details,
                            standing=holder.standing, joiner=holder.is_joiner, secret=secret, link=link,
+                           own_files=own_files,
                            new=request.args.get("moi") == "1", done=request.args.get("xong", ""),
                            statuses=STATUSES, error=error), status
 

@@ -31,7 +31,7 @@ from giaitrinh_intake.domain.recording import VIETNAM, received_on, recording_pr
 from giaitrinh_intake.domain.requester_link import ActionRefused
 from giaitrinh_intake.domain.search import search_entry
 from giaitrinh_intake.domain.similar import JOINABLE
-from giaitrinh_intake.domain.timeline import LABELS, CaseStep
+from giaitrinh_intake.domain.timeline import LABELS, CaseStep, RequesterFile, file_keys_of, requester_files
 from giaitrinh_intake.domain.tracking import new_tracking_code
 from giaitrinh_intake.domain.validation import EMAIL, PHONE, TEXT_LIMITS, Problem, coordinates, problems_with
 from giaitrinh_intake.service_layer.publishers import inbound_refusal
@@ -246,6 +246,17 @@ def holder_by_link(secret: str, uow: IntakeUnitOfWork) -> LinkHolder:
     raise UnknownRequest(404, *UNKNOWN_LINK)
 
 
+def own_answer_files(holder: LinkHolder, uow: IntakeUnitOfWork) -> list[RequesterFile]:
+    """The files of the latest explanation, each with the link that opens it (its key), for the
+    requester's own page — published or not: the explanation was given to them. The requester's
+    link only: anyone may join a request, so a joiner's link opens no more than the public
+    timeline does (publishing is the requester's consent to give)."""
+    answer = holder.request.latest_answer
+    if holder.is_joiner or answer is None or not answer.files:
+        return []
+    return requester_files(answer, uow.requests.answer_file_keys(holder.request.id, answer.case_version))
+
+
 def _text_problem(name: str, value: str, required: bool) -> list[Problem]:
     if required and not value.strip():
         return [Problem(name, "required", "Hãy nêu lý do.", "Give a reason.")]
@@ -328,7 +339,8 @@ def case_step_of(event: CloudEvent) -> CaseStep:
 def on_case_event(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
     """Routing registered the case or took a step of it: the public timeline shows the step
     once (by the case's version), the public status follows the case's state, and an
-    explanation given is kept for publication."""
+    explanation given is kept for publication, with the keys of its files beside it (for the
+    requester's own page)."""
     request = uow.requests.get(event.data["request_id"])
     if request is None:
         return
@@ -339,7 +351,7 @@ def on_case_event(event: CloudEvent, uow: IntakeUnitOfWork) -> None:
     uow.requests.append_step(request.id, entry)
     answer = request.latest_answer
     if answer is not None and answer.case_version == step.version:
-        uow.requests.add_answer(request.id, answer)
+        uow.requests.add_answer(request.id, answer, file_keys_of(step))
         # Published (and so found by the public search) only with the requester's consent.
         published = search_entry(request, uow.submissions.details(request.id).consent_to_publish)
         if published is not None:
