@@ -17,8 +17,20 @@ import sqlalchemy as sa
 from giaitrinh_common import topics
 from giaitrinh_common.contracts import validate
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_notify.adapters import orm as notify_orm
+from giaitrinh_notify.adapters.webhooks import new_signing_secret
+from giaitrinh_notify.domain.webhooks import SigningSecret, WebhookSubscription
 from giaitrinh_routing.adapters.orm import audit_log, case_steps
-from giaitrinh_routing.domain.case_files import MAX_ACCESS_KEY, access_key_digest, key_opens, new_access_key
+from giaitrinh_routing.domain.case_files import (
+    MAX_ACCESS_KEY,
+    CaseFile,
+    access_key_digest,
+    key_opens,
+    new_access_key,
+)
+from tests.support.case_history import MONDAY, CaseHistory
+from tests.support.consuming import consume
+from tests.support.factories import migrated_runtime
 from tests.support.submission import a_pdf
 from tests.unit import test_answer_files, test_case_files
 from tests.unit.test_answer_files import ANSWER, answered_events, kept_files, post_files, to_intake
@@ -169,3 +181,30 @@ def test_a_key_opens_only_the_file_whose_digest_it_matches_and_a_file_kept_befor
     assert not key_opens(None, access_key_digest(key)) and not key_opens("", access_key_digest(key))
     long = "A" * (MAX_ACCESS_KEY + 1)
     assert not key_opens(long, access_key_digest(long))  # longer than any key given: not even hashed
+
+
+def test_other_systems_receive_case_answered_without_the_file_keys(bus, sqlite_url):
+    """Notify sends case.answered itself to the systems subscribed to it: each file as it is,
+    but without the key, which is the requester's alone."""
+    notify = migrated_runtime("notify", sqlite_url("notify"), bus)
+    try:
+        with notify.unit_of_work() as uow:
+            uow.webhook_subscriptions.save(WebhookSubscription(
+                id="wh-1", url="https://mot-cua.example.vn/hooks", event_types=("*",), locality_code=None,
+                description="Hệ thống một cửa", active=True, created_at=MONDAY,
+                secrets=(SigningSecret("s1", new_signing_secret(), MONDAY),)), MONDAY)
+            uow.commit()
+        file_id, key = str(uuid.uuid4()), new_access_key()
+        history = CaseHistory()
+        history.accept()
+        history.answer(files=[CaseFile(file_id, "tra-loi.pdf", "application/pdf", 1234)], file_keys={file_id: key})
+        assert history.events[-1].data["details"]["attachments"][0]["key"] == key
+        consume(notify, history.submitted, *history.events)
+        with notify.storage.engine.connect() as conn:
+            sent = conn.execute(sa.select(notify_orm.deliveries.c.context).where(
+                notify_orm.deliveries.c.channel == "webhook",
+                notify_orm.deliveries.c.event_type == "vn.giaitrinh.case.answered.v1")).scalars().all()
+    finally:
+        notify.close()
+    [context] = sent
+    assert file_id in context and key not in context

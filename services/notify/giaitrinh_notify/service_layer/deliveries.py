@@ -125,8 +125,21 @@ def address_problem(channel: str, address: str) -> str | None:
     return None
 
 
+def _without_file_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """``case.answered`` without the key of each of the explanation's files: a key opens its file
+    whether or not the explanation is published, and is the requester's alone (intake shows it
+    on their own page)."""
+    details = data.get("details")
+    if not isinstance(details, dict) or not details.get("attachments"):
+        return data
+    files = [{k: v for k, v in f.items() if k != "key"} for f in details["attachments"]]
+    return {**data, "details": {**details, "attachments": files}}
+
+
 def _context(event: CloudEvent, audience: str, person: Person, uow) -> dict[str, Any]:
     data = {k: v for k, v in event.data.items() if k != "contact"}  # personal data stays out
+    if audience != REQUESTER:
+        data = _without_file_keys(data)
     if audience == SYSTEMS:
         body = event.to_dict()
         body["data"] = data
