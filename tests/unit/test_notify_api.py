@@ -24,27 +24,17 @@ from giaitrinh_notify.domain.preferences import DEFAULT_REQUESTER_CHANNELS, requ
 from giaitrinh_notify.entrypoints.web import create_app
 from giaitrinh_notify.service_layer import channels
 from giaitrinh_notify.service_layer.handlers import tell_requester
-from giaitrinh_routing.adapters.credentials import Ed25519Signer, generate_signing_keys
 from tests.support.factories import migrated_runtime, request_submitted
+from tests.support.signed_in import Clock, signed_token, signing_keys
 
 WARD, OTHER_WARD = "18880", "19000"
 NOW = datetime(2026, 11, 28, 8, tzinfo=UTC)
 CONTRACT_TYPE = "vn.giaitrinh.case.accepted.v1"
 
 
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> float:
-        return self.at.timestamp()
-
-
 @pytest.fixture
 def keys(tmp_path):
-    private, public = tmp_path / "keys" / "auth-private.pem", tmp_path / "keys" / "auth-public.pem"
-    generate_signing_keys(private, public)
-    return private, public
+    return signing_keys(tmp_path)
 
 
 @pytest.fixture
@@ -68,12 +58,9 @@ def client(notify):
 
 @pytest.fixture
 def token(keys, clock):
-    signer = Ed25519Signer(keys[0])
-
     def make(account="acc-1", role=auth.OFFICIAL, localities=(WARD,)) -> str:
-        return signer.sign(auth.token_claims(subject=account, role=role, localities=localities, unit_code="dia-chinh",
-                                             body=None, name=f"Cán bộ {account}", session_id=None,
-                                             issued_at=int(clock()), lifetime=60))
+        return signed_token(keys[0], role, localities, subject=account, unit_code="dia-chinh",
+                            name=f"Cán bộ {account}", issued_at=clock())
     return make
 
 

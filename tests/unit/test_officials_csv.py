@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from giaitrinh_platform.cli import main
-from giaitrinh_routing.adapters.credentials import generate_signing_keys
 from giaitrinh_routing.domain.model import Locality
 from giaitrinh_routing.entrypoints.auth import account_service
 from giaitrinh_routing.service_layer.handlers import import_units, seed_localities
 from tests.support.factories import migrated_runtime
+from tests.support.signed_in import PASSWORD, open_session, signing_keys
 from tests.unit.test_routing_case_actions import WARD, seed_ward
 
 OTHER = "19999"
@@ -23,8 +23,7 @@ HEADER = "login,full_name,role,unit_code,email,phone,active\n"
 
 @pytest.fixture
 def routing(bus, sqlite_url, tmp_path):
-    private, public = tmp_path / "auth-private.pem", tmp_path / "auth-public.pem"
-    generate_signing_keys(private, public)  # for signing in with a first password
+    private, public = signing_keys(tmp_path)  # for signing in with a first password
     runtime = migrated_runtime("routing", sqlite_url("routing"), bus, ROUTING_AUTH_PRIVATE_KEY=str(private),
                                GIAITRINH_AUTH_PUBLIC_KEY=str(public))
     seed_ward(runtime)
@@ -174,11 +173,9 @@ def test_the_admin_page_exports_the_officials_of_its_locality_only(routing):
     accounts = account_service(routing)
     assert cli(routing, "users", "import", "--locality", WARD, "-", stdin=GOOD).exit_code == 0
     accounts.add(login="chu-tich.khac", display_name="Chủ tịch xã khác", role="locality_head",
-                 localities={OTHER}, unit_code=None, body=None, password="mật-khẩu đủ dài 2026")
+                 localities={OTHER}, unit_code=None, body=None, password=PASSWORD)
     client = create_app(routing).test_client()
-    signed_in = client.post("/api/v1/auth/session", json={"login": "chu-tich.khac",
-                                                          "password": "mật-khẩu đủ dài 2026"})
-    assert signed_in.status_code == 200, signed_in.json
+    open_session(client, "chu-tich.khac")
     page = client.get(f"/console/admin/dia-ban/{OTHER}", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert f"/console/admin/dia-ban/{OTHER}/can-bo.csv" in page
     own = client.get(f"/console/admin/dia-ban/{OTHER}/can-bo.csv")

@@ -11,8 +11,8 @@ import pytest
 from giaitrinh_common import auth
 from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_intake.entrypoints.web import create_app
-from giaitrinh_routing.adapters.credentials import Ed25519Signer, generate_signing_keys
 from tests.support.factories import LOCALITY, migrated_runtime
+from tests.support.signed_in import bearer, signing_keys
 
 LETTER = {"kind": "feedback", "field": "environment", "locality_code": LOCALITY, "channel": "mail",
           "title": "Rác thải", "content": "Thư báo rác đổ trộm bên bờ sông Nhật Lệ."}
@@ -20,14 +20,11 @@ LETTER = {"kind": "feedback", "field": "environment", "locality_code": LOCALITY,
 
 @pytest.fixture
 def client(sqlite_url, tmp_path):
-    private, public = tmp_path / "auth-private.pem", tmp_path / "auth-public.pem"
-    generate_signing_keys(private, public)
+    private, public = signing_keys(tmp_path)
     runtime = migrated_runtime("intake", sqlite_url("intake"), InMemoryBus(), GIAITRINH_AUTH_PUBLIC_KEY=str(public))
-    token = Ed25519Signer(private).sign(auth.token_claims(
-        subject="acc-van-thu", role=auth.OFFICIAL, localities=(LOCALITY,), unit_code=None, body=None,
-        name="Văn thư", session_id=None, issued_at=int(datetime.now(UTC).timestamp()), lifetime=60))
     app_client = create_app(runtime).test_client()
-    app_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    app_client.environ_base["HTTP_AUTHORIZATION"] = bearer(
+        private, auth.OFFICIAL, (LOCALITY,), subject="acc-van-thu", name="Văn thư")["Authorization"]
     yield app_client
     runtime.close()
 

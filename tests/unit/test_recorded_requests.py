@@ -16,7 +16,7 @@ from giaitrinh_common.contracts import validate
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_intake.adapters.orm import requests
 from giaitrinh_intake.entrypoints.web import create_app
-from giaitrinh_routing.adapters.credentials import Ed25519Signer, generate_signing_keys
+from tests.support import signed_in
 from tests.support.factories import migrated_runtime
 
 WARD, OTHER_WARD = "18880", "19000"
@@ -27,10 +27,7 @@ HOTLINE_CALL = {"kind": "feedback", "field": "environment", "locality_code": WAR
 
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("keys")
-    private, public = folder / "auth-private.pem", folder / "auth-public.pem"
-    generate_signing_keys(private, public)
-    return private, public
+    return signed_in.signing_keys(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture
@@ -47,13 +44,8 @@ def client(runtime):
 
 @pytest.fixture
 def bearer(keys):
-    signer = Ed25519Signer(keys[0])
-
     def make(account="acc-hotline", role=auth.OFFICIAL, localities=(WARD,)) -> dict[str, str]:
-        token = signer.sign(auth.token_claims(
-            subject=account, role=role, localities=localities, unit_code=None, body=None,
-            name=f"Cán bộ {account}", session_id=None, issued_at=int(datetime.now(UTC).timestamp()), lifetime=60))
-        return {"Authorization": f"Bearer {token}"}
+        return signed_in.bearer(keys[0], role, localities, subject=account, name=f"Cán bộ {account}")
     return make
 
 

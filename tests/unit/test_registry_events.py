@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from giaitrinh_common import auth, topics
+from giaitrinh_common import topics
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_intake.adapters.publisher_keys import SqlPublisherKeys
 from giaitrinh_intake.service_layer import publishers
-from giaitrinh_routing.adapters.credentials import Ed25519Signer, generate_signing_keys
 from giaitrinh_routing.domain.model import Locality
 from giaitrinh_routing.domain.registry import RoutingRule
 from giaitrinh_routing.entrypoints.auth import account_service
@@ -31,6 +29,7 @@ from tests.support.factories import (
     served_province,
     teach_registry,
 )
+from tests.support.signed_in import bearer, signing_keys
 from tests.support.waiting import consume_until
 
 WARD, OTHER_WARD = "18880", "19000"  # Phường Đồng Hới, Phường Đồng Thuận (Quảng Trị)
@@ -40,9 +39,7 @@ LOCALITY_CHANGED = "vn.giaitrinh.locality.changed.v1"
 
 @pytest.fixture
 def keys(tmp_path):
-    private, public = tmp_path / "auth-private.pem", tmp_path / "auth-public.pem"
-    generate_signing_keys(private, public)
-    return private, public
+    return signing_keys(tmp_path)
 
 
 @pytest.fixture
@@ -93,10 +90,7 @@ def latest(events: list[CloudEvent], subject: str) -> CloudEvent:
 
 
 def admin_headers(keys) -> dict[str, str]:
-    now = int(time.time())
-    claims = auth.token_claims(subject="admin-1", role="provincial_admin", localities=(), unit_code=None,
-                               body=None, name="Quản trị tỉnh", session_id=None, issued_at=now, lifetime=60)
-    return {"Authorization": "Bearer " + Ed25519Signer(keys[0]).sign(claims)}
+    return bearer(keys[0], "provincial_admin", (), subject="admin-1", name="Quản trị tỉnh")
 
 
 # -- routing publishes ----------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from giaitrinh_common import auth
 from giaitrinh_common.auth import PUBLIC, MissingPolicy, allow, signed_in, unguarded_endpoints
 from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_platform.services import SERVICES
-from giaitrinh_routing.adapters.credentials import Ed25519Signer, generate_signing_keys
 from tests.support.factories import migrated_runtime
+from tests.support.signed_in import signed_token, signing_keys
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +71,10 @@ def test_a_route_without_a_policy_cannot_be_registered(apps, bus, sqlite_url):
 @pytest.fixture
 def signed(tmp_path):
     """A key pair and a function signing a principal's token with it."""
-    private, public = tmp_path / "private.pem", tmp_path / "public.pem"
-    generate_signing_keys(private, public)
+    private, public = signing_keys(tmp_path)
 
     def token(role: str, localities=(), now: int = 1_800_000_000) -> str:
-        return Ed25519Signer(private).sign(auth.token_claims(
-            subject="u-1", role=role, localities=localities, unit_code=None, body=None, name="",
-            session_id=None, issued_at=now, lifetime=60))
+        return signed_token(private, role, localities, issued_at=now)
     return public, token
 
 

@@ -10,25 +10,19 @@ import pytest
 import sqlalchemy as sa
 
 from giaitrinh_routing.adapters.case_queries import COUNT_CAP, case_ids_page
-from giaitrinh_routing.adapters.credentials import generate_signing_keys
 from giaitrinh_routing.adapters.inbox_queries import CaseFilters
 from giaitrinh_routing.entrypoints.web import create_app
 from giaitrinh_routing.service_layer.handlers import on_request_submitted
-from tests.support.factories import LOCALITY, migrated_runtime, request_submitted, serve_in_routing
+from tests.support.factories import LOCALITY, request_submitted
+from tests.support.signed_in import Clock, signed_in_client, signing_keys, signing_routing
 
 MONDAY = datetime(2026, 11, 2, 2, tzinfo=UTC)
-PASSWORD = "mật-khẩu đủ dài 2026"
 
 
 @pytest.fixture
 def routing(bus, sqlite_url, tmp_path):
-    private, public = tmp_path / "keys" / "private.pem", tmp_path / "keys" / "public.pem"
-    generate_signing_keys(private, public)
-    runtime = migrated_runtime("routing", sqlite_url("routing"), bus,
-                               ROUTING_AUTH_PRIVATE_KEY=str(private), GIAITRINH_AUTH_PUBLIC_KEY=str(public))
-    serve_in_routing(runtime)
-    yield runtime
-    runtime.close()
+    with signing_routing(bus, sqlite_url("routing"), signing_keys(tmp_path), Clock(MONDAY)) as runtime:
+        yield runtime
 
 
 def open_cases(runtime, n: int, **data) -> list[str]:
@@ -78,11 +72,6 @@ def test_the_newest_first_list_walks_an_index_and_sorts_nothing(routing):
 
 def test_the_list_api_says_whether_its_total_is_exact(routing):
     open_cases(routing, 2)
-    app = create_app(routing)
-    app.extensions["giaitrinh_accounts"].add(
-        login="chu-tich", display_name="Chủ tịch", role="locality_head", localities={LOCALITY},
-        unit_code=None, body=None, password=PASSWORD)
-    client = app.test_client()
-    assert client.post("/api/v1/auth/session", json={"login": "chu-tich", "password": PASSWORD}).status_code == 200
+    client = signed_in_client(create_app(routing), "chu-tich", role="locality_head", unit=None)
     got = client.get("/api/v1/cases?per_page=1").json
     assert (got["total"], got["total_is_lower_bound"], len(got["items"])) == (2, False, 1)

@@ -9,17 +9,16 @@ from flask import Flask
 
 from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.openapi import document_problems, load_document, openapi_path
-from giaitrinh_routing.adapters.credentials import generate_signing_keys
 from giaitrinh_routing.entrypoints.web import create_app
 from tests.support.factories import migrated_runtime
+from tests.support.signed_in import signing_keys
 
 ROUTING_DOCUMENT = ("giaitrinh_routing.entrypoints", "openapi.yaml")
 
 
 @pytest.fixture
 def app(bus, sqlite_url, tmp_path):
-    private, public = tmp_path / "auth-private.pem", tmp_path / "auth-public.pem"
-    generate_signing_keys(private, public)
+    private, public = signing_keys(tmp_path)
     runtime = migrated_runtime("routing", sqlite_url("routing"), bus,
                                ROUTING_AUTH_PRIVATE_KEY=str(private), GIAITRINH_AUTH_PUBLIC_KEY=str(public))
     yield create_app(runtime)

@@ -10,30 +10,23 @@ from datetime import UTC, date, datetime
 import pytest
 
 from giaitrinh_common.consumer import RejectedEvent
-from giaitrinh_routing.adapters.credentials import generate_signing_keys
 from giaitrinh_routing.domain.calendar import WorkingDayCalendar
 from giaitrinh_routing.domain.time_limits import RuleBook, TimeLimitSet
 from giaitrinh_routing.entrypoints.web import create_app
 from giaitrinh_routing.service_layer.handlers import on_request_submitted, received_day
-from tests.support.factories import LOCALITY, migrated_runtime, request_submitted, serve_in_routing
+from tests.support.factories import request_submitted
+from tests.support.signed_in import Clock, signed_in_client, signing_keys, signing_routing
 
 # Thursday 26 November 2026, 09:00 in Hà Nội; three working days before it: Friday 20 (Tuesday
 # 24 is Vietnamese Culture Day, a day off).
 RECORDED = datetime(2026, 11, 26, 2, tzinfo=UTC)
 THREE_WORKING_DAYS_AGO = date(2026, 11, 20)
-PASSWORD = "mật-khẩu đủ dài 2026"
 
 
 @pytest.fixture
 def routing(bus, sqlite_url, tmp_path):
-    private, public = tmp_path / "keys" / "private.pem", tmp_path / "keys" / "public.pem"
-    generate_signing_keys(private, public)
-    runtime = migrated_runtime("routing", sqlite_url("routing"), bus,
-                               ROUTING_AUTH_PRIVATE_KEY=str(private), GIAITRINH_AUTH_PUBLIC_KEY=str(public))
-    runtime.clock = lambda: RECORDED.timestamp()
-    serve_in_routing(runtime)
-    yield runtime
-    runtime.close()
+    with signing_routing(bus, sqlite_url("routing"), signing_keys(tmp_path), Clock(RECORDED)) as runtime:
+        yield runtime
 
 
 def recorded(received_on: date | None, at: datetime = RECORDED, **data):
@@ -105,12 +98,7 @@ def test_a_request_received_before_any_time_limits_took_effect_is_dead_lettered_
 
 def test_the_api_and_the_case_page_show_the_day_the_request_was_received(routing):
     case = open_case(routing, recorded(THREE_WORKING_DAYS_AGO))
-    app = create_app(routing)
-    app.extensions["giaitrinh_accounts"].add(
-        login="chu-tich", display_name="Chủ tịch", role="locality_head", localities={LOCALITY},
-        unit_code=None, body=None, password=PASSWORD)
-    client = app.test_client()
-    assert client.post("/api/v1/auth/session", json={"login": "chu-tich", "password": PASSWORD}).status_code == 200
+    client = signed_in_client(create_app(routing), "chu-tich", role="locality_head", unit=None)
     got = client.get(f"/api/v1/cases/{case.id}").json
     assert got["received_on"] == "2026-11-20" and got["accept_by"] == "2026-11-30"
     [listed] = client.get("/api/v1/cases").json["items"]

@@ -9,15 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from giaitrinh_common import auth
 from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_common.openapi import document_problems, load_document
-from giaitrinh_routing.adapters.credentials import Ed25519Signer, generate_signing_keys
 from giaitrinh_routing.domain.deadline_watch import AlertKind
 from giaitrinh_scoring.entrypoints.web import create_app
 from tests.support import violations
 from tests.support.case_history import CaseHistory
 from tests.support.factories import LOCALITY, migrated_runtime
+from tests.support.signed_in import bearer, signing_keys
 
 NOW = 1_800_000_000
 OTHER = "18881"
@@ -27,8 +26,7 @@ OTHER = "18881"
 def app(tmp_path_factory):
     """One app for the module: every test only reads."""
     tmp_path = tmp_path_factory.mktemp("scoring-api")
-    private, public = tmp_path / "private.pem", tmp_path / "public.pem"
-    generate_signing_keys(private, public)
+    private, public = signing_keys(tmp_path)
     runtime = migrated_runtime("scoring", f"sqlite:///{tmp_path}/scoring.db", InMemoryBus(),
                                GIAITRINH_AUTH_PUBLIC_KEY=str(public))
     runtime.clock = lambda: NOW + 10
@@ -44,13 +42,8 @@ def app(tmp_path_factory):
     client = create_app(runtime).test_client()
 
     def get(path: str, role: str | None = None, localities=(LOCALITY,)):
-        headers = {}
-        if role is not None:
-            token = Ed25519Signer(private).sign(auth.token_claims(
-                subject="u-1", role=role, localities=localities, unit_code=None,
-                body="hdnd" if role == "supervisor" else None, name="", session_id=None, issued_at=NOW,
-                lifetime=60))
-            headers["Authorization"] = f"Bearer {token}"
+        headers = {} if role is None else bearer(private, role, localities, issued_at=NOW,
+                                                 body="hdnd" if role == "supervisor" else None)
         return client.get(path, headers=headers)
 
     yield get, histories, client.application

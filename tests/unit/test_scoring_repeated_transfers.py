@@ -10,14 +10,13 @@ import uuid
 
 import pytest
 
-from giaitrinh_common import auth, contracts
+from giaitrinh_common import contracts
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_common.settings import SettingError
 from giaitrinh_notify.adapters.templates import TemplateRenderer, template_name
 from giaitrinh_notify.bootstrap import load_rules
 from giaitrinh_notify.domain.channels import EMAIL
 from giaitrinh_notify.domain.deliveries import Delivery
-from giaitrinh_routing.adapters.credentials import Ed25519Signer, generate_signing_keys
 from giaitrinh_scoring.domain.violations import REPEATED_TRANSFERS, repeated_transfers, transfer_told_by
 from giaitrinh_scoring.entrypoints.web import create_app
 from giaitrinh_scoring.settings import ScoringSettings
@@ -25,6 +24,7 @@ from tests.support import violations
 from tests.support.case_history import CaseHistory
 from tests.support.consuming import consume
 from tests.support.factories import LOCALITY, migrated_runtime
+from tests.support.signed_in import bearer, signing_keys
 
 NOW = 1_800_000_000
 
@@ -165,18 +165,14 @@ def test_the_rule_counts_a_cases_transfers_in_its_own_order_once_each():
 
 
 def test_supervisors_read_the_flag_with_its_units_in_the_api(bus, tmp_path):
-    private, public = tmp_path / "private.pem", tmp_path / "public.pem"
-    generate_signing_keys(private, public)
+    private, public = signing_keys(tmp_path)
     rt = migrated_runtime("scoring", f"sqlite:///{tmp_path}/api.db", bus, GIAITRINH_AUTH_PUBLIC_KEY=str(public))
     try:
         rt.clock = lambda: NOW + 10
         history = passed_around(3)
         apply_directly(rt, [history.submitted, *history.events])
-        token = Ed25519Signer(private).sign(auth.token_claims(
-            subject="u-1", role="supervisor", localities=(LOCALITY,), unit_code=None, body="mttq", name="",
-            session_id=None, issued_at=NOW, lifetime=60))
-        answer = create_app(rt).test_client().get("/api/v1/flags?kind=repeated_transfers",
-                                                   headers={"Authorization": f"Bearer {token}"})
+        answer = create_app(rt).test_client().get("/api/v1/flags?kind=repeated_transfers", headers=bearer(
+            private, "supervisor", (LOCALITY,), body="mttq", issued_at=NOW))
         assert answer.status_code == 200, answer.json
         [item] = answer.json["items"]
         assert (item["kind"], item["step"], item["units"]) == (

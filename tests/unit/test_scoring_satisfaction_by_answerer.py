@@ -9,16 +9,16 @@ from datetime import timedelta
 
 import pytest
 
-from giaitrinh_common import auth, contracts, topics
+from giaitrinh_common import contracts, topics
 from giaitrinh_common.consumer import IdempotentConsumer
 from giaitrinh_common.envelope import CloudEvent
-from giaitrinh_routing.adapters.credentials import Ed25519Signer, generate_signing_keys
 from giaitrinh_routing.domain.case import Actor, Role
 from giaitrinh_scoring.entrypoints.web import create_app
 from giaitrinh_scoring.service_layer.views import satisfaction_table
 from tests.support import consuming
 from tests.support.case_history import CaseHistory
 from tests.support.factories import LOCALITY, migrated_runtime, served_province
+from tests.support.signed_in import bearer, signing_keys
 
 NOW = 1_800_000_000  # 15 January 2027
 OFFICIAL_1 = Actor("can-bo-1", Role.OFFICIAL, frozenset({LOCALITY}), "dia-chinh")
@@ -154,20 +154,14 @@ def test_a_rating_counts_in_the_period_it_was_given(runtime):
 
 @pytest.fixture
 def api(bus, tmp_path):
-    private, public = tmp_path / "private.pem", tmp_path / "public.pem"
-    generate_signing_keys(private, public)
+    private, public = signing_keys(tmp_path)
     rt = migrated_runtime("scoring", f"sqlite:///{tmp_path}/api.db", bus, GIAITRINH_AUTH_PUBLIC_KEY=str(public))
     rt.clock = lambda: NOW + 10
     client = create_app(rt).test_client()
 
     def get(path: str, role: str | None = "supervisor", localities=(LOCALITY,)):
-        headers = {}
-        if role is not None:
-            token = Ed25519Signer(private).sign(auth.token_claims(
-                subject="u-1", role=role, localities=localities, unit_code=None,
-                body="ubkt" if role == "supervisor" else None, name="", session_id=None, issued_at=NOW,
-                lifetime=60))
-            headers["Authorization"] = f"Bearer {token}"
+        headers = {} if role is None else bearer(private, role, localities, issued_at=NOW,
+                                                 body="ubkt" if role == "supervisor" else None)
         return client.get(path, headers=headers)
 
     yield rt, get
