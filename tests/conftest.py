@@ -3,9 +3,14 @@ tests/integration (real Kafka, real PostgreSQL), tests/e2e (the platform's proce
 HTTP and the broker). ``pytest -m unit`` and friends select them."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Both schema validators judge every event of the suite, and any disagreement fails the test
+# (giaitrinh_common.contracts); the services the suite starts inherit it.
+os.environ["GIAITRINH_CONTRACT_CROSSCHECK"] = "1"
 
 pytest_plugins = ["tests.support.fixtures", "tests.support.factories"]
 

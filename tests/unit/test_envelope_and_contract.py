@@ -6,7 +6,13 @@ import yaml
 
 from giaitrinh_common import contracts, topics
 from giaitrinh_common.envelope import CloudEvent, MalformedEvent
-from tests.support.factories import case_registered, inbound_feedback, request_submitted
+from tests.support.factories import (
+    case_registered,
+    inbound_feedback,
+    publisher_changed,
+    request_submitted,
+    served_province,
+)
 
 
 def test_an_event_survives_the_round_trip_through_json():
@@ -138,3 +144,47 @@ def test_an_event_that_follows_another_says_so_and_survives_the_round_trip():
 def test_schema_formats_are_checked(field, value):
     with pytest.raises(contracts.SchemaViolation, match=field):
         contracts.validate(case_registered("r-1", **{field: value}))
+
+
+def _valid_events() -> list[CloudEvent]:
+    return [request_submitted(), inbound_feedback(), case_registered("0b7a1f3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f"),
+            *served_province("44")[:2], publisher_changed()]
+
+
+def _broken_copies(data: dict) -> list[dict]:
+    """Each way a sender breaks one field of ``data``: left out, of another type, empty, huge,
+    null, a date or an id that is not one — and one field too many."""
+    out = [{**data, "unexpected": 1}]
+    for name, value in data.items():
+        out.append({k: v for k, v in data.items() if k != name})
+        for other in (None, 7, 1.5, True, "", "x" * 10_000, [], {"x": 1}, "2026-02-30", "not-a-uuid",
+                      "2026-11-28T25:00:00Z", "no-at-sign", [value], str(value)):
+            if other != value:
+                out.append({**data, name: other})
+    return out
+
+
+@pytest.mark.parametrize("event", _valid_events(), ids=lambda e: e.type.split(".")[2])
+def test_the_compiled_validator_and_the_reference_judge_every_broken_copy_alike(event):
+    compiled, reference = contracts._validators(event.type)
+    copies = _broken_copies(event.data)
+    verdicts = [(compiled.is_valid(d), reference.is_valid(d)) for d in copies]
+    assert [i for i, (fast, ref) in enumerate(verdicts) if fast != ref] == []
+    assert sum(not ref for _, ref in verdicts) > len(copies) // 2  # most copies are really broken
+
+
+def test_without_the_cross_check_a_valid_event_passes_and_a_broken_one_names_its_field(monkeypatch):
+    monkeypatch.delenv(contracts.CROSSCHECK, raising=False)
+    contracts.validate(request_submitted())
+    with pytest.raises(contracts.SchemaViolation, match="kind"):
+        contracts.validate(request_submitted(kind="complaint"))
+    with pytest.raises(contracts.SchemaViolation, match="registered_at"):
+        contracts.validate(case_registered("r-1", registered_at="2026-13-45T99:00:00Z"))
+
+
+def test_data_the_compiled_validator_cannot_take_is_judged_by_the_reference(monkeypatch):
+    monkeypatch.delenv(contracts.CROSSCHECK, raising=False)
+    odd = request_submitted()
+    odd.data["title"] = object()  # not JSON: refused with the field's name, not a crash
+    with pytest.raises(contracts.SchemaViolation, match="title"):
+        contracts.validate(odd)
