@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from giaitrinh_routing.domain.case import Actor, Problem, Role
+from giaitrinh_routing.domain.registry import missing_columns
 
 
 class Body(StrEnum):
@@ -373,10 +374,9 @@ def official_rows(rows, locality_code: str,
     seen: set[str] = set()
     roles = ", ".join(r.value for r in LOCALITY_ROLES)
     for line, row in enumerate(rows, start=2):
-        missing = [c for c in OFFICIAL_COLUMNS if c not in row or row[c] is None]
+        missing = missing_columns(row, OFFICIAL_COLUMNS)
         if missing:
-            problems.append((line, Problem("", "missing_columns", "Thiếu cột: " + ", ".join(missing) + ".",
-                                           "Missing columns: " + ", ".join(missing) + ".")))
+            problems.append((line, missing))
             continue
         value = {c: row[c].strip() for c in OFFICIAL_COLUMNS}
         errors: list[Problem] = []

@@ -83,6 +83,16 @@ UNIT_COLUMNS = ("locality_code", "code", "name", "kind", "active")
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 
+def missing_columns(row: dict, columns: Iterable[str]) -> Problem | None:
+    """The columns of an imported file's ``row`` that its file lacks (a short row, or no such
+    header), as a problem of the row as a whole; None when it has them all."""
+    missing = [c for c in columns if c not in row or row[c] is None]
+    if not missing:
+        return None
+    return Problem("", "missing_columns", "Thiếu cột: " + ", ".join(missing) + ".",
+                   "Missing columns: " + ", ".join(missing) + ".")
+
+
 def unit_rows(rows: Iterable[dict[str, str]],
               known_localities: set[str]) -> tuple[list[Unit], list[tuple[int, Problem]]]:
     """Check every row of a units file (:data:`UNIT_COLUMNS`) by the rules one unit keeps
@@ -95,10 +105,9 @@ def unit_rows(rows: Iterable[dict[str, str]],
     seen: set[tuple[str, str]] = set()
     kinds = {k.value for k in UnitKind}
     for line, row in enumerate(rows, start=2):
-        missing = [c for c in UNIT_COLUMNS if c not in row or row[c] is None]
+        missing = missing_columns(row, UNIT_COLUMNS)
         if missing:
-            problems.append((line, Problem("", "missing_columns", "Thiếu cột: " + ", ".join(missing) + ".",
-                                           "Missing columns: " + ", ".join(missing) + ".")))
+            problems.append((line, missing))
             continue
         locality, code, name, kind, active = (row[c].strip() for c in UNIT_COLUMNS)
         errors = problems_with_unit(code, name)
