@@ -17,6 +17,7 @@ import pytest
 
 from giaitrinh_platform import screenshots as shots
 from tests.support.accessibility import grave_violations
+from tests.support.console_browser import page_problems, picture
 from tests.support.submission import a_pdf
 from tests.support.waiting import eventually
 
@@ -177,6 +178,61 @@ def test_an_answer_with_a_file_is_listed_for_staff_and_linked_on_the_public_time
         assert anyone.status == 200 and anyone.headers["content-disposition"] == "attachment; filename=giai-trinh.pdf"
     finally:
         public.close()
+
+
+def test_a_requester_who_kept_the_answer_private_opens_its_file_from_their_own_page_and_nobody_else_sees_it(
+        browser, base, head_account, tmp_path):
+    """Through the gateway: the requester did not agree to publish; the official answers with a
+    PDF; the requester's own page (the secret link) links the file and it opens there, on a phone,
+    with the page's CSP kept; the public timeline shows neither the file nor its key, and the file's
+    address without the key finds nothing."""
+    private = {**REQUEST, "title": "Giải trình việc thu hồi đất tổ 9", "consent_to_publish": False}
+    req = urllib.request.Request(urljoin(base, "/intake/api/v1/requests"), data=json.dumps(private).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        receipt = json.load(resp)
+    code, own_page = receipt["tracking_code"], receipt["requester_link"]
+    pdf = tmp_path / "Trả lời riêng ông Lê Văn C.pdf"
+    pdf.write_bytes(a_pdf())
+    context = shots.new_context(browser, DESKTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, base)
+        open_case_from_inbox(page, base, code)
+        take(page, "accept", {})
+        page.locator("#field-answer-attachments").set_input_files(str(pdf))
+        take(page, "answer", {"explanation": "Thu hồi theo quyết định 12/QĐ-UBND.",
+                              "legal_basis": "Luật Đất đai 2024."})
+        assert "done=answer" in page.url
+    finally:
+        context.close()
+
+    requester = shots.new_context(browser, PHONE, java_script_enabled=False)
+    try:
+        page = requester.new_page()
+
+        def linked():
+            response = page.goto(urljoin(base, own_page))
+            found = page.get_by_role("link", name="Tệp 1")
+            return found.count() > 0 and (response, found)
+        response, link = eventually(linked, timeout=60, what="the answer's file on the requester's page")
+        assert page_problems(page, response, PHONE) == []
+        assert "Thu hồi theo quyết định 12/QĐ-UBND." in page.inner_text("main")  # the explanation, theirs
+        picture(page, "requester-answer-file", PHONE)
+        href = link.get_attribute("href")
+        assert "?k=" in href and "Lê Văn C" not in href
+        own_copy = requester.request.get(urljoin(base, href))
+        assert own_copy.status == 200 and own_copy.body() == pdf.read_bytes()
+        key = href.split("?k=", 1)[1]
+        without_key = requester.request.get(urljoin(base, href.split("?", 1)[0]))
+        assert without_key.status == 404
+
+        page.goto(urljoin(base, f"/tra-cuu?ma={code}"))
+        assert page.get_by_role("link", name="Tệp 1").count() == 0
+        assert "Thu hồi theo quyết định 12/QĐ-UBND." not in page.inner_text("main")
+        assert key not in page.content()
+    finally:
+        requester.close()
 
 
 @pytest.mark.parametrize("viewport", shots.VIEWPORTS, ids=lambda v: v.name)

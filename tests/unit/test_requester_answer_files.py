@@ -90,6 +90,9 @@ def test_the_requester_opens_an_unpublished_answers_file_through_the_link_on_the
     assert link.startswith(f"/tep-giai-trinh/{kept['id']}?k=")
     page = portal.get(own_page, headers=PAGE).get_data(as_text=True)
     assert "Tệp 1" in page and "Tệp đính kèm văn bản giải trình" in page  # labelled as the timeline labels it
+    # The explanation itself was given to them too: whole on their page, said to be theirs alone.
+    assert ANSWER["answer-explanation"] in page and ANSWER["answer-legal_basis"] in page
+    assert "bạn đã không đồng ý công khai" in page
     got = app.test_client().get(link)  # routing's app, as the gateway sends the path
     assert got.status_code == 200 and got.data == kept["content"] and got.mimetype == "application/pdf"
     assert got.headers["Content-Disposition"] == "attachment; filename=giai-trinh.pdf"  # never the file's own name
@@ -152,6 +155,7 @@ def test_a_joiners_page_links_no_file_of_an_unpublished_answer(routing, app, acc
     assert keyed_links(portal, joiner_page) == []  # the page is there (200), without the link
     page = portal.get(joiner_page, headers=PAGE).get_data(as_text=True)
     assert "/tep-giai-trinh/" not in page and key not in page
+    assert ANSWER["answer-explanation"] not in page  # nor the explanation the requester kept private
 
 
 def test_case_answered_carries_each_files_key_valid_by_its_schema_and_routing_keeps_only_its_digest(
