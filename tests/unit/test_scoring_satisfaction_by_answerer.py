@@ -180,7 +180,8 @@ def test_the_evaluators_read_each_unit_and_officials_satisfaction_in_the_api(api
         "locality_code": LOCALITY, "period": "2026",
         "locality": {"ratings_count": 3, "ratings_sum": 8, "mean": 2.67},
         "units": [{"unit_code": "dia-chinh", "name": None, "ratings_count": 2, "ratings_sum": 7, "mean": 3.5}],
-        "officials": [{"official_id": "can-bo-1", "ratings_count": 2, "ratings_sum": 7, "mean": 3.5}],
+        "officials": [{"official_id": "can-bo-1", "official_name": None,
+                       "ratings_count": 2, "ratings_sum": 7, "mean": 3.5}],
         "waiting": {"ratings_count": 1, "ratings_sum": 1, "mean": 1.0}}
     assert get(f"/api/v1/localities/{LOCALITY}/satisfaction?period=2026", role="locality_head").status_code == 200
     assert get(f"/api/v1/localities/{LOCALITY}/satisfaction", role="provincial_admin", localities=()).json[

@@ -28,7 +28,8 @@ class ScoringRuntime(ServiceRuntime):
         return {**{event_type: handlers.count_event for event_type in MOVES},
                 **{event_type: on_case_event for event_type in sorted(case_events | set(RAISED_BY))},
                 RATED: handlers.on_rating,
-                "vn.giaitrinh.locality.changed.v1": handlers.on_locality_changed}
+                "vn.giaitrinh.locality.changed.v1": handlers.on_locality_changed,
+                "vn.giaitrinh.account.changed.v1": handlers.on_account_changed}
 
 
 def bootstrap(settings: ScoringSettings | None = None, **kwargs) -> ScoringRuntime:

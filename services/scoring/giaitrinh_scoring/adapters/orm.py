@@ -118,4 +118,16 @@ accountable_indicator_values = sa.Table(
     sa.Column("value", sa.BigInteger(), nullable=False),
 )
 
+# Who each staff account is, from routing's account.changed (0007_official_names; the latest
+# changed_at wins): the name the pages and the flags show beside the account id. No email or
+# phone: scoring writes to nobody, so it keeps no one's contact.
+officials = sa.Table(
+    "officials", metadata,
+    sa.Column("account_id", sa.String(100), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("unit_code", sa.String(40), nullable=True),
+    sa.Column("localities", sa.JSON(), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 define_plumbing(metadata)  # outbox, inbox, waiting room, relay lease

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from giaitrinh_common.auth import PROVINCIAL_ADMIN, SUPERVISOR, allow, current_principal, signed_in
 from giaitrinh_common.web import ApiError, detail, page_args
+from giaitrinh_scoring.adapters.officials import SqlOfficials
 from giaitrinh_scoring.domain.violations import KINDS, ViolationFlag
 
 api = Blueprint("scoring_flags_api", __name__, url_prefix="/api/v1/flags")
@@ -17,10 +18,13 @@ FLAG_READERS = signed_in(SUPERVISOR, PROVINCIAL_ADMIN)
 _LOCALITY = re.compile(r"^[0-9]{1,6}$")
 
 
-def as_json(flag: ViolationFlag) -> dict:
+def as_json(flag: ViolationFlag, official_name: str | None = None) -> dict:
+    """``official_name``: the official's name from the registry's account events; null while
+    scoring has not heard of the account (or the flag names no official)."""
     return {"id": flag.id, "kind": flag.kind, "case_id": flag.case_id, "request_id": flag.request_id,
             "tracking_code": flag.tracking_code, "locality_code": flag.locality_code,
-            "unit_code": flag.unit_code, "official_id": flag.official_id, "step": flag.step,
+            "unit_code": flag.unit_code, "official_id": flag.official_id,
+            "official_name": official_name, "step": flag.step,
             "due_on": flag.due_on.isoformat() if flag.due_on else None,
             "raised_by": {"event_id": flag.raised_by, "event_type": flag.raised_by_type},
             "raised_at": flag.raised_at.isoformat(), "units": list(flag.units)}
@@ -57,4 +61,6 @@ def list_flags():
     localities = {locality} if locality else (None if who.sees_every_locality else who.localities)
     with current_app.extensions["giaitrinh_runtime"].unit_of_work() as uow:
         items, total = uow.flags.page(localities, kind=kind, limit=page.size, offset=page.offset)
-    return jsonify(total=total, page=page.number, per_page=page.size, items=[as_json(f) for f in items])
+        names = SqlOfficials(uow.session).names(f.official_id for f in items)
+    return jsonify(total=total, page=page.number, per_page=page.size,
+                   items=[as_json(f, names.get(f.official_id or "")) for f in items])

@@ -76,7 +76,8 @@ def satisfaction(code: str):
         table = satisfaction_table(uow, locality_arg(code), period)
     return jsonify(locality_code=code, period=period, locality=_figures(table.locality),
                    units=[{"unit_code": u.id, "name": u.name, **_figures(u.satisfaction)} for u in table.units],
-                   officials=[{"official_id": o.id, **_figures(o.satisfaction)} for o in table.officials],
+                   officials=[{"official_id": o.id, "official_name": o.name, **_figures(o.satisfaction)}
+                              for o in table.officials],
                    waiting=_figures(table.waiting))
 
 

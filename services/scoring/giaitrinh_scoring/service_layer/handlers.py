@@ -6,6 +6,7 @@ from __future__ import annotations
 from giaitrinh_common.envelope import CloudEvent
 from giaitrinh_scoring.adapters import events_out
 from giaitrinh_scoring.adapters.localities import SqlRegistry
+from giaitrinh_scoring.adapters.officials import SqlOfficials
 from giaitrinh_scoring.adapters.violations import Raised
 from giaitrinh_scoring.domain.indicators import (
     RATINGS_COUNT,
@@ -122,3 +123,9 @@ def on_locality_changed(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
     """Routing's registry changed a locality: which are served, their units and fields."""
     assert uow.session is not None
     SqlRegistry(uow.session).apply_locality(event.data)
+
+
+def on_account_changed(event: CloudEvent, uow: ScoringUnitOfWork) -> None:
+    """Routing's registry changed a staff account: keep its name (latest changed_at wins)."""
+    assert uow.session is not None
+    SqlOfficials(uow.session).apply_account(event.data)

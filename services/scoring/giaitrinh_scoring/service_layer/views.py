@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from giaitrinh_scoring.adapters.localities import SqlRegistry
+from giaitrinh_scoring.adapters.officials import SqlOfficials
 from giaitrinh_scoring.adapters.satisfaction import Satisfaction
 from giaitrinh_scoring.domain.indicators import RATINGS_COUNT, RATINGS_SUM
 from giaitrinh_scoring.domain.satisfaction import OFFICIAL, UNIT
@@ -15,7 +16,7 @@ class Accountable:
     """One unit or official and the satisfaction of the answers they gave."""
 
     id: str
-    name: str | None  # a unit's name from the registry; officials are named by account id
+    name: str | None  # from the registry (a unit's; an official's account); None while not known
     satisfaction: Satisfaction
 
 
@@ -38,9 +39,10 @@ def satisfaction_table(uow: ScoringUnitOfWork, locality: str, period: str) -> Sa
     names = SqlRegistry(uow.session).unit_names(locality)
     units = uow.satisfaction.by_accountable(locality, period, UNIT)
     officials = uow.satisfaction.by_accountable(locality, period, OFFICIAL)
+    official_names = SqlOfficials(uow.session).names(officials)
     return SatisfactionTable(
         locality_code=locality, period=period,
         locality=Satisfaction(figures.get(RATINGS_COUNT, 0), figures.get(RATINGS_SUM, 0)),
         units=[Accountable(code, names.get(code), s) for code, s in units.items()],
-        officials=[Accountable(who, None, s) for who, s in officials.items()],
+        officials=[Accountable(who, official_names.get(who), s) for who, s in officials.items()],
         waiting=uow.satisfaction.waiting(locality, period))
