@@ -19,6 +19,7 @@ import pytest
 
 from giaitrinh_platform import screenshots as shots
 from tests.support.accessibility import grave_violations
+from tests.support.console_browser import picture
 from tests.support.waiting import eventually
 
 PHONE, DESKTOP = shots.VIEWPORTS
@@ -108,6 +109,13 @@ def test_the_wards_supervisor_sees_a_rating_counted_for_the_unit_and_the_officia
         officials = page.get_by_role("region", name="Mức độ hài lòng theo cán bộ").inner_text()
         assert unit in units and "4" in units
         assert head_id in officials and "4" in officials
+
+        def named():  # the name routing's registry published when the CLI made the account
+            page.goto(urljoin(base, page_path))
+            region = page.get_by_role("region", name="Mức độ hài lòng theo cán bộ")
+            return "Trưởng phường Bắc Gianh" in region.inner_text()
+        eventually(named, timeout=60, every=2, what="scoring naming the official from the registry's account event")
+        picture(page, "satisfaction", DESKTOP)
         cookies = context.cookies()
     finally:
         context.close()
