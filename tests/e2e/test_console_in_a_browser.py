@@ -47,12 +47,18 @@ def head_account(platform) -> str:
     return HEAD
 
 
-@pytest.fixture(scope="module")
-def tracking_code(base) -> str:
-    req = urllib.request.Request(urljoin(base, "/intake/api/v1/requests"), data=json.dumps(REQUEST).encode(),
+def submit_request(base, **changes) -> dict:
+    """A request through the gateway's JSON API: its receipt (tracking code, requester's link)."""
+    req = urllib.request.Request(urljoin(base, "/intake/api/v1/requests"),
+                                 data=json.dumps({**REQUEST, **changes}).encode(),
                                  method="POST", headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.load(resp)["tracking_code"]
+        return json.load(resp)
+
+
+@pytest.fixture(scope="module")
+def tracking_code(base) -> str:
+    return submit_request(base)["tracking_code"]
 
 
 def sign_in(page, base):
@@ -77,6 +83,13 @@ def take(page, action: str, fields: dict[str, str]) -> None:
     for name, value in fields.items():
         form.locator(f"#field-{action}-{name}").fill(value)
     form.locator("button[type=submit]").first.click()
+
+
+def answer_with_file(page, pdf, explanation: str, legal_basis: str) -> None:
+    """The case page's answer form, sent with ``pdf`` attached (multipart, no JavaScript)."""
+    page.locator("#field-answer-attachments").set_input_files(str(pdf))
+    take(page, "answer", {"explanation": explanation, "legal_basis": legal_basis})
+    assert "done=answer" in page.url
 
 
 def test_an_official_accepts_extends_once_and_answers_and_the_public_timeline_shows_each_step(
@@ -132,11 +145,7 @@ def test_an_answer_with_a_file_is_listed_for_staff_and_linked_on_the_public_time
     """Through the gateway: the answer's form takes a PDF (multipart, without JavaScript); the case
     page lists it and the staff download it; the requester agreed to publish, so intake's timeline
     links it and anyone downloads it under a plain name — never the name the official gave it."""
-    published = {**REQUEST, "title": "Giải trình việc cấp phép tổ 7", "consent_to_publish": True}
-    req = urllib.request.Request(urljoin(base, "/intake/api/v1/requests"), data=json.dumps(published).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        code = json.load(resp)["tracking_code"]
+    code = submit_request(base, title="Giải trình việc cấp phép tổ 7", consent_to_publish=True)["tracking_code"]
     pdf = tmp_path / "Trả lời ông Lê Văn C.pdf"
     pdf.write_bytes(a_pdf())
     context = shots.new_context(browser, DESKTOP, java_script_enabled=False)
@@ -155,9 +164,7 @@ def test_an_answer_with_a_file_is_listed_for_staff_and_linked_on_the_public_time
             assert grave_violations(axe_page) == []
         finally:
             checked.close()
-        page.locator("#field-answer-attachments").set_input_files(str(pdf))
-        take(page, "answer", {"explanation": "Giấy phép cấp đúng quy hoạch.", "legal_basis": "Luật Xây dựng 2014."})
-        assert "done=answer" in page.url
+        answer_with_file(page, pdf, "Giấy phép cấp đúng quy hoạch.", "Luật Xây dựng 2014.")
         link = page.get_by_role("link", name="Trả lời ông Lê Văn C.pdf")
         staff_copy = context.request.get(urljoin(base, link.get_attribute("href")))
         assert staff_copy.status == 200 and staff_copy.body().startswith(b"%PDF-")
@@ -186,11 +193,7 @@ def test_a_requester_who_kept_the_answer_private_opens_its_file_from_their_own_p
     PDF; the requester's own page (the secret link) links the file and it opens there, on a phone,
     with the page's CSP kept; the public timeline shows neither the file nor its key, and the file's
     address without the key finds nothing."""
-    private = {**REQUEST, "title": "Giải trình việc thu hồi đất tổ 9", "consent_to_publish": False}
-    req = urllib.request.Request(urljoin(base, "/intake/api/v1/requests"), data=json.dumps(private).encode(),
-                                 method="POST", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        receipt = json.load(resp)
+    receipt = submit_request(base, title="Giải trình việc thu hồi đất tổ 9", consent_to_publish=False)
     code, own_page = receipt["tracking_code"], receipt["requester_link"]
     pdf = tmp_path / "Trả lời riêng ông Lê Văn C.pdf"
     pdf.write_bytes(a_pdf())
@@ -200,10 +203,7 @@ def test_a_requester_who_kept_the_answer_private_opens_its_file_from_their_own_p
         sign_in(page, base)
         open_case_from_inbox(page, base, code)
         take(page, "accept", {})
-        page.locator("#field-answer-attachments").set_input_files(str(pdf))
-        take(page, "answer", {"explanation": "Thu hồi theo quyết định 12/QĐ-UBND.",
-                              "legal_basis": "Luật Đất đai 2024."})
-        assert "done=answer" in page.url
+        answer_with_file(page, pdf, "Thu hồi theo quyết định 12/QĐ-UBND.", "Luật Đất đai 2024.")
     finally:
         context.close()
 
