@@ -5,6 +5,7 @@ timeline then shows each step. axe-core finds nothing serious or critical on the
 case page and the locality's admin page."""
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -85,6 +86,27 @@ def take(page, action: str, fields: dict[str, str]) -> None:
     form.locator("button[type=submit]").first.click()
 
 
+@contextlib.contextmanager
+def case_accepted(browser, base, code: str):
+    """The head signed in on a desktop without JavaScript, the case of ``code`` opened from the
+    inbox and accepted: (context, page), closed after."""
+    context = shots.new_context(browser, DESKTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, base)
+        open_case_from_inbox(page, base, code)
+        take(page, "accept", {})
+        yield context, page
+    finally:
+        context.close()
+
+
+def a_pdf_named(folder: Path, name: str) -> Path:
+    pdf = folder / name
+    pdf.write_bytes(a_pdf())
+    return pdf
+
+
 def answer_with_file(page, pdf, explanation: str, legal_basis: str) -> None:
     """The case page's answer form, sent with ``pdf`` attached (multipart, no JavaScript)."""
     page.locator("#field-answer-attachments").set_input_files(str(pdf))
@@ -146,14 +168,8 @@ def test_an_answer_with_a_file_is_listed_for_staff_and_linked_on_the_public_time
     page lists it and the staff download it; the requester agreed to publish, so intake's timeline
     links it and anyone downloads it under a plain name — never the name the official gave it."""
     code = submit_request(base, title="Giải trình việc cấp phép tổ 7", consent_to_publish=True)["tracking_code"]
-    pdf = tmp_path / "Trả lời ông Lê Văn C.pdf"
-    pdf.write_bytes(a_pdf())
-    context = shots.new_context(browser, DESKTOP, java_script_enabled=False)
-    try:
-        page = context.new_page()
-        sign_in(page, base)
-        open_case_from_inbox(page, base, code)
-        take(page, "accept", {})
+    pdf = a_pdf_named(tmp_path, "Trả lời ông Lê Văn C.pdf")
+    with case_accepted(browser, base, code) as (context, page):
         case_url = page.url.split("?")[0]
         checked = shots.new_context(browser, DESKTOP, bypass_csp=True)  # axe's script only
         try:  # the answer's form, with its file input, as a screen reader meets it
@@ -168,8 +184,6 @@ def test_an_answer_with_a_file_is_listed_for_staff_and_linked_on_the_public_time
         link = page.get_by_role("link", name="Trả lời ông Lê Văn C.pdf")
         staff_copy = context.request.get(urljoin(base, link.get_attribute("href")))
         assert staff_copy.status == 200 and staff_copy.body().startswith(b"%PDF-")
-    finally:
-        context.close()
 
     public = shots.new_context(browser, PHONE, java_script_enabled=False)
     try:
@@ -195,17 +209,9 @@ def test_a_requester_who_kept_the_answer_private_opens_its_file_from_their_own_p
     address without the key finds nothing."""
     receipt = submit_request(base, title="Giải trình việc thu hồi đất tổ 9", consent_to_publish=False)
     code, own_page = receipt["tracking_code"], receipt["requester_link"]
-    pdf = tmp_path / "Trả lời riêng ông Lê Văn C.pdf"
-    pdf.write_bytes(a_pdf())
-    context = shots.new_context(browser, DESKTOP, java_script_enabled=False)
-    try:
-        page = context.new_page()
-        sign_in(page, base)
-        open_case_from_inbox(page, base, code)
-        take(page, "accept", {})
+    pdf = a_pdf_named(tmp_path, "Trả lời riêng ông Lê Văn C.pdf")
+    with case_accepted(browser, base, code) as (_, page):
         answer_with_file(page, pdf, "Thu hồi theo quyết định 12/QĐ-UBND.", "Luật Đất đai 2024.")
-    finally:
-        context.close()
 
     requester = shots.new_context(browser, PHONE, java_script_enabled=False)
     try:
