@@ -17,6 +17,32 @@ def test_new_tracking_codes_are_valid_and_differ():
     assert all(is_valid_tracking_code(c) for c in codes)
 
 
+def test_a_codes_body_is_its_forty_random_bits_five_to_a_symbol_first_bits_first():
+    def body(random: bytes) -> str:
+        code = new_tracking_code(lambda n: random[:n])
+        assert is_valid_tracking_code(code)
+        return code[3:7] + code[8:12]
+
+    assert body(bytes(5)) == "00000000"
+    assert body(b"\xff" * 5) == "ZZZZZZZZ"
+    assert body((1 << 35).to_bytes(5, "big")) == "10000000"
+    assert body(sum(1 << (5 * i) for i in range(8)).to_bytes(5, "big")) == "11111111"
+    # Every symbol value at every place: each of the 32 symbols is one 5-bit value.
+    for value, symbol in enumerate(ALPHABET):
+        assert body(sum(value << (5 * i) for i in range(8)).to_bytes(5, "big")) == symbol * 8
+
+
+def test_a_new_code_reads_the_secure_source_once():
+    reads = []
+
+    def source(n: int) -> bytes:
+        reads.append(n)
+        return bytes(range(n))
+
+    new_tracking_code(source)
+    assert reads == [5]
+
+
 def test_any_single_mistyped_symbol_is_caught_by_the_check_symbol():
     code = new_tracking_code()
     positions = [i for i, ch in enumerate(code) if ch != "-" and i > 2]  # body and check

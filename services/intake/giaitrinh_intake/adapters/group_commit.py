@@ -24,9 +24,11 @@ transaction, so one submission's failure is its own and never its neighbours'.
 """
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,11 +59,31 @@ class _DriverInsert:
         converters = tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order)
         return cls(compiled.string, order, converters, compiled.positional)
 
+    @cached_property
+    def _pick(self) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+        if len(self.columns) == 1:  # itemgetter of one name gives the value, not a tuple
+            name = self.columns[0]
+            return lambda row: (row[name],)
+        return operator.itemgetter(*self.columns)
+
+    @cached_property
+    def _converting(self) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+        return tuple((i, convert) for i, convert in enumerate(self.converters) if convert is not None)
+
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]] | list[dict[str, Any]]:
-        """The rows' values in the driver's order, converted: tuples, or dicts for a named style."""
-        converted = [tuple(row[name] if convert is None else convert(row[name])
-                           for name, convert in zip(self.columns, self.converters, strict=True))
-                     for row in rows]
+        """The rows' values in the driver's order, converted: tuples, or dicts for a named style.
+        The values are picked in one C call per row; only the columns whose type converts are
+        touched again (most are text, passed as they are)."""
+        pick, converting = self._pick, self._converting
+        converted: list[tuple[Any, ...]] = []
+        for row in rows:
+            values = pick(row)
+            if converting:
+                values = list(values)
+                for i, convert in converting:
+                    values[i] = convert(values[i])
+                values = tuple(values)
+            converted.append(values)
         if self.positional:
             return converted
         return [dict(zip(self.columns, values, strict=True)) for values in converted]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.domain.model import Channel, Field, RequesterType, RequestKind
@@ -65,8 +66,14 @@ class Problem:
         return {"field": self.field, "code": self.code, "message": {"vi": self.vi, "en": self.en}}
 
 
+@cache
+def _values(enum) -> tuple[str, ...]:
+    """An enum's values, in order (listed once per process, not per submission)."""
+    return tuple(m.value for m in enum)
+
+
 def _choice(name: str, value: str, enum, vi_name: str) -> list[Problem]:
-    allowed = [m.value for m in enum]
+    allowed = _values(enum)
     if value in allowed:
         return []
     return [Problem(name, "invalid_choice",
