@@ -79,10 +79,10 @@ class _DriverInsert:
         for row in rows:
             values = pick(row)
             if converting:
-                values = list(values)
+                changed = list(values)
                 for i, convert in converting:
-                    values[i] = convert(values[i])
-                values = tuple(values)
+                    changed[i] = convert(changed[i])
+                values = tuple(changed)
             converted.append(values)
         if self.positional:
             return converted

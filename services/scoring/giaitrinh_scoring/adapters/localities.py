@@ -2,7 +2,6 @@
 ``vietnam-provinces`` (the same reference data routing registers localities from)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Session
 from vietnam_provinces import WardCode
 
 from giaitrinh_scoring.adapters.orm import localities
+from giaitrinh_scoring.adapters.stored import keep_latest
 
 
 def names_a_commune_or_ward(code: str) -> bool:
@@ -24,11 +24,6 @@ def names_a_commune_or_ward(code: str) -> bool:
     return True
 
 
-def _utc(at: datetime | str) -> datetime:
-    at = datetime.fromisoformat(at) if isinstance(at, str) else at
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 class SqlRegistry:
     """Scoring's copy of routing's registry of localities, on the unit of work's session."""
 
@@ -37,18 +32,9 @@ class SqlRegistry:
 
     def apply_locality(self, d: dict[str, Any]) -> bool:
         """Store a ``locality.changed`` unless a newer state is stored (then False)."""
-        changed_at = _utc(d["changed_at"])
-        key = localities.c.code == d["locality_code"]
-        values = {"name": d["name"], "province_code": d["province_code"], "served": d["served"],
-                  "units": d["units"], "changed_at": changed_at}
-        stored = self.session.execute(sa.select(localities.c.changed_at).where(key)).scalar()
-        if stored is None:
-            self.session.execute(sa.insert(localities).values(code=d["locality_code"], **values))
-        elif changed_at >= _utc(stored):
-            self.session.execute(sa.update(localities).where(key).values(**values))
-        else:
-            return False
-        return True
+        return keep_latest(self.session, localities, {"code": d["locality_code"]},
+                           {"name": d["name"], "province_code": d["province_code"], "served": d["served"],
+                            "units": d["units"]}, d["changed_at"])
 
     def unit_names(self, code: str) -> dict[str, str]:
         """The units of a locality by code, with their names (empty for a locality not known)."""

@@ -8,8 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from giaitrinh_scoring.adapters.localities import _utc
 from giaitrinh_scoring.adapters.orm import officials
+from giaitrinh_scoring.adapters.stored import keep_latest
 
 
 class SqlOfficials:
@@ -22,18 +22,9 @@ class SqlOfficials:
         event arriving late — a replay, a released waiting one — brings no old name back; the
         same event twice writes the same row again. The contact (email, phone) is not kept:
         scoring has no use for it."""
-        changed_at = _utc(d["changed_at"])
-        key = officials.c.account_id == d["account_id"]
-        values = {"name": d.get("name", ""), "unit_code": d.get("unit_code"),
-                  "localities": sorted(d.get("localities", [])), "changed_at": changed_at}
-        stored = self.session.execute(sa.select(officials.c.changed_at).where(key)).scalar()
-        if stored is None:
-            self.session.execute(sa.insert(officials).values(account_id=d["account_id"], **values))
-        elif changed_at >= _utc(stored):
-            self.session.execute(sa.update(officials).where(key).values(**values))
-        else:
-            return False
-        return True
+        return keep_latest(self.session, officials, {"account_id": d["account_id"]},
+                           {"name": d.get("name", ""), "unit_code": d.get("unit_code"),
+                            "localities": sorted(d.get("localities", []))}, d["changed_at"])
 
     def names(self, account_ids: Iterable[str | None]) -> dict[str, str]:
         """The known names of ``account_ids`` (an account no event told of yet is absent)."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import cast
 
 import sqlalchemy as sa
@@ -13,12 +13,9 @@ from sqlalchemy.orm import Session
 from giaitrinh_scoring.adapters.orm import accountable_indicator_values as av
 from giaitrinh_scoring.adapters.orm import answers_on_record as answers
 from giaitrinh_scoring.adapters.orm import ratings_on_record as ratings
+from giaitrinh_scoring.adapters.stored import utc
 from giaitrinh_scoring.domain.indicators import RATINGS_COUNT, RATINGS_SUM, VIETNAM
 from giaitrinh_scoring.domain.satisfaction import Answer, Rating
-
-
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # SQLite drops it
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class SqlSatisfaction:
 
     def answers_of(self, request_id: str) -> list[Answer]:
         rows = self.session.execute(sa.select(answers).where(answers.c.request_id == request_id)).mappings().all()
-        return [Answer(**{**r, "answered_at": _utc(r["answered_at"])}) for r in rows]
+        return [Answer(**{**r, "answered_at": utc(r["answered_at"])}) for r in rows]
 
     # -- ratings ------------------------------------------------------------------------------
     def keep_rating(self, rating: Rating) -> bool:
@@ -64,7 +61,7 @@ class SqlSatisfaction:
         rows = self.session.execute(sa.select(ratings).where(ratings.c.request_id == request_id)
                                     .order_by(ratings.c.rated_at, ratings.c.event_id)).mappings().all()
         return [(Rating(event_id=r["event_id"], request_id=r["request_id"], locality_code=r["locality_code"],
-                        rated_at=_utc(r["rated_at"]), stars=r["stars"]),
+                        rated_at=utc(r["rated_at"]), stars=r["stars"]),
                  (r["answer_case_id"], r["answer_version"]) if r["answer_case_id"] is not None else None)
                 for r in rows]
 

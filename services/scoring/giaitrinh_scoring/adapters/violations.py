@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, cast
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from giaitrinh_scoring.adapters.orm import case_transfers as transfers
 from giaitrinh_scoring.adapters.orm import cases_on_record as cases
 from giaitrinh_scoring.adapters.orm import violation_flags as flags
+from giaitrinh_scoring.adapters.stored import utc
 from giaitrinh_scoring.domain.violations import CaseOnRecord, Transfer, ViolationFlag
 
 
@@ -23,13 +23,9 @@ class Raised(StrEnum):
     KNOWN = "known"  # told before by an earlier (or the same) event: nothing changes
 
 
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # SQLite drops it
-
-
 def _flag(row: Any) -> ViolationFlag:
     values = {k: v for k, v in row.items() if k != "id"}
-    return ViolationFlag(**{**values, "raised_at": _utc(values["raised_at"]),
+    return ViolationFlag(**{**values, "raised_at": utc(values["raised_at"]),
                             "units": tuple(values.get("units") or ())})
 
 
@@ -96,7 +92,7 @@ class SqlViolationFlags:
         """Every kept transfer of a case, in the case's order."""
         rows = self.session.execute(sa.select(transfers).where(transfers.c.case_id == case_id)
                                     .order_by(transfers.c.version)).mappings().all()
-        return [Transfer(**{**r, "at": _utc(r["at"])}) for r in rows]
+        return [Transfer(**{**r, "at": utc(r["at"])}) for r in rows]
 
     # -- the cases flags are about ----------------------------------------------------------
     def case(self, case_id: str) -> CaseOnRecord | None:
