@@ -65,6 +65,16 @@ def answered(routing, app, accounts, case_id: str, names=("Trả lời ông Nguy
     return kept_files(routing)
 
 
+def answered_request(routing, app, accounts, portal, intake, consent: bool,
+                     names=("Trả lời ông Nguyễn Văn An.pdf",)) -> tuple[str, str, list[dict]]:
+    """A request submitted on the portal and answered with a PDF per name, the answer back in
+    intake: (tracking code, the requester's own page, the files routing kept)."""
+    code, own_page, case_id = submitted(routing, portal, intake, consent)
+    kept = answered(routing, app, accounts, case_id, names)
+    to_intake(routing, intake)
+    return code, own_page, kept
+
+
 def keyed_links(portal, own_page: str) -> list[str]:
     resp = portal.get(own_page, headers=PAGE)
     assert resp.status_code == 200
@@ -83,9 +93,7 @@ def not_found(app, path: str) -> None:
 
 def test_the_requester_opens_an_unpublished_answers_file_through_the_link_on_their_own_page(
         routing, app, accounts, portal, intake):
-    code, own_page, case_id = submitted(routing, portal, intake, consent=False)
-    [kept] = answered(routing, app, accounts, case_id)
-    to_intake(routing, intake)
+    code, own_page, [kept] = answered_request(routing, app, accounts, portal, intake, consent=False)
     [link] = keyed_links(portal, own_page)
     assert link.startswith(f"/tep-giai-trinh/{kept['id']}?k=")
     page = portal.get(own_page, headers=PAGE).get_data(as_text=True)
@@ -103,9 +111,7 @@ def test_the_requester_opens_an_unpublished_answers_file_through_the_link_on_the
 
 def test_the_public_timeline_and_api_of_an_unpublished_answer_show_no_file_link_and_no_key(
         routing, app, accounts, portal, intake):
-    code, own_page, case_id = submitted(routing, portal, intake, consent=False)
-    [kept] = answered(routing, app, accounts, case_id)
-    to_intake(routing, intake)
+    code, own_page, [kept] = answered_request(routing, app, accounts, portal, intake, consent=False)
     key = key_of(keyed_links(portal, own_page)[0])
     timeline = portal.get(f"/tra-cuu?ma={code}", headers=PAGE).get_data(as_text=True)
     api = json.dumps(portal.get(f"/api/v1/requests/{code}").json, ensure_ascii=False)
@@ -114,9 +120,8 @@ def test_the_public_timeline_and_api_of_an_unpublished_answer_show_no_file_link_
 
 
 def test_a_wrong_key_another_files_key_no_key_or_a_very_long_key_finds_nothing(routing, app, accounts, portal, intake):
-    code, own_page, case_id = submitted(routing, portal, intake, consent=False)
-    first, second = answered(routing, app, accounts, case_id, names=("a.pdf", "b.pdf"))
-    to_intake(routing, intake)
+    code, own_page, [first, second] = answered_request(routing, app, accounts, portal, intake, consent=False,
+                                                       names=("a.pdf", "b.pdf"))
     links = keyed_links(portal, own_page)
     assert [link.split("?")[0] for link in links] == [f"/tep-giai-trinh/{f['id']}" for f in (first, second)]
     first_key, second_key = key_of(links[0]), key_of(links[1])
@@ -132,9 +137,7 @@ def test_a_wrong_key_another_files_key_no_key_or_a_very_long_key_finds_nothing(r
 
 def test_with_consent_the_public_path_still_serves_the_file_and_the_requesters_link_too(
         routing, app, accounts, portal, intake):
-    code, own_page, case_id = submitted(routing, portal, intake, consent=True)
-    [kept] = answered(routing, app, accounts, case_id)
-    to_intake(routing, intake)
+    code, own_page, [kept] = answered_request(routing, app, accounts, portal, intake, consent=True)
     [link] = keyed_links(portal, own_page)
     public = app.test_client().get(f"/tep-giai-trinh/{kept['id']}")
     assert public.status_code == 200 and public.data == kept["content"]
