@@ -126,12 +126,17 @@ def test_a_program_named_as_a_photo_is_refused_beside_the_file_input_and_nothing
     assert ANSWER["answer-explanation"] in html  # what was typed stays
 
 
-def test_a_file_over_5_mb_is_refused_by_name(routing, accepted):
+def test_a_file_over_5_mb_is_refused_by_name_with_413_as_intake_refuses_a_requests(routing, accepted):
     case_id, official = accepted
     big = a_pdf() + b"%" * MAX_FILE_BYTES
     refused = post_files(official, f"/console/ho-so/{case_id}/answer", {"version": "1", **ANSWER},
                          [("to.pdf", big)], "answer-attachments")
-    assert refused.status_code == 422 and "Each file may be at most 5 MB." in text(refused)
+    assert refused.status_code == 413 and "Each file may be at most 5 MB." in text(refused)
+    assert state_of(routing, case_id) == "accepted" and kept_files(routing) == []
+    by_api = api_answer(official, case_id, {"explanation": "Đã kiểm tra.", "legal_basis": "Luật"},
+                        [("a.pdf", a_pdf()), ("to.pdf", big)])
+    assert by_api.status_code == 413
+    assert [(d["field"], d["code"]) for d in by_api.json["error"]["details"]] == [("attachments[1]", "file_too_large")]
     assert state_of(routing, case_id) == "accepted" and kept_files(routing) == []
 
 

@@ -102,7 +102,8 @@ def as_api_error(refusal: Exception, field_name: Callable[[str], str] = str) -> 
     """The one answer the API and the console give when the domain refuses an action:
     404 for a case that is not there (or hidden: another locality's), 403 ``not_permitted``,
     409 ``action_not_allowed`` or ``version_conflict``, 422 ``invalid_action`` naming each
-    field — as ``field_name`` spells it (the console's forms prefix their fields)."""
+    field — as ``field_name`` spells it (the console's forms prefix their fields) — or 413 when
+    one of the problems is a file over the size limit."""
     if isinstance(refusal, CaseNotFound) or (isinstance(refusal, NotPermitted) and refusal.hidden):
         return ApiError.standard(404)
     if isinstance(refusal, NotPermitted):
@@ -117,7 +118,10 @@ def as_api_error(refusal: Exception, field_name: Callable[[str], str] = str) -> 
         return ApiError(409, "version_conflict", "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại.",
                         "Someone else changed the case since you read it; reload it and try again.")
     if isinstance(refusal, InvalidAction):
-        return ApiError(422, "invalid_action", "Nội dung thao tác chưa hợp lệ; xem từng trường dưới đây.",
+        # A file over the size limit is 413, as intake answers for a request's file; still
+        # with every problem named, so the one answer says all that must change.
+        status = 413 if any(p.code == "file_too_large" for p in refusal.problems) else 422
+        return ApiError(status, "invalid_action", "Nội dung thao tác chưa hợp lệ; xem từng trường dưới đây.",
                         "The action's content breaks a rule; see each field below.",
                         [detail(field_name(p.field), p.code, p.vi, p.en) for p in refusal.problems])
     raise TypeError(f"not a refusal of an action: {refusal!r}")
