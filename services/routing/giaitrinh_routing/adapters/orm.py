@@ -60,6 +60,8 @@ cases = sa.Table(
                                  "accept_by", "answer_by"]),
     # GET /api/v1/cases: a locality's cases newest first, walked backwards (0015_cases_newest).
     sa.Index("ix_cases_newest", "locality_code", "registered_at", "id"),
+    # The same for a provincial admin, who sees every locality (0018_cases_newest_province).
+    sa.Index("ix_cases_newest_province", "registered_at", "id"),
 )
 
 # Every step a case went through (nhật ký xử lý): who, when, why, and the step's details.
