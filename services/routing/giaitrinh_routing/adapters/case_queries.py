@@ -4,9 +4,9 @@ paged by the indexes of ``cases``; the cases themselves come from the repository
 Newest first walks ``ix_cases_newest (locality_code, registered_at, id)`` backwards
 (0015_cases_newest): without it every page sorted the locality's cases (49–86 ms on 100,000 in
 bench/README.md, "inbox"); a provincial admin's list, of every locality, walks
-``ix_cases_newest_province (registered_at, id)`` the same way (0018_cases_newest_province). The total is counted up to :data:`COUNT_CAP` only: an exact
-``count(*)`` read every matching case on every page (23–32 ms on 100,000); past the cap the
-list says its total is a lower bound."""
+``ix_cases_newest_province (registered_at, id)`` the same way (0018_cases_newest_province).
+The total is counted up to :data:`COUNT_CAP` only: an exact ``count(*)`` read every matching
+case on every page (23–32 ms on 100,000); past the cap the list says its total is a lower bound."""
 from __future__ import annotations
 
 from collections.abc import Iterable
