@@ -19,6 +19,7 @@ import re
 import unicodedata
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 MAX_ATTACHMENTS = 5
@@ -99,6 +100,16 @@ def safe_filename(name: str, media_type: str) -> str:
     return stem[: MAX_FILENAME - len(ext)] + ext
 
 
+FILE_TOO_LARGE = "file_too_large"  # the problem's code for a file over MAX_FILE_BYTES
+
+
+def refusal_status(codes: Iterable[str]) -> int:
+    """The HTTP status of a refused submission or answer whose problems have ``codes``: 413 when
+    one is a file over the size limit (as for a body over its limit), 422 otherwise. Every
+    problem is still named in the one answer."""
+    return 413 if FILE_TOO_LARGE in codes else 422
+
+
 def judge(uploads: list[Upload], inspector: FileInspector) -> tuple[list[Attachment], list[dict]]:
     """The files accepted, and a problem (``{"field", "code", "message": {vi, en}}``) for each
     refused one, named ``attachments[<n>]`` (n from 0 in the order sent) so the form points at it."""
@@ -118,7 +129,7 @@ def judge(uploads: list[Upload], inspector: FileInspector) -> tuple[list[Attachm
         if not upload.data:
             problem(field, "empty_file", "Tệp đính kèm trống.", "The attached file is empty.")
         elif len(upload.data) > MAX_FILE_BYTES:
-            problem(field, "file_too_large", f"Mỗi tệp tối đa {MAX_FILE_BYTES // (1024 * 1024)} MB.",
+            problem(field, FILE_TOO_LARGE, f"Mỗi tệp tối đa {MAX_FILE_BYTES // (1024 * 1024)} MB.",
                     f"Each file may be at most {MAX_FILE_BYTES // (1024 * 1024)} MB.")
         else:
             try:

@@ -24,6 +24,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
+from giaitrinh_common.attachments import refusal_status
 from giaitrinh_common.auth import PUBLIC, allow, csrf_token
 from giaitrinh_common.ui.search import sort_key
 from giaitrinh_common.web import MAX_NAMED, ApiError, body_limit, current_trace_id, shown
@@ -117,7 +118,7 @@ def submit():
     try:
         receipt = _runtime().submit(cmd)
     except InvalidSubmission as exc:
-        status = 413 if any(p.code == "file_too_large" for p in exc.problems) else 422
+        status = refusal_status(p.code for p in exc.problems)
         return _render_form(2, values, _invalid(exc.problems), status=status)
     return redirect(url_for("intake_submission.mine", secret=receipt.secret, moi=1), code=303)
 

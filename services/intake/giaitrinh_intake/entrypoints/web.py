@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, url_for
 from flask import request as http_request  # `request` names the stored request below
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from giaitrinh_common.attachments import refusal_status
 from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.ui import install_pages
 from giaitrinh_common.web import (
@@ -78,7 +79,7 @@ def submit():
     try:
         receipt = _runtime().submit(cmd)
     except InvalidSubmission as exc:
-        status = 413 if any(p.code == "file_too_large" for p in exc.problems) else 422
+        status = refusal_status(p.code for p in exc.problems)
         raise ApiError(status, "invalid_request", "Yêu cầu chưa hợp lệ; hãy sửa các mục dưới đây.",
                        "The request is not valid yet; fix the items below.",
                        [p.as_dict() for p in exc.problems]) from None

@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from giaitrinh_common.attachments import MAX_UPLOAD_BODY, Upload
+from giaitrinh_common.attachments import MAX_UPLOAD_BODY, Upload, refusal_status
 from giaitrinh_common.auth import STAFF, Principal, allow, current_principal, signed_in
 from giaitrinh_common.web import ApiError, body_limit, detail, json_body, page_args, shown
 from giaitrinh_routing.adapters.case_queries import case_ids_page
@@ -118,9 +118,7 @@ def as_api_error(refusal: Exception, field_name: Callable[[str], str] = str) -> 
         return ApiError(409, "version_conflict", "Hồ sơ vừa được người khác thay đổi; hãy tải lại và thử lại.",
                         "Someone else changed the case since you read it; reload it and try again.")
     if isinstance(refusal, InvalidAction):
-        # A file over the size limit is 413, as intake answers for a request's file; still
-        # with every problem named, so the one answer says all that must change.
-        status = 413 if any(p.code == "file_too_large" for p in refusal.problems) else 422
+        status = refusal_status(p.code for p in refusal.problems)  # 413 for a file too large
         return ApiError(status, "invalid_action", "Nội dung thao tác chưa hợp lệ; xem từng trường dưới đây.",
                         "The action's content breaks a rule; see each field below.",
                         [detail(field_name(p.field), p.code, p.vi, p.en) for p in refusal.problems])
