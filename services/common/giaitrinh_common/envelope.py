@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from giaitrinh_common.ids import time_ordered_id
+
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 TYPE_PREFIX = "vn.giaitrinh."
@@ -63,12 +65,13 @@ class CloudEvent:
         id: str | None = None,
         follows: CloudEvent | None = None,
     ) -> CloudEvent:
-        """A fresh event with a random id; ``traceid`` defaults to a new one. ``follows`` is the
+        """A fresh event with a new time-ordered id (:mod:`giaitrinh_common.ids`); ``traceid`` defaults
+        to a new one. ``follows`` is the
         event of another stream this one comes after in its request's history."""
         if time.tzinfo is None:
             raise ValueError("event time must be timezone-aware")
         return cls(
-            id=id or str(uuid.uuid4()),
+            id=id or time_ordered_id(),
             source=source,
             type=type,
             subject=subject,

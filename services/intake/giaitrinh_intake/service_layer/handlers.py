@@ -3,13 +3,13 @@ the domain, and records the change with its outgoing events. Handlers never comm
 caller does, once (the consumer, with the inbox claim; the runtime, for a command)."""
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from giaitrinh_common import topics
 from giaitrinh_common.consumer import RejectedEvent
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_common.ids import time_ordered_id
 from giaitrinh_intake.adapters import events_out
 from giaitrinh_intake.adapters.localities import SqlRegistry
 from giaitrinh_intake.domain import requester_link
@@ -81,7 +81,7 @@ def submit_request(cmd: SubmitRequest, uow: IntakeUnitOfWork, localities: Locali
     # No look-up first: the codes' unique index refuses a code already given (one chance in
     # 32^8 per stored request) and the runtime makes the submission again with a new one.
     request = AccountabilityRequest.receive(
-        id=str(uuid.uuid4()), tracking_code=new_tracking_code(), kind=RequestKind(cmd.kind),
+        id=time_ordered_id(), tracking_code=new_tracking_code(), kind=RequestKind(cmd.kind),
         channel=Channel(cmd.channel), field=Field(cmd.field), locality=locality,
         title=cmd.title.strip(), content=cmd.content.strip(),
         requester=Requester(RequesterType(cmd.requester_type), cmd.full_name.strip(),

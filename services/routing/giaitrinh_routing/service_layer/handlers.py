@@ -2,7 +2,6 @@
 inbox claim; the runtime or the CLI, for a command)."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -11,6 +10,7 @@ from typing import Any
 from giaitrinh_common.attachments import Attachment, FileInspector, Upload, judge
 from giaitrinh_common.consumer import RejectedEvent
 from giaitrinh_common.envelope import CloudEvent
+from giaitrinh_common.ids import time_ordered_id
 from giaitrinh_routing.adapters import events_out
 from giaitrinh_routing.adapters.early_withdrawals import EarlyWithdrawal
 from giaitrinh_routing.domain.audit import AuditEntry
@@ -74,7 +74,7 @@ def on_request_submitted(event: CloudEvent, uow: RoutingUnitOfWork, now: datetim
         raise RejectedEvent(f"request {d['request_id']}: {exc}") from None
     active = {u.code for u in uow.units.units_of(d["locality_code"]) if u.active}
     routed = route(d["locality_code"], d["field"], uow.units.rules_of(d["locality_code"]), active)
-    case = Case.register(id=str(uuid.uuid4()), request_id=d["request_id"],
+    case = Case.register(id=time_ordered_id(), request_id=d["request_id"],
                          tracking_code=d["tracking_code"], kind=d["kind"], field=d["field"],
                          locality_code=d["locality_code"], now=now, limits=limits,
                          calendar=calendar, received_on=received_on, unit_code=routed.unit_code,
