@@ -189,3 +189,50 @@ def test_a_unit_of_work_that_collects_for_the_group_commit_refuses_to_write_anyt
     step = TimelineEntry(datetime(2026, 11, 28, tzinfo=UTC), "note", "Ghi chú", "Note")
     with IntakeUnitOfWork(runtime.storage, runtime.group_commit) as uow, pytest.raises(WriteOutsideTheGroupCommit):
         uow.requests.append_step("some-request", step)  # would be rolled back unseen: refused at once
+
+
+def pool_traffic(runtime) -> dict[str, int]:
+    """How often the engine's pool hands out and takes back a connection, from now on."""
+    counts = {"checkout": 0, "checkin": 0}
+    for name in counts:
+        sa.event.listen(runtime.storage.engine, name,
+                        lambda *_a, _name=name: counts.__setitem__(_name, counts[_name] + 1))
+    return counts
+
+
+def outbox_row(event_id: str) -> dict:
+    return {"event_id": event_id, "topic": "t", "key": "k", "type": "x", "payload": "{}",
+            "created_at": datetime(2026, 11, 29, tzinfo=UTC)}
+
+
+def test_the_group_commit_writes_batch_after_batch_on_one_connection_kept_from_the_pool(runtime):
+    group = runtime.group_commit
+    insert = group.insert(runtime.storage.outbox)
+    traffic = pool_traffic(runtime)
+    for n in range(5):
+        group.commit([(insert, outbox_row(f"e{n}"))])
+    assert traffic == {"checkout": 1, "checkin": 0}  # taken once, not reset and returned per batch
+    runtime.close()  # given back before the engine goes
+    assert traffic == {"checkout": 1, "checkin": 1}
+
+
+def test_after_a_refused_batch_the_connection_goes_back_to_the_pool_and_the_next_batch_takes_a_fresh_one(runtime):
+    group = runtime.group_commit
+    insert = group.insert(runtime.storage.outbox)
+    group.commit([(insert, outbox_row("taken"))])
+    traffic = pool_traffic(runtime)
+    with pytest.raises(IntegrityError):
+        group.commit([(insert, outbox_row("taken"))])
+    assert traffic == {"checkout": 0, "checkin": 1}  # rolled back and returned
+    group.commit([(insert, outbox_row("next"))])
+    assert traffic == {"checkout": 1, "checkin": 1}
+    with runtime.storage.engine.connect() as conn:
+        assert sorted(conn.execute(sa.select(runtime.storage.outbox.c.event_id)).scalars()) == ["next", "taken"]
+
+
+def test_a_kept_connection_the_database_dropped_while_idle_costs_no_submission(runtime, client):
+    assert client.post("/api/v1/requests", json=VALID).status_code == 201
+    runtime.group_commit._connection.dbapi_connection.close()  # as a server restart or idle timeout would
+    resp = client.post("/api/v1/requests", json={**VALID, "title": "Sau khi mất kết nối"})
+    assert resp.status_code == 201, resp.json  # written once more on a fresh connection
+    assert stored(runtime) == (2, 2)

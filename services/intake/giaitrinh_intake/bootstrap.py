@@ -34,6 +34,10 @@ class IntakeRuntime(ServiceRuntime):
         # Submissions that arrive together are written in one transaction, one commit.
         self.group_commit = GroupCommit(self.storage.engine)
 
+    def close(self) -> None:
+        self.group_commit.close()
+        super().close()
+
     def handlers(self):
         return {
             "vn.giaitrinh.inbound.feedback.v1":

@@ -15,8 +15,10 @@ statements, each a few hundred microseconds of SQLAlchemy and one trip through t
 next writer waited (bench/README.md, submit-ratio). Several submissions now share them, and the
 batch goes straight to the driver: each INSERT is compiled once for the engine's dialect (its SQL,
 its parameters' order and each column type's conversion, e.g. a datetime to SQLite's text), then
-every batch is one ``executemany`` per statement and one commit on a pooled DB-API connection —
-none of SQLAlchemy's per-execution work, which cost more than SQLite's own. Nothing
+every batch is one ``executemany`` per statement and one commit on the group commit's own DB-API
+connection, kept between batches (taken from the engine's pool once per process, given back only
+when it fails) — none of SQLAlchemy's per-execution work nor the pool's check-out and reset, which
+cost more than SQLite's own. Nothing
 is given up: a submission's 201 still leaves only after its request and its event are committed,
 ``synchronous`` stays FULL, and a batch is all-or-nothing — if it fails (a tracking code already
 given, the same external id meanwhile), every submission of it is written again alone, in its own
@@ -25,6 +27,7 @@ transaction, so one submission's failure is its own and never its neighbours'.
 from __future__ import annotations
 
 import operator
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -119,6 +122,8 @@ class GroupCommit:
         # "commit" event does not see it) — how a test holds a batch mid-commit.
         self.before_commit: list[Callable[[], None]] = []
         self._collecting = threading.local()
+        self._connection: Any = None  # the writer's DB-API connection, used only with the turn held
+        self._connection_pid = 0  # the process it was opened in: a forked child opens its own
 
         @event.listens_for(engine, "before_cursor_execute")
         def _refuse_direct_writes(_conn, _cursor, statement, _parameters, _context, _executemany):
@@ -185,8 +190,18 @@ class GroupCommit:
         rows: dict[tuple[Insert, tuple[str, ...]], list[dict[str, Any]]] = {}
         for statement, row in writes:
             rows.setdefault((statement, tuple(row)), []).append(row)
+        kept = self._connection is not None and self._connection_pid == os.getpid()
+        try:
+            self._write_rows(rows, self._writer_connection())
+        except sa.exc.DBAPIError as exc:
+            if not (kept and exc.connection_invalidated):
+                raise
+            # The kept connection was dropped while idle (a database restart, an idle timeout):
+            # the batch was not written; write it once on a fresh connection.
+            self._write_rows(rows, self._writer_connection())
+
+    def _write_rows(self, rows: dict[tuple[Insert, tuple[str, ...]], list[dict[str, Any]]], connection: Any) -> None:
         dbapi = self.engine.dialect.loaded_dbapi
-        connection = self.engine.raw_connection()
         sql = ""
         try:
             cursor = connection.cursor()
@@ -200,15 +215,44 @@ class GroupCommit:
                 listener()
             connection.commit()
         except dbapi.Error as exc:
-            connection.rollback()
+            disconnected = self.engine.dialect.is_disconnect(exc, connection.dbapi_connection, None)
+            self._give_back(connection, disconnected)
             # As SQLAlchemy would have raised it (IntegrityError, OperationalError…), so that
             # callers judge a refused tracking code or an unreachable database as before.
-            raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
+            raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi.Error,
+                                             connection_invalidated=disconnected) from exc
         except BaseException:
-            connection.rollback()
+            self._give_back(connection)
             raise
+
+    def _writer_connection(self) -> Any:
+        """The connection batches are written on: the same one batch after batch (no check-out,
+        no reset per batch), a new one in a forked child or after a failure."""
+        if self._connection is None or self._connection_pid != os.getpid():
+            self._connection = self.engine.raw_connection()
+            self._connection_pid = os.getpid()
+        return self._connection
+
+    def _give_back(self, connection: Any, disconnected: bool = False) -> None:
+        """After a failed batch: roll it back and return the connection to the pool (thrown away
+        if the database dropped it); the next batch takes a fresh one."""
+        self._connection = None
+        try:
+            if disconnected:
+                connection.invalidate()
+            else:
+                connection.rollback()
+        except Exception:  # the connection itself is broken: the pool throws it away
+            connection.invalidate()
         finally:
-            connection.close()  # back to the pool
+            connection.close()
+
+    def close(self) -> None:
+        """Give the writer's connection back to the engine's pool (before the engine is disposed)."""
+        with self._turn:
+            if self._connection is not None and self._connection_pid == os.getpid():
+                self._connection.close()
+            self._connection = None
 
     def _driver_insert(self, statement: Insert, columns: tuple[str, ...]) -> _DriverInsert:
         key = (statement, columns)
