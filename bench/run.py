@@ -22,9 +22,10 @@ from parts import Parts, machine_facts  # noqa: E402
 from pipeline import bench_consume, bench_relay  # noqa: E402
 from routing import bench_actions, bench_watcher  # noqa: E402
 from search import bench_search  # noqa: E402
-from submit_ratio import bench_submit_ratio  # noqa: E402
+from submit_ratio import bench_submit_layers, bench_submit_ratio  # noqa: E402
 
-BENCHMARKS = ("relay", "consume", "http", "watcher", "actions", "search", "notify", "inbox", "submit-ratio")
+BENCHMARKS = ("relay", "consume", "http", "watcher", "actions", "search", "notify", "inbox", "submit-ratio",
+              "submit-layers")
 SIZES = {"events": (20000, 2000), "requests": (3000, 300), "cases": (1_000_000, 20_000),
          "due": (2000, 200), "actions": (2000, 200),
          "published": (1_000_000, 20_000), "stories": (500, 50), "inbox": (100_000, 5_000),
@@ -113,6 +114,10 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
              same gunicorn configuration, through the gateway and direct, loaded by wrk
              (16 connections); requests/s, p50/p95/p99 and the ratio (3 rounds of 10 s,
              --quick 1 of 4 s).
+    submit-layers  where intake's submit spends its gunicorn worker's CPU: intake's app cut
+             short after its platform hooks, its view, its domain (no write) and whole, each
+             against the bare endpoint, direct, loaded by wrk in turn; requests/s, CPU per
+             request and what each layer adds (3 rounds of 10 s, --quick 1 of 4 s).
 
     Each benchmark starts its own Kafka broker (KRaft, free ports, temp dir); PostgreSQL is a
     throwaway cluster (fsync off) and SQLite files live in a temp dir. Everything is removed
@@ -166,6 +171,10 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
             seconds, rounds = default_size("ratio_seconds", quick), default_size("ratio_rounds", quick)
             heading("submit-ratio", f"intake's submit against a bare Flask endpoint, {rounds} × {seconds}s (wrk)")
             measurements += bench_submit_ratio(parts, seconds, rounds)
+        if "submit-layers" in selected:
+            seconds, rounds = default_size("ratio_seconds", quick), default_size("ratio_rounds", quick)
+            heading("submit-layers", f"intake's submit layer by layer against a bare endpoint, {rounds} × {seconds}s")
+            measurements += bench_submit_layers(parts, seconds, rounds)
     duration = time.monotonic() - started
 
     click.echo("\n" + results_table(measurements))

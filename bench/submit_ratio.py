@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -284,6 +285,87 @@ def summarise(runs: list[WrkRun]) -> list[Measurement]:
         out.append(Measurement("submit-ratio", f"{path}: ratio intake / bare (target ≥ 0.5)", "sqlite",
                                median["intake"]["rate"] / median["bare"]["rate"], "ratio"))
     out.append(Measurement("submit-ratio", "machine load (1-min average, median at the runs' start)",
+                           "machine", statistics.median(r.load for r in runs), "load"))
+    return out
+
+
+# -- submit-layers: what each layer of intake's submit costs ----------------------------------
+
+def start_layers(parts: Parts, intake_db: str) -> tuple[Platform, dict[str, int]]:
+    """The bare app and one intake web process per layer of :mod:`intake_layers`, each its own
+    gunicorn with the platform's configuration, on the same database (only ``full`` writes)."""
+    from intake_layers import LAYERS
+
+    data_dir = parts.workdir / "submit-layers"
+    ports = {name: free_port() for name in ("bare", *LAYERS)}
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+    env.update(INTAKE_DATABASE_URL=intake_db, GIAITRINH_KAFKA_BOOTSTRAP=f"127.0.0.1:{free_port()}",
+               GIAITRINH_LOG_LEVEL="WARNING")
+    platform = Platform(data_dir=data_dir, kafka_bootstrap=env["GIAITRINH_KAFKA_BOOTSTRAP"], base_env=env,
+                        web_ports={"intake": ports["full"], "routing": ports["bare"],
+                                   "scoring": ports["bare"], "notify": ports["bare"]})
+    try:
+        for name, port in ports.items():
+            target = "bare_app:create_app()" if name == "bare" else "intake_layers:create_app()"
+            child = ChildProcess(f"{name}-web", web_argv(platform, port, target, name),
+                                 {**platform.service_env("intake"), "GIAITRINH_BENCH_LAYER": name},
+                                 data_dir / "logs" / f"{name}-web.log")
+            child.start()
+            platform.children.append(child)
+        for child, port in zip(platform.children, ports.values(), strict=True):
+            wait_healthy(f"http://127.0.0.1:{port}", child)
+    except BaseException:
+        platform.stop_services()
+        raise
+    return platform, ports
+
+
+def bench_submit_layers(parts: Parts, seconds: int, rounds: int) -> list[Measurement]:
+    """Each layer's gunicorn worker loaded by wrk directly, in turn, ``rounds`` times: its
+    requests/s and CPU per request; the CPU a layer adds is its median less the layer's below."""
+    from intake_layers import LAYERS
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise click.ClickException("wrk not found: `bash deploy/scripts/bootstrap.sh --test` installs it")
+    intake_db = parts.database_url("sqlite", "submit-layers-intake")
+    migrated_runtime("intake", intake_db, InMemoryBus()).close()
+    script = parts.workdir / "submit-layers.lua"
+    script.write_text(WRK_SCRIPT % submission(), "utf-8")
+    platform, ports = start_layers(parts, intake_db)
+    order = ("bare", *LAYERS)
+    runs: list[WrkRun] = []
+    try:
+        workers = {name: worker_pid(child) for name, child in zip(order, platform.children, strict=True)}
+        urls = {name: f"http://127.0.0.1:{port}/api/v1/requests" for name, port in ports.items()}
+        click.echo(f"  warm-up, {WARM_UP_SECONDS}s each ...")
+        for name in order:
+            measure(wrk, script, name, "direct", urls[name], WARM_UP_SECONDS, workers[name])
+        for number in range(1, rounds + 1):
+            click.echo(f"  round {number} of {rounds}, {seconds}s each, {CONNECTIONS} connections:")
+            runs += [measure(wrk, script, name, "direct", urls[name], seconds, workers[name]) for name in order]
+    finally:
+        platform.stop_services()
+    return summarise_layers(runs, order)
+
+
+def summarise_layers(runs: list[WrkRun], order: Sequence[str]) -> list[Measurement]:
+    out: list[Measurement] = []
+    median = {name: {key: statistics.median(getattr(r, key) for r in runs if r.target == name)
+                     for key in ("rate", "cpu_ms", "p99_ms")} for name in order}
+    below = None
+    for name in order:
+        m = median[name]
+        out.append(Measurement("submit-layers", f"{name}: requests/s (direct)", "sqlite", m["rate"], "requests/s"))
+        out.append(Measurement("submit-layers", f"{name}: CPU of the gunicorn worker", "sqlite", m["cpu_ms"],
+                               "ms/request"))
+        if below is not None:
+            out.append(Measurement("submit-layers", f"{name}: CPU it adds to the layer below ({below})", "sqlite",
+                                   m["cpu_ms"] - median[below]["cpu_ms"], "ms/request"))
+            out.append(Measurement("submit-layers", f"{name}: ratio to bare", "sqlite",
+                                   m["rate"] / median["bare"]["rate"], "ratio"))
+        below = name
+    out.append(Measurement("submit-layers", "machine load (1-min average, median at the runs' start)",
                            "machine", statistics.median(r.load for r in runs), "load"))
     return out
 
