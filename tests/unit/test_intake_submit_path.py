@@ -236,3 +236,11 @@ def test_a_kept_connection_the_database_dropped_while_idle_costs_no_submission(r
     resp = client.post("/api/v1/requests", json={**VALID, "title": "Sau khi mất kết nối"})
     assert resp.status_code == 201, resp.json  # written once more on a fresh connection
     assert stored(runtime) == (2, 2)
+
+
+
+def test_a_request_from_another_system_given_twice_is_answered_with_the_first_and_nothing_is_written_again(runtime):
+    inbound = SubmitRequest(**VALID, channel="api", source_system="hotline-1022", external_id="HL-7")
+    first, again = runtime.submit(inbound), runtime.submit(inbound)
+    assert (again.request_id, again.tracking_code, again.duplicate) == (first.request_id, first.tracking_code, True)
+    assert stored(runtime) == (1, 1)

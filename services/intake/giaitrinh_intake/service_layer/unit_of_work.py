@@ -45,8 +45,10 @@ class IntakeUnitOfWork(SqlUnitOfWork):
     def commit(self) -> None:
         if self.group is None or self._collected is None:
             return super().commit()
-        self.group.collecting(False)
         writes = [*self._collected, *((self.group.insert(self.storage.outbox), row) for row in self.outbox_rows())]
+        if not writes:  # nothing new (a request from another system, known by its id there)
+            return
+        self.group.collecting(False)
         try:
             with tracking_code_refused(writes[0][1].get("tracking_code", "")):
                 self.group.commit(writes)
