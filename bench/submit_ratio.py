@@ -40,6 +40,7 @@ from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_common.storage import make_engine
 from giaitrinh_intake.adapters.orm import requests as requests_table
 from giaitrinh_platform.kafka_broker import free_port
+from giaitrinh_platform.services import SERVICES
 from giaitrinh_platform.supervisor import ChildProcess, GatewayProcess, Platform
 from tests.support.factories import LOCALITY, migrated_runtime
 
@@ -167,27 +168,39 @@ def wait_healthy(url: str, child: ChildProcess, timeout: float = 120) -> None:
         time.sleep(0.3)
 
 
-def start(parts: Parts, intake_db: str) -> Platform:
-    """intake's web process, the bare app's, and the gateway in front of both (intake at
-    ``/intake/``, the bare app at ``/routing/``, the same kind of location)."""
-    data_dir = parts.workdir / "submit-ratio"
-    intake_port, bare_port = free_port(), free_port()
+def start_apps(data_dir: Path, intake_db: str, apps: dict[str, str]) -> tuple[Platform, dict[str, int]]:
+    """One gunicorn per app (``name``: its WSGI target), each with the platform's command and
+    intake's environment (``GIAITRINH_BENCH_LAYER`` = its name) on a free port, all answering;
+    intake's database is ``intake_db``. The first app stands for intake, the last for the others."""
+    ports = {name: free_port() for name in apps}
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
     env.update(INTAKE_DATABASE_URL=intake_db, GIAITRINH_GATEWAY_PORT=str(free_port()),
                # Nothing listens there: the web process never talks to Kafka to accept a request.
                GIAITRINH_KAFKA_BOOTSTRAP=f"127.0.0.1:{free_port()}", GIAITRINH_LOG_LEVEL="WARNING")
-    platform = Platform(data_dir=data_dir, kafka_bootstrap=env["GIAITRINH_KAFKA_BOOTSTRAP"],
-                        base_env=env, web_ports={"intake": intake_port, "routing": bare_port,
-                                                 "scoring": bare_port, "notify": bare_port})
+    first, last = ports[next(iter(apps))], ports[list(apps)[-1]]
+    platform = Platform(data_dir=data_dir, kafka_bootstrap=env["GIAITRINH_KAFKA_BOOTSTRAP"], base_env=env,
+                        web_ports={"intake": first, "routing": last, "scoring": last, "notify": last})
     try:
-        for name, port, target in (("intake", intake_port, platform.web_argv("intake")[-1]),
-                                   ("bare", bare_port, "bare_app:create_app()")):
-            child = ChildProcess(f"{name}-web", web_argv(platform, port, target, name),
-                                 platform.service_env("intake"), data_dir / "logs" / f"{name}-web.log")
+        for name, target in apps.items():
+            child = ChildProcess(f"{name}-web", web_argv(platform, ports[name], target, name),
+                                 {**platform.service_env("intake"), "GIAITRINH_BENCH_LAYER": name},
+                                 data_dir / "logs" / f"{name}-web.log")
             child.start()
             platform.children.append(child)
-        for child, port in zip(platform.children, (intake_port, bare_port), strict=True):
+        for child, port in zip(platform.children, ports.values(), strict=True):
             wait_healthy(f"http://127.0.0.1:{port}", child)
+    except BaseException:
+        platform.stop_services()
+        raise
+    return platform, ports
+
+
+def start(parts: Parts, intake_db: str) -> Platform:
+    """intake's web process, the bare app's, and the gateway in front of both (intake at
+    ``/intake/``, the bare app at ``/routing/``, the same kind of location)."""
+    platform, _ = start_apps(parts.workdir / "submit-ratio", intake_db,
+                             {"intake": SERVICES["intake"].wsgi_target, "bare": "bare_app:create_app()"})
+    try:
         start_gateway(platform)
     except BaseException:
         platform.stop_services()
@@ -227,15 +240,22 @@ def stored_counts(intake_db: str) -> tuple[int, int]:
 
 # -- the benchmark -----------------------------------------------------------------------------
 
-def bench_submit_ratio(parts: Parts, seconds: int, rounds: int) -> list[Measurement]:
+def prepare(parts: Parts, name: str) -> tuple[str, str, Path]:
+    """``wrk``'s path, a migrated intake database (every ward of province 44 served) and wrk's
+    script, for the benchmark ``name``."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise click.ClickException("wrk not found: `bash deploy/scripts/bootstrap.sh --test` "
                                    "installs it from Debian's packages (apt-get install wrk)")
-    intake_db = parts.database_url("sqlite", "submit-ratio-intake")
-    migrated_runtime("intake", intake_db, InMemoryBus()).close()  # every ward of province 44 served
-    script = parts.workdir / "submit.lua"
+    intake_db = parts.database_url("sqlite", f"{name}-intake")
+    migrated_runtime("intake", intake_db, InMemoryBus()).close()
+    script = parts.workdir / f"{name}.lua"
     script.write_text(WRK_SCRIPT % submission(), "utf-8")
+    return wrk, intake_db, script
+
+
+def bench_submit_ratio(parts: Parts, seconds: int, rounds: int) -> list[Measurement]:
+    wrk, intake_db, script = prepare(parts, "submit-ratio")
     platform = start(parts, intake_db)
     gateway = platform.gateway.url
     urls = {("gateway", "intake"): f"{gateway}/intake/api/v1/requests",
@@ -291,49 +311,16 @@ def summarise(runs: list[WrkRun]) -> list[Measurement]:
 
 # -- submit-layers: what each layer of intake's submit costs ----------------------------------
 
-def start_layers(parts: Parts, intake_db: str) -> tuple[Platform, dict[str, int]]:
-    """The bare app and one intake web process per layer of :mod:`intake_layers`, each its own
-    gunicorn with the platform's configuration, on the same database (only ``full`` writes)."""
-    from intake_layers import LAYERS
-
-    data_dir = parts.workdir / "submit-layers"
-    ports = {name: free_port() for name in ("bare", *LAYERS)}
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
-    env.update(INTAKE_DATABASE_URL=intake_db, GIAITRINH_KAFKA_BOOTSTRAP=f"127.0.0.1:{free_port()}",
-               GIAITRINH_LOG_LEVEL="WARNING")
-    platform = Platform(data_dir=data_dir, kafka_bootstrap=env["GIAITRINH_KAFKA_BOOTSTRAP"], base_env=env,
-                        web_ports={"intake": ports["full"], "routing": ports["bare"],
-                                   "scoring": ports["bare"], "notify": ports["bare"]})
-    try:
-        for name, port in ports.items():
-            target = "bare_app:create_app()" if name == "bare" else "intake_layers:create_app()"
-            child = ChildProcess(f"{name}-web", web_argv(platform, port, target, name),
-                                 {**platform.service_env("intake"), "GIAITRINH_BENCH_LAYER": name},
-                                 data_dir / "logs" / f"{name}-web.log")
-            child.start()
-            platform.children.append(child)
-        for child, port in zip(platform.children, ports.values(), strict=True):
-            wait_healthy(f"http://127.0.0.1:{port}", child)
-    except BaseException:
-        platform.stop_services()
-        raise
-    return platform, ports
-
-
 def bench_submit_layers(parts: Parts, seconds: int, rounds: int) -> list[Measurement]:
     """Each layer's gunicorn worker loaded by wrk directly, in turn, ``rounds`` times: its
     requests/s and CPU per request; the CPU a layer adds is its median less the layer's below."""
     from intake_layers import LAYERS
 
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise click.ClickException("wrk not found: `bash deploy/scripts/bootstrap.sh --test` installs it")
-    intake_db = parts.database_url("sqlite", "submit-layers-intake")
-    migrated_runtime("intake", intake_db, InMemoryBus()).close()
-    script = parts.workdir / "submit-layers.lua"
-    script.write_text(WRK_SCRIPT % submission(), "utf-8")
-    platform, ports = start_layers(parts, intake_db)
+    wrk, intake_db, script = prepare(parts, "submit-layers")
     order = ("bare", *LAYERS)
+    platform, ports = start_apps(parts.workdir / "submit-layers", intake_db,
+                                 {name: "bare_app:create_app()" if name == "bare" else "intake_layers:create_app()"
+                                  for name in order})
     runs: list[WrkRun] = []
     try:
         workers = {name: worker_pid(child) for name, child in zip(order, platform.children, strict=True)}
@@ -352,7 +339,7 @@ def bench_submit_layers(parts: Parts, seconds: int, rounds: int) -> list[Measure
 def summarise_layers(runs: list[WrkRun], order: Sequence[str]) -> list[Measurement]:
     out: list[Measurement] = []
     median = {name: {key: statistics.median(getattr(r, key) for r in runs if r.target == name)
-                     for key in ("rate", "cpu_ms", "p99_ms")} for name in order}
+                     for key in ("rate", "cpu_ms")} for name in order}
     below = None
     for name in order:
         m = median[name]
