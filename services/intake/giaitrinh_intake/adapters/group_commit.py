@@ -190,7 +190,7 @@ class GroupCommit:
         rows: dict[tuple[Insert, tuple[str, ...]], list[dict[str, Any]]] = {}
         for statement, row in writes:
             rows.setdefault((statement, tuple(row)), []).append(row)
-        kept = self._connection is not None and self._connection_pid == os.getpid()
+        kept = self._kept() is not None
         try:
             self._write_rows(rows, self._writer_connection())
         except sa.exc.DBAPIError as exc:
@@ -225,10 +225,15 @@ class GroupCommit:
             self._give_back(connection)
             raise
 
+    def _kept(self) -> Any:
+        """The connection kept from the last batch, if this process opened it (a forked child
+        opens its own)."""
+        return self._connection if self._connection_pid == os.getpid() else None
+
     def _writer_connection(self) -> Any:
         """The connection batches are written on: the same one batch after batch (no check-out,
         no reset per batch), a new one in a forked child or after a failure."""
-        if self._connection is None or self._connection_pid != os.getpid():
+        if self._kept() is None:
             self._connection = self.engine.raw_connection()
             self._connection_pid = os.getpid()
         return self._connection
@@ -250,8 +255,8 @@ class GroupCommit:
     def close(self) -> None:
         """Give the writer's connection back to the engine's pool (before the engine is disposed)."""
         with self._turn:
-            if self._connection is not None and self._connection_pid == os.getpid():
-                self._connection.close()
+            if (kept := self._kept()) is not None:
+                kept.close()
             self._connection = None
 
     def _driver_insert(self, statement: Insert, columns: tuple[str, ...]) -> _DriverInsert:
