@@ -100,6 +100,12 @@ def test_submissions_from_many_threads_are_each_stored_with_their_event(runtime)
     assert stored(runtime) == (32, 32)
 
 
+def outbox_row(event_id: str) -> dict:
+    """An outbox row of a made-up event ``event_id``, written straight through the group commit."""
+    return {"event_id": event_id, "topic": "t", "key": "k", "type": "x", "payload": "{}",
+            "created_at": datetime(2026, 11, 29, tzinfo=UTC)}
+
+
 def held_first_commit(runtime):
     """Hold the group commit's next batch (just before its COMMIT) until released:
     (entered, release) events."""
@@ -155,17 +161,13 @@ def test_a_submission_that_fails_in_a_shared_batch_fails_alone_and_the_others_ar
     group, outbox = runtime.group_commit, runtime.storage.outbox
     insert = group.insert(outbox)
 
-    def event_row(event_id: str) -> dict:
-        return {"event_id": event_id, "topic": "t", "key": "k", "type": "x", "payload": "{}",
-                "created_at": datetime(2026, 11, 28, tzinfo=UTC)}
-
-    group.commit([(insert, event_row("taken"))])
+    group.commit([(insert, outbox_row("taken"))])
     entered, release = held_first_commit(runtime)
     outcomes: dict[str, str] = {}
 
     def commit(event_id: str) -> None:
         try:
-            group.commit([(insert, event_row(event_id))])
+            group.commit([(insert, outbox_row(event_id))])
             outcomes[event_id] = "committed"
         except IntegrityError:
             outcomes[event_id] = "refused"
@@ -198,11 +200,6 @@ def pool_traffic(runtime) -> dict[str, int]:
         sa.event.listen(runtime.storage.engine, name,
                         lambda *_a, _name=name: counts.__setitem__(_name, counts[_name] + 1))
     return counts
-
-
-def outbox_row(event_id: str) -> dict:
-    return {"event_id": event_id, "topic": "t", "key": "k", "type": "x", "payload": "{}",
-            "created_at": datetime(2026, 11, 29, tzinfo=UTC)}
 
 
 def test_the_group_commit_writes_batch_after_batch_on_one_connection_kept_from_the_pool(runtime):
