@@ -8,7 +8,16 @@ from __future__ import annotations
 
 import itertools
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
+
+
+def answer(number: int, body: object) -> Response:
+    """The bare answer to submission ``number``: 201, a small JSON body, its ``Location``."""
+    resp = jsonify(request_id=str(number), tracking_code=f"BARE-{number:08d}",
+                   title=body.get("title", "") if isinstance(body, dict) else "")
+    resp.status_code = 201
+    resp.headers["Location"] = f"/api/v1/requests/BARE-{number:08d}"
+    return resp
 
 
 def create_app() -> Flask:
@@ -17,13 +26,7 @@ def create_app() -> Flask:
 
     @app.post("/api/v1/requests")
     def submit():
-        body = request.get_json(force=True)
-        number = next(numbers)
-        resp = jsonify(request_id=str(number), tracking_code=f"BARE-{number:08d}",
-                       title=body.get("title", "") if isinstance(body, dict) else "")
-        resp.status_code = 201
-        resp.headers["Location"] = f"/api/v1/requests/BARE-{number:08d}"
-        return resp
+        return answer(next(numbers), request.get_json(force=True))
 
     @app.get("/healthz")
     def healthz():
