@@ -65,9 +65,9 @@ class CloudEvent:
         id: str | None = None,
         follows: CloudEvent | None = None,
     ) -> CloudEvent:
-        """A fresh event with a new time-ordered id (:mod:`giaitrinh_common.ids`); ``traceid`` defaults
-        to a new one. ``follows`` is the
-        event of another stream this one comes after in its request's history."""
+        """A fresh event with a new time-ordered id (:mod:`giaitrinh_common.ids`); ``traceid``
+        defaults to a new one. ``follows`` is the event of another stream this one comes after in
+        its request's history."""
         if time.tzinfo is None:
             raise ValueError("event time must be timezone-aware")
         return cls(
