@@ -28,7 +28,6 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import Flask, Response, g, request
 
+from giaitrinh_common import randomness
 from giaitrinh_common.web import ApiError
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ SESSION_COOKIE = "giaitrinh_session"  # routing's sign-in session, which renews 
 CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER = "giaitrinh_csrf", "csrf_token", "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
-_CSRF_FORM = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+_CSRF_FORM = re.compile(r"^[A-Za-z0-9_-]{43}$")  # randomness.token_urlsafe(32)
 
 
 @dataclass(frozen=True)
@@ -322,13 +322,13 @@ def csrf_token() -> str:
         return g.csrf_new
     if _CSRF_FORM.match(current):
         return current
-    g.csrf_new = secrets.token_urlsafe(32)
+    g.csrf_new = randomness.token_urlsafe(32)
     return g.csrf_new
 
 
 def renew_csrf_token() -> str:
     """A fresh CSRF token for this answer's cookie (at sign-in, so none chosen before survives)."""
-    g.csrf_new = secrets.token_urlsafe(32)
+    g.csrf_new = randomness.token_urlsafe(32)
     return g.csrf_new
 
 

@@ -11,11 +11,11 @@ followed type applies this event only after that one (see :mod:`giaitrinh_common
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from giaitrinh_common import randomness
 from giaitrinh_common.ids import time_ordered_id
 
 SPEC_VERSION = "1.0"
@@ -78,7 +78,7 @@ class CloudEvent:
             time=time,
             locality=locality,
             data=data,
-            traceid=traceid or uuid.uuid4().hex,
+            traceid=traceid or randomness.token_hex(16),
             follows=follows.id if follows is not None else "",
             followstype=follows.type if follows is not None else "",
         )

@@ -13,14 +13,15 @@ keep two ids of one millisecond apart.
 """
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
+
+from giaitrinh_common import randomness
 
 RANDOM_BYTES = 10  # 80 bits read once; 74 of them used (12 + 62), the rest are version and variant
 
 
-def time_ordered_id(random_bytes: Callable[[int], bytes] = os.urandom,
+def time_ordered_id(random_bytes: Callable[[int], bytes] = randomness.token_bytes,
                     clock_ns: Callable[[], int] = time.time_ns) -> str:
     """A new UUID version 7 as text (``0192e3a4-5b6c-7…``): 48 bits of milliseconds since 1970,
     the version (7), 12 random bits, the RFC variant (``10``), 62 random bits."""

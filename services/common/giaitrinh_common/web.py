@@ -26,7 +26,6 @@ import math
 import re
 import time
 import unicodedata
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -38,7 +37,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from giaitrinh_common import tracking_codes
+from giaitrinh_common import randomness, tracking_codes
 from giaitrinh_common.metrics import PlatformMetrics
 
 if TYPE_CHECKING:  # auth builds on this module's errors; it is imported where it is used
@@ -338,7 +337,7 @@ def trace_id_from(headers: Mapping[str, str] | Headers) -> str:
     if match and match.group(1) != "0" * 32:
         return match.group(1)
     given = headers.get(TRACE_HEADER, "").strip()
-    return given if _TRACE_ID.match(given) else uuid.uuid4().hex
+    return given if _TRACE_ID.match(given) else randomness.token_hex(16)
 
 
 def current_trace_id() -> str:

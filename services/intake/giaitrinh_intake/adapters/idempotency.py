@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from giaitrinh_common import randomness
 from giaitrinh_intake.adapters.orm import idempotency_keys
 
 KEY_LIFETIME = timedelta(hours=24)  # a client retrying for longer than a day starts over
@@ -64,7 +64,7 @@ def _sealing_key(key: str) -> bytes:
 
 
 def _seal(key: str, body: str) -> str:
-    nonce = os.urandom(12)
+    nonce = randomness.token_bytes(12)
     return base64.b64encode(nonce + AESGCM(_sealing_key(key)).encrypt(nonce, body.encode(), None)).decode()
 
 

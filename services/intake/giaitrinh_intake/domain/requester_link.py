@@ -10,16 +10,17 @@ found by the hash alone.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from giaitrinh_common import randomness
+
 LINK_PREFIX = "/cua-toi/"  # the portal's page for a requester's own request
-_SECRET_CHARS = 43  # secrets.token_urlsafe(32)
+_SECRET_CHARS = 43  # randomness.token_urlsafe(32)
 
 
 def new_secret() -> str:
-    return secrets.token_urlsafe(32)
+    return randomness.token_urlsafe(32)
 
 
 def digest(secret: str) -> str:
