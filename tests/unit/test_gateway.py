@@ -7,7 +7,8 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from flask import request
+from flask import request, url_for
+from werkzeug.urls import iri_to_uri
 
 from giaitrinh_common.auth import PUBLIC, allow
 from giaitrinh_common.bus import InMemoryBus
@@ -158,6 +159,21 @@ def test_behind_the_gateway_intake_builds_its_addresses_under_the_gateways_prefi
     direct = client.post("/api/v1/requests", json=VALID)
     assert direct.headers["Location"] == f"/api/v1/requests/{direct.json['tracking_code']}"
 
+
+
+def test_the_submit_answers_address_is_the_one_the_url_map_builds_for_the_lookup(intake_app):
+    """The submit view puts the address together without the URL map (bench/README.md): it must
+    stay the lookup route's, under the gateway's prefix or without one."""
+    built = allow(PUBLIC)(lambda code: {"url": url_for("intake_api.lookup", tracking_code=code)})
+    intake_app.add_url_rule("/address-of/<code>", "address_of", built)
+    client = intake_app.test_client()
+    for headers in ({}, {"X-Forwarded-Prefix": "/intake"}, {"X-Forwarded-Prefix": "/cong thu"}):
+        resp = client.post("/api/v1/requests", json=VALID, headers=headers)
+        assert resp.status_code == 201 and resp.mimetype == "application/json"
+        code = resp.json["tracking_code"]
+        expected = client.get(f"/address-of/{code}", headers=headers).json["url"]
+        assert resp.json["status_url"] == expected
+        assert resp.headers["Location"] == iri_to_uri(expected)  # as werkzeug sends any Location
 
 def test_behind_the_gateway_a_service_believes_one_hop_of_client_scheme_and_host(intake_app):
     resp = intake_app.test_client().get("/probe", headers={
