@@ -241,3 +241,29 @@ def test_a_request_from_another_system_given_twice_is_answered_with_the_first_an
     first, again = runtime.submit(inbound), runtime.submit(inbound)
     assert (again.request_id, again.tracking_code, again.duplicate) == (first.request_id, first.tracking_code, True)
     assert stored(runtime) == (1, 1)
+
+
+def test_a_new_submission_makes_no_database_session_its_rows_go_to_the_group_commit(client, runtime, monkeypatch):
+    client.post("/api/v1/requests", json=VALID)  # the served localities' copy is read once
+
+    def refuse():
+        raise AssertionError("a session was made for a new submission")
+    monkeypatch.setattr(runtime.storage, "sessions", refuse)
+    resp = client.post("/api/v1/requests", json=VALID)
+    assert resp.status_code == 201
+    assert stored(runtime) == (2, 2)  # stored with its event all the same
+
+
+def test_a_unit_of_work_makes_its_session_on_first_use_and_closes_it_on_leaving(runtime):
+    made = []
+    sessions = runtime.storage.sessions
+    runtime.storage.sessions = lambda: made.append(sessions()) or made[-1]
+    uow = IntakeUnitOfWork(runtime.storage)
+    with uow:
+        assert made == []  # entering reads nothing
+        assert uow.requests.by_tracking_code("GT-7K3M-9QXT-W") is None
+        assert uow.session is made[0] and uow.open_session() is made[0]  # one session, kept
+        assert made[0].in_transaction()
+    assert len(made) == 1 and uow.session is None and not made[0].in_transaction()  # rolled back, closed
+    with pytest.raises(RuntimeError, match="outside"):
+        uow.open_session()

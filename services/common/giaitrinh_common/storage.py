@@ -168,19 +168,38 @@ class SqlUnitOfWork:
 
     def __init__(self, storage: Storage):
         self.storage = storage
-        self.session: Session | None = None
+        self._session: Session | None = None
+        self._entered = False
         self._outgoing: list[tuple[str, CloudEvent]] = []
 
+    @property
+    def session(self) -> Session | None:
+        """The transaction's session inside ``with`` (None outside it), made on first use: a unit
+        of work that reads and writes nothing through it — a new submission, whose rows intake's
+        group commit writes — never makes one (bench/README.md, submit-ratio)."""
+        if self._session is None and self._entered:
+            self._session = self.storage.sessions()
+        return self._session
+
+    def open_session(self) -> Session:
+        """:attr:`session`, for code that runs only inside ``with`` (a repository's reads)."""
+        session = self.session
+        if session is None:
+            raise RuntimeError("the unit of work is used outside its `with` block")
+        return session
+
     def __enter__(self):
-        self.session = self.storage.sessions()
+        self._entered = True
+        self._session = None
         self._outgoing = []
         return self
 
     def __exit__(self, *exc):
-        assert self.session is not None
-        self.session.rollback()
-        self.session.close()
-        self.session = None
+        assert self._entered
+        session, self._session, self._entered = self._session, None, False
+        if session is not None:
+            session.rollback()
+            session.close()
 
     def emit(self, topic: str, event: CloudEvent) -> None:
         """Queue an outgoing event; it is written to the outbox by :meth:`commit`.

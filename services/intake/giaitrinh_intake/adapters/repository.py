@@ -2,7 +2,7 @@
 submission written by a group commit, collecting its rows: :mod:`.group_commit`)."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date
 
@@ -49,10 +49,14 @@ def _aware(dt):
 
 
 class SqlRequestRepository(RequestRepository):
-    def __init__(self, session: Session, collected: list[Write] | None = None):
-        self.session = session
+    def __init__(self, session: Callable[[], Session], collected: list[Write] | None = None):
+        self._session = session  # the unit of work's, made when first used
         # Given: a new request's rows go there, for the unit of work's group commit to write.
         self.collected = collected
+
+    @property
+    def session(self) -> Session:
+        return self._session()
 
     def add(self, request: AccountabilityRequest) -> None:
         r = request.requester

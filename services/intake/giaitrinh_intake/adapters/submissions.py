@@ -3,6 +3,7 @@ people who joined it, and the requester's standing (on the unit of work's sessio
 joins the caller's transaction)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -35,10 +36,14 @@ def _aware(dt: datetime | None) -> datetime | None:
 
 
 class SqlSubmissionRepository:
-    def __init__(self, session: Session, collected: list[Write] | None = None):
-        self.session = session
+    def __init__(self, session: Callable[[], Session], collected: list[Write] | None = None):
+        self._session = session  # the unit of work's, made when first used
         # Given: a new submission's rows go there, for the unit of work's group commit to write.
         self.collected = collected
+
+    @property
+    def session(self) -> Session:
+        return self._session()
 
     def add(self, request_id: str, details: SubmissionDetails, attachments: list[Attachment]) -> None:
         # Values as parameters, not .values(...): the statement is then cached on the table alone

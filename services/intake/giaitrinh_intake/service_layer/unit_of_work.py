@@ -19,7 +19,6 @@ from giaitrinh_intake.adapters.submissions import SqlSubmissionRepository
 
 class IntakeUnitOfWork(SqlUnitOfWork):
     requests: SqlRequestRepository
-    search: SqlSearchIndex
     submissions: SqlSubmissionRepository
 
     def __init__(self, storage: Storage, group: GroupCommit | None = None):
@@ -32,10 +31,15 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self._collected = [] if self.group is not None else None
         if self.group is not None:
             self.group.collecting(True)
-        self.requests = SqlRequestRepository(self.session, self._collected)
-        self.search = SqlSearchIndex(self.session)
-        self.submissions = SqlSubmissionRepository(self.session, self._collected)
+        # The repositories take the session when they first read or write through it: a new
+        # submission's, which only collect rows for the group commit, never make one.
+        self.requests = SqlRequestRepository(self.open_session, self._collected)
+        self.submissions = SqlSubmissionRepository(self.open_session, self._collected)
         return self
+
+    @property
+    def search(self) -> SqlSearchIndex:
+        return SqlSearchIndex(self.open_session())
 
     def __exit__(self, *exc):
         if self.group is not None:
