@@ -8,8 +8,8 @@ process: ``os.urandom`` lets go of the interpreter around its ``getrandom()`` ca
 web process's threads busy each release hands the interpreter to another thread and back, two
 context switches each time. A submission drew random bytes five times (its id, its event's id,
 its tracking code, its secret link, a trace id); drawing them here took intake's web worker from
-29.5 to 22 voluntary context switches per submission (bench/README.md, "random bytes without a
-system call").
+29.5 to 22 voluntary context switches per submission (bench/README.md, "fewer thread
+hand-overs").
 
 Pure standard library, so a domain package may import it (pyproject.toml's import contracts).
 """
