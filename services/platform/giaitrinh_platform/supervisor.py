@@ -275,17 +275,34 @@ class ChildProcess:
                 os.killpg(self.process.pid, sig)
 
 
+GROUP_GONE_SECONDS = 5.0  # how long a new gateway waits for the old one's workers to end
+
+
 @dataclass
 class GatewayProcess(ChildProcess):
     """nginx as a supervised child. Its workers share its process group; if the master was
-    killed outright they live on holding the port, so a new start ends that group first."""
+    killed outright they live on holding the port, so a new start ends that group first, and
+    waits until its processes have ended (SIGKILL is delivered, not awaited)."""
 
     def start(self) -> None:
         if self.process is not None:
+            group = self.process.pid
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+                os.killpg(group, signal.SIGKILL)
             self.process.wait()
+            _wait_until_group_ends(group, GROUP_GONE_SECONDS)
         super().start()
+
+
+def _wait_until_group_ends(group: int, timeout: float) -> None:
+    """Until no process of ``group`` is left (reaped), or ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
 
 
 @dataclass
