@@ -21,6 +21,13 @@ from giaitrinh_common.ids import time_ordered_id
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 TYPE_PREFIX = "vn.giaitrinh."
+
+
+def new_trace_id() -> str:
+    """A fresh ``traceid``: 32 hex digits, as W3C ``traceparent``'s trace id."""
+    return randomness.token_hex(16)
+
+
 _REQUIRED = ("specversion", "id", "source", "type", "subject", "time", "data", "locality")
 # Longest value each attribute may have: the sizes of the columns that store them (inbox,
 # waiting room, outbox), so that no event is accepted here and refused by a database later.
@@ -78,7 +85,7 @@ class CloudEvent:
             time=time,
             locality=locality,
             data=data,
-            traceid=traceid or randomness.token_hex(16),
+            traceid=traceid or new_trace_id(),
             follows=follows.id if follows is not None else "",
             followstype=follows.type if follows is not None else "",
         )

@@ -37,7 +37,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from giaitrinh_common import randomness, tracking_codes
+from giaitrinh_common import tracking_codes
+from giaitrinh_common.envelope import new_trace_id
 from giaitrinh_common.metrics import PlatformMetrics
 
 if TYPE_CHECKING:  # auth builds on this module's errors; it is imported where it is used
@@ -337,7 +338,7 @@ def trace_id_from(headers: Mapping[str, str] | Headers) -> str:
     if match and match.group(1) != "0" * 32:
         return match.group(1)
     given = headers.get(TRACE_HEADER, "").strip()
-    return given if _TRACE_ID.match(given) else randomness.token_hex(16)
+    return given if _TRACE_ID.match(given) else new_trace_id()
 
 
 def current_trace_id() -> str:
