@@ -76,12 +76,15 @@ def heading(name: str, text: str) -> None:
               help="Cases extended one by one for actions [default: 2000, --quick 200].")
 @click.option("--client-threads", type=click.IntRange(min=1), default=8, show_default=True,
               help="Client threads sending the HTTP requests.")
+@click.option("--web-threads", type=click.IntRange(min=1, max=64), default=None,
+              help="gunicorn threads of every web process in submit-ratio and submit-layers, "
+                   "intake's and the bare endpoint's alike [default: the platform's, 4].")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="JSON results file [default: bench/results/<UTC date>.json, with a "
                    "-<name> and/or -quick suffix for --only and --quick runs].")
 def main(quick: bool, only: str | None, events: int | None, requests: int | None,
          cases: int | None, due: int | None, n_actions: int | None, n_published: int | None,
-         client_threads: int, output: Path | None) -> None:
+         client_threads: int, web_threads: int | None, output: Path | None) -> None:
     """Measure Giải Trình's throughput, latency and memory on real parts started here.
 
     \b
@@ -170,11 +173,11 @@ def main(quick: bool, only: str | None, events: int | None, requests: int | None
         if "submit-ratio" in selected:
             seconds, rounds = default_size("ratio_seconds", quick), default_size("ratio_rounds", quick)
             heading("submit-ratio", f"intake's submit against a bare Flask endpoint, {rounds} × {seconds}s (wrk)")
-            measurements += bench_submit_ratio(parts, seconds, rounds)
+            measurements += bench_submit_ratio(parts, seconds, rounds, web_threads)
         if "submit-layers" in selected:
             seconds, rounds = default_size("ratio_seconds", quick), default_size("ratio_rounds", quick)
             heading("submit-layers", f"intake's submit layer by layer against a bare endpoint, {rounds} × {seconds}s")
-            measurements += bench_submit_layers(parts, seconds, rounds)
+            measurements += bench_submit_layers(parts, seconds, rounds, web_threads)
     duration = time.monotonic() - started
 
     click.echo("\n" + results_table(measurements))

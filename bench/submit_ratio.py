@@ -168,18 +168,21 @@ def wait_healthy(url: str, child: ChildProcess, timeout: float = 120) -> None:
         time.sleep(0.3)
 
 
-def start_apps(data_dir: Path, intake_db: str, apps: dict[str, str]) -> tuple[Platform, dict[str, int]]:
+def start_apps(data_dir: Path, intake_db: str, apps: dict[str, str],
+               web_threads: int | None = None) -> tuple[Platform, dict[str, int]]:
     """One gunicorn per app (``name``: its WSGI target), each with the platform's command and
     intake's environment (``GIAITRINH_BENCH_LAYER`` = its name) on a free port, all answering;
-    intake's database is ``intake_db``. The first app stands for intake, the last for the others."""
+    intake's database is ``intake_db``. The first app stands for intake, the last for the others.
+    ``web_threads``: gunicorn's threads for every app alike (None: the platform's own number)."""
     ports = {name: free_port() for name in apps}
     env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
     env.update(INTAKE_DATABASE_URL=intake_db, GIAITRINH_GATEWAY_PORT=str(free_port()),
                # Nothing listens there: the web process never talks to Kafka to accept a request.
                GIAITRINH_KAFKA_BOOTSTRAP=f"127.0.0.1:{free_port()}", GIAITRINH_LOG_LEVEL="WARNING")
     first, last = ports[next(iter(apps))], ports[list(apps)[-1]]
+    threads = {} if web_threads is None else {"web_threads": web_threads}
     platform = Platform(data_dir=data_dir, kafka_bootstrap=env["GIAITRINH_KAFKA_BOOTSTRAP"], base_env=env,
-                        web_ports={"intake": first, "routing": last, "scoring": last, "notify": last})
+                        web_ports={"intake": first, "routing": last, "scoring": last, "notify": last}, **threads)
     try:
         for name, target in apps.items():
             child = ChildProcess(f"{name}-web", web_argv(platform, ports[name], target, name),
@@ -195,11 +198,11 @@ def start_apps(data_dir: Path, intake_db: str, apps: dict[str, str]) -> tuple[Pl
     return platform, ports
 
 
-def start(parts: Parts, intake_db: str) -> Platform:
+def start(parts: Parts, intake_db: str, web_threads: int | None = None) -> Platform:
     """intake's web process, the bare app's, and the gateway in front of both (intake at
     ``/intake/``, the bare app at ``/routing/``, the same kind of location)."""
     platform, _ = start_apps(parts.workdir / "submit-ratio", intake_db,
-                             {"intake": SERVICES["intake"].wsgi_target, "bare": "bare_app:create_app()"})
+                             {"intake": SERVICES["intake"].wsgi_target, "bare": "bare_app:create_app()"}, web_threads)
     try:
         start_gateway(platform)
     except BaseException:
@@ -254,9 +257,10 @@ def prepare(parts: Parts, name: str) -> tuple[str, str, Path]:
     return wrk, intake_db, script
 
 
-def bench_submit_ratio(parts: Parts, seconds: int, rounds: int) -> list[Measurement]:
+def bench_submit_ratio(parts: Parts, seconds: int, rounds: int, web_threads: int | None = None) -> list[Measurement]:
     wrk, intake_db, script = prepare(parts, "submit-ratio")
-    platform = start(parts, intake_db)
+    platform = start(parts, intake_db, web_threads)
+    threads = platform.web_threads
     gateway = platform.gateway.url
     urls = {("gateway", "intake"): f"{gateway}/intake/api/v1/requests",
             ("gateway", "bare"): f"{gateway}/routing/api/v1/requests",
@@ -282,7 +286,12 @@ def bench_submit_ratio(parts: Parts, seconds: int, rounds: int) -> list[Measurem
                f"(the timed runs counted {accepted:,} answers, warm-up not included)")
     if stored != events or stored < accepted:
         raise click.ClickException("every answered submission must be stored with its event")
-    return summarise(runs)
+    return [*summarise(runs), threads_measurement("submit-ratio", threads)]
+
+
+def threads_measurement(benchmark: str, threads: int) -> Measurement:
+    """The gunicorn threads every app of the run had, for the record."""
+    return Measurement(benchmark, "gunicorn threads per web process (every app alike)", "machine", threads, "threads")
 
 
 def round_ratios(runs: list[WrkRun], path: str) -> list[float]:
@@ -323,7 +332,7 @@ def summarise(runs: list[WrkRun]) -> list[Measurement]:
 
 # -- submit-layers: what each layer of intake's submit costs ----------------------------------
 
-def bench_submit_layers(parts: Parts, seconds: int, rounds: int) -> list[Measurement]:
+def bench_submit_layers(parts: Parts, seconds: int, rounds: int, web_threads: int | None = None) -> list[Measurement]:
     """Each layer's gunicorn worker loaded by wrk directly, in turn, ``rounds`` times: its
     requests/s and CPU per request; the CPU a layer adds is its median less the layer's below."""
     from intake_layers import LAYERS
@@ -332,7 +341,8 @@ def bench_submit_layers(parts: Parts, seconds: int, rounds: int) -> list[Measure
     order = ("bare", *LAYERS)
     platform, ports = start_apps(parts.workdir / "submit-layers", intake_db,
                                  {name: "bare_app:create_app()" if name == "bare" else "intake_layers:create_app()"
-                                  for name in order})
+                                  for name in order}, web_threads)
+    threads = platform.web_threads
     runs: list[WrkRun] = []
     try:
         workers = {name: worker_pid(child) for name, child in zip(order, platform.children, strict=True)}
@@ -345,7 +355,7 @@ def bench_submit_layers(parts: Parts, seconds: int, rounds: int) -> list[Measure
             runs += [measure(wrk, script, name, "direct", urls[name], seconds, workers[name]) for name in order]
     finally:
         platform.stop_services()
-    return summarise_layers(runs, order)
+    return [*summarise_layers(runs, order), threads_measurement("submit-layers", threads)]
 
 
 def summarise_layers(runs: list[WrkRun], order: Sequence[str]) -> list[Measurement]:

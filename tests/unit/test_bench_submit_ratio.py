@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from giaitrinh_platform.supervisor import Platform
+
 sys.path.append(str(Path(__file__).resolve().parents[2] / "bench"))  # bench/ is no package
 
-from submit_ratio import WrkRun, round_ratios, summarise
+from submit_ratio import WrkRun, round_ratios, summarise, web_argv
 
 
 def run(target: str, path: str, requests: int) -> WrkRun:
@@ -37,3 +39,16 @@ def test_the_summary_gives_the_rounds_own_ratios_median_lowest_and_highest_besid
     assert found["gateway: ratio intake / bare, lowest of the rounds' own"] == pytest.approx(0.25)
     assert found["gateway: ratio intake / bare, highest of the rounds' own"] == pytest.approx(0.375)
     assert found["direct: ratio intake / bare, median of the rounds' own"] == pytest.approx(1 / 3)
+
+
+def test_both_apps_run_under_the_same_gunicorn_command_with_the_thread_count_chosen(tmp_path):
+    platform = Platform(data_dir=tmp_path, kafka_bootstrap="127.0.0.1:9", base_env={}, web_threads=8)
+    intake = web_argv(platform, 5001, "giaitrinh_intake.entrypoints.web:create_app()", "intake")
+    bare = web_argv(platform, 5002, "bare_app:create_app()", "bare")
+    for argv in (intake, bare):
+        assert argv[argv.index("--threads") + 1] == "8"
+        assert argv[argv.index("--workers") + 1] == "1"
+    # Only the address, the control socket and the application tell the two commands apart.
+    differ_after = {intake[i - 1] for i, (a, b) in enumerate(zip(intake, bare, strict=True)) if a != b}
+    assert differ_after <= {"--bind", "--control-socket", intake[-2]}
+    assert intake[-1] != bare[-1]
