@@ -37,11 +37,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
 Write = tuple[Insert, dict[str, Any]]  # one row for one INSERT statement, built once per table
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
+
+
+class CollectingRepository:
+    """A repository on its unit of work's session, taken when first used — or, given
+    ``collected``, one that puts a new submission's rows there for the group commit to write."""
+
+    def __init__(self, session: Callable[[], Session], collected: list[Write] | None = None):
+        self._session = session  # the unit of work's, made when first used
+        self.collected = collected
+
+    @property
+    def session(self) -> Session:
+        return self._session()
 
 @dataclass(frozen=True)
 class _DriverInsert:

@@ -2,15 +2,14 @@
 submission written by a group commit, collecting its rows: :mod:`.group_commit`)."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from giaitrinh_intake.adapters.group_commit import Write
+from giaitrinh_intake.adapters.group_commit import CollectingRepository
 from giaitrinh_intake.adapters.orm import answers, requests, timeline_entries
 from giaitrinh_intake.domain.model import (
     AccountabilityRequest,
@@ -48,16 +47,7 @@ def _aware(dt):
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-class SqlRequestRepository(RequestRepository):
-    def __init__(self, session: Callable[[], Session], collected: list[Write] | None = None):
-        self._session = session  # the unit of work's, made when first used
-        # Given: a new request's rows go there, for the unit of work's group commit to write.
-        self.collected = collected
-
-    @property
-    def session(self) -> Session:
-        return self._session()
-
+class SqlRequestRepository(CollectingRepository, RequestRepository):
     def add(self, request: AccountabilityRequest) -> None:
         r = request.requester
         # Values as parameters, not .values(...): the statement's cache key then no longer walks

@@ -3,13 +3,11 @@ people who joined it, and the requester's standing (on the unit of work's sessio
 joins the caller's transaction)."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from giaitrinh_intake.adapters.group_commit import Write
+from giaitrinh_intake.adapters.group_commit import CollectingRepository, Write
 from giaitrinh_intake.adapters.orm import (
     request_attachments,
     request_joiners,
@@ -35,16 +33,7 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt if dt is None or dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-class SqlSubmissionRepository:
-    def __init__(self, session: Callable[[], Session], collected: list[Write] | None = None):
-        self._session = session  # the unit of work's, made when first used
-        # Given: a new submission's rows go there, for the unit of work's group commit to write.
-        self.collected = collected
-
-    @property
-    def session(self) -> Session:
-        return self._session()
-
+class SqlSubmissionRepository(CollectingRepository):
     def add(self, request_id: str, details: SubmissionDetails, attachments: list[Attachment]) -> None:
         # Values as parameters, not .values(...): the statement is then cached on the table alone
         # (with .values, SQLAlchemy walks every value for its cache key on each submission).
