@@ -30,7 +30,9 @@ LOCALITY_CHANGED = "vn.giaitrinh.locality.changed.v1"
 
 @pytest.fixture
 def runtime(sqlite_url):
-    rt = migrated_runtime("intake", sqlite_url("intake"), InMemoryBus())
+    # The group commit in this process: these tests hold its batches and look at its connection.
+    # The writer process's own: test_intake_writer_process.py.
+    rt = migrated_runtime("intake", sqlite_url("intake"), InMemoryBus(), INTAKE_SQLITE_WRITER_PROCESS="false")
     yield rt
     rt.close()
 

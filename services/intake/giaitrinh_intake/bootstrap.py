@@ -7,6 +7,7 @@ from giaitrinh_intake.adapters import orm
 from giaitrinh_intake.adapters.group_commit import GroupCommit
 from giaitrinh_intake.adapters.localities import RegistryLocalities
 from giaitrinh_intake.adapters.sqlite_writers import serialise_writers
+from giaitrinh_intake.adapters.writer_process import WriterProcess
 from giaitrinh_intake.domain.ports import TrackingCodeTaken
 from giaitrinh_intake.service_layer import handlers
 from giaitrinh_intake.service_layer.unit_of_work import IntakeUnitOfWork
@@ -29,10 +30,14 @@ class IntakeRuntime(ServiceRuntime):
         # Which localities are served: intake's copy of routing's registry, nothing else.
         self.localities = RegistryLocalities(self.storage.engine)
         self.inspector = ContentInspector()  # attachments judged by their content
-        if self.storage.engine.dialect.name == "sqlite":
-            serialise_writers(self.storage.engine)  # the web process's threads queue, not sleep
-        # Submissions that arrive together are written in one transaction, one commit.
-        self.group_commit = GroupCommit(self.storage.engine)
+        engine = self.storage.engine
+        if engine.dialect.name == "sqlite":
+            serialise_writers(engine)  # the web process's threads queue, not sleep
+        # Submissions that arrive together are written in one transaction, one commit — on a
+        # SQLite file by a writer process of its own, started on the first submission.
+        file = engine.url.database if engine.dialect.name == "sqlite" else None
+        writer = WriterProcess(file) if file and file != ":memory:" and settings.sqlite_writer_process else None
+        self.group_commit = GroupCommit(engine, writer)
 
     def close(self) -> None:
         self.group_commit.close()

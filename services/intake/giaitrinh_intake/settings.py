@@ -10,6 +10,10 @@ Besides the common ones (see :class:`giaitrinh_common.settings.ServiceSettings`)
   INTAKE_MAP_ATTRIBUTION  the credit the tile server's terms ask for, shown under the map
   INTAKE_MAP_CENTRE       where the map opens when no place is given yet: "latitude,longitude"
                           (16.8163,107.1003: Đông Hà, Quảng Trị)
+  INTAKE_SQLITE_WRITER_PROCESS
+                          on a SQLite database, new submissions are written by a process of
+                          the web process's own (adapters/writer_process.py): true (the
+                          default), or false to write them from the web process's threads
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from giaitrinh_common.settings import ServiceSettings, SettingError, env_str
+from giaitrinh_common.settings import ServiceSettings, SettingError, env_bool, env_str
 from giaitrinh_intake.domain.validation import VIETNAM_LATITUDE, VIETNAM_LONGITUDE
 
 
@@ -63,6 +67,7 @@ def map_tiles_in(env: Mapping[str, str]) -> MapTiles | None:
 class IntakeSettings(ServiceSettings):
     public_base_url: str = "http://127.0.0.1:8001"
     map_tiles: MapTiles | None = None
+    sqlite_writer_process: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IntakeSettings:
@@ -71,4 +76,5 @@ class IntakeSettings(ServiceSettings):
         # (intake learns it from locality.changed; giaitrinh routing localities enable|disable).
         return cls.read("intake", env, 9101,
                         public_base_url=env_str(env, "INTAKE_PUBLIC_BASE_URL", "http://127.0.0.1:8001"),
-                        map_tiles=map_tiles_in(env))
+                        map_tiles=map_tiles_in(env),
+                        sqlite_writer_process=env_bool(env, "INTAKE_SQLITE_WRITER_PROCESS", True))

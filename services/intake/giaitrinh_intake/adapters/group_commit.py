@@ -18,8 +18,10 @@ its parameters' order and each column type's conversion, e.g. a datetime to SQLi
 every batch is one ``executemany`` per statement and one commit on the group commit's own DB-API
 connection, kept between batches (taken from the engine's pool once per process, given back only
 when it fails) — none of SQLAlchemy's per-execution work nor the pool's check-out and reset, which
-cost more than SQLite's own. Nothing
-is given up: a submission's 201 still leaves only after its request and its event are committed,
+cost more than SQLite's own. On a SQLite file, the batch is written by a process of its own
+(:mod:`.writer_process`, given as ``writer``): the submitter converts its rows for the driver,
+sends them and waits; batches form there. Nothing is given up: a submission's 201 still leaves
+only after its request and its event are committed,
 ``synchronous`` stays FULL, and a batch is all-or-nothing — if it fails (a tracking code already
 given, the same external id meanwhile), every submission of it is written again alone, in its own
 transaction, so one submission's failure is its own and never its neighbours'.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import operator
 import os
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +42,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
+
+from giaitrinh_intake.adapters.writer_process import WriterProcess
 
 Write = tuple[Insert, dict[str, Any]]  # one row for one INSERT statement, built once per table
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -119,15 +124,17 @@ class WriteOutsideTheGroupCommit(RuntimeError):
 
 
 class GroupCommit:
-    """Writes submissions' rows through ``engine``, several per transaction when they come
-    together. Thread-safe; one per process (per engine)."""
+    """Writes submissions' rows through ``engine`` — or, given a ``writer`` (SQLite only), through
+    that writer process — several per transaction when they come together. Thread-safe; one per
+    process (per engine)."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, writer: WriterProcess | None = None):
         self.engine = engine
+        self.writer = writer
         self._turn = threading.Lock()  # held while a batch is written: the next batch forms meanwhile
         self._queue_lock = threading.Lock()
         self._queue: list[_Ticket] = []
-        self.batches = 0  # batches written, and submissions in them (for the benchmark's report)
+        self.batches: float = 0  # batches written, and submissions in them (for the benchmark's report)
         self.submissions = 0
         self._inserts: dict[sa.Table, Insert] = {}
         self._compiled: dict[tuple[Insert, tuple[str, ...]], _DriverInsert] = {}
@@ -161,6 +168,8 @@ class GroupCommit:
         """Write ``writes`` (the rows of one submission, in an order the foreign keys allow) and
         commit them, alone or with others'; return once they are committed, or raise what
         writing them alone raised (e.g. ``IntegrityError``)."""
+        if self.writer is not None:
+            return self._commit_in_writer(writes)
         ticket = _Ticket(writes)
         with self._queue_lock:
             self._queue.append(ticket)
@@ -173,6 +182,28 @@ class GroupCommit:
             raise ticket.error
         if not ticket.committed:  # pragma: no cover - the writer was interrupted (e.g. KeyboardInterrupt)
             raise RuntimeError("the submission's batch was not written")
+
+    def _commit_in_writer(self, writes: Sequence[Write]) -> None:
+        assert self.writer is not None
+        statements = [(insert.sql, insert.parameters(rows)) for insert, rows in self._by_statement(writes)]
+        try:
+            shared = self.writer.write(statements)  # type: ignore[arg-type]  # qmark: tuples
+        except sqlite3.Error as exc:
+            # As SQLAlchemy would have raised it, as below.
+            raise sa.exc.DBAPIError.instance(getattr(exc, "sql", ""), None, exc, sqlite3.Error) from exc
+        self.submissions += 1
+        self.batches += 1 / shared  # each of the batch's submissions counts its share
+        self.statements += len(statements)
+
+    def _by_statement(self, writes: Sequence[Write]) -> list[tuple[_DriverInsert, list[dict[str, Any]]]]:
+        """The rows of each statement together, statements in the order they first appear: every
+        submission lists its request before the rows that refer to it, so the merged order keeps
+        every foreign key satisfied. Rows of one table with different columns (an optional value
+        left out) are separate statements."""
+        rows: dict[tuple[Insert, tuple[str, ...]], list[dict[str, Any]]] = {}
+        for statement, row in writes:
+            rows.setdefault((statement, tuple(row)), []).append(row)
+        return [(self._driver_insert(statement, columns), params) for (statement, columns), params in rows.items()]
 
     def _write(self, batch: list[_Ticket]) -> None:
         try:
@@ -197,13 +228,7 @@ class GroupCommit:
                 ticket.done = True
 
     def _transaction(self, writes: Sequence[Write]) -> None:
-        # Each statement's rows together, statements in the order they first appear: every
-        # submission lists its request before the rows that refer to it, so the merged order
-        # keeps every foreign key satisfied. Rows of one table with different columns (an
-        # optional value left out) are separate statements.
-        rows: dict[tuple[Insert, tuple[str, ...]], list[dict[str, Any]]] = {}
-        for statement, row in writes:
-            rows.setdefault((statement, tuple(row)), []).append(row)
+        rows = self._by_statement(writes)
         kept = self._kept() is not None
         try:
             self._write_rows(rows, self._writer_connection())
@@ -214,13 +239,12 @@ class GroupCommit:
             # the batch was not written; write it once on a fresh connection.
             self._write_rows(rows, self._writer_connection())
 
-    def _write_rows(self, rows: dict[tuple[Insert, tuple[str, ...]], list[dict[str, Any]]], connection: Any) -> None:
+    def _write_rows(self, rows: list[tuple[_DriverInsert, list[dict[str, Any]]]], connection: Any) -> None:
         dbapi = self.engine.dialect.loaded_dbapi
         sql = ""
         try:
             cursor = connection.cursor()
-            for (statement, columns), params in rows.items():
-                insert = self._driver_insert(statement, columns)
+            for insert, params in rows:
                 sql = insert.sql
                 cursor.executemany(sql, insert.parameters(params))
                 self.statements += 1
@@ -267,7 +291,10 @@ class GroupCommit:
             connection.close()
 
     def close(self) -> None:
-        """Give the writer's connection back to the engine's pool (before the engine is disposed)."""
+        """Give the writer's connection back to the engine's pool (before the engine is disposed),
+        and end the writer process if there is one."""
+        if self.writer is not None:
+            self.writer.close()
         with self._turn:
             if (kept := self._kept()) is not None:
                 kept.close()
