@@ -42,6 +42,16 @@ def client(runtime):
     return create_app(runtime).test_client()
 
 
+@pytest.fixture(params=["writer process", "web process"])
+def either_runtime(request, sqlite_url):
+    """A runtime whose submissions are written by the writer process (the default on SQLite),
+    or by the group commit in this process: rules that hold for both."""
+    rt = migrated_runtime("intake", sqlite_url("intake"), InMemoryBus(),
+                          INTAKE_SQLITE_WRITER_PROCESS=str(request.param == "writer process"))
+    yield rt
+    rt.close()
+
+
 def locality_event(served: bool, at: datetime) -> CloudEvent:
     """The registry's ``locality.changed`` for :data:`LOCALITY`, served or not, at ``at``."""
     [base] = [e for e in served_province("44") if e.subject == LOCALITY]
@@ -56,7 +66,8 @@ def stored(runtime) -> tuple[int, int]:
 
 
 def test_a_tracking_code_already_given_is_refused_by_its_index_and_the_request_gets_another(
-        client, runtime, monkeypatch):
+        either_runtime, monkeypatch):
+    runtime, client = either_runtime, create_app(either_runtime).test_client()
     first = client.post("/api/v1/requests", json=VALID).json["tracking_code"]
     issued = iter([first, "GT-7K3M-9QXT-W"])  # the first code again, then one never given
     monkeypatch.setattr(handlers, "new_tracking_code", lambda: next(issued))
@@ -238,7 +249,9 @@ def test_a_kept_connection_the_database_dropped_while_idle_costs_no_submission(r
 
 
 
-def test_a_request_from_another_system_given_twice_is_answered_with_the_first_and_nothing_is_written_again(runtime):
+def test_a_request_from_another_system_given_twice_is_answered_with_the_first_and_nothing_is_written_again(
+        either_runtime):
+    runtime = either_runtime
     inbound = SubmitRequest(**VALID, channel="api", source_system="hotline-1022", external_id="HL-7")
     first, again = runtime.submit(inbound), runtime.submit(inbound)
     assert (again.request_id, again.tracking_code, again.duplicate) == (first.request_id, first.tracking_code, True)

@@ -1,7 +1,8 @@
 """On a SQLite file, a web process's new submissions are written by a writer process of its own
 (adapters/writer_process.py): answered only once committed, a refused one alone, an error —
 never a 201 — when the writer dies, a new writer for the next, none left behind, and no door
-open to anyone else."""
+open to anyone else. (A refused tracking code and an external id given twice, through either
+writer: test_intake_submit_path.py.)"""
 from __future__ import annotations
 
 import os
@@ -23,7 +24,6 @@ from giaitrinh_common.bus import InMemoryBus
 from giaitrinh_intake.adapters.orm import requests
 from giaitrinh_intake.adapters.writer_process import MAX_MESSAGE, WriterGone, WriterProcess
 from giaitrinh_intake.entrypoints.web import create_app
-from giaitrinh_intake.service_layer import handlers
 from tests.support.factories import LOCALITY, migrated_runtime
 
 VALID = {"kind": "feedback", "field": "environment", "locality_code": LOCALITY,
@@ -129,16 +129,6 @@ def test_submissions_from_many_threads_are_written_by_the_writer_process_each_co
     assert stored(runtime) == (32, 32)
     writer = runtime.group_commit.writer
     assert writer.starts == 1 and writer.pid not in (None, os.getpid())
-
-
-def test_a_tracking_code_already_given_is_refused_in_the_writer_and_the_request_gets_another(
-        client, runtime, monkeypatch):
-    first = client.post("/api/v1/requests", json=VALID).json["tracking_code"]
-    issued = iter([first, "GT-7K3M-9QXT-W"])  # the first code again, then one never given
-    monkeypatch.setattr(handlers, "new_tracking_code", lambda: next(issued))
-    resp = client.post("/api/v1/requests", json=VALID)
-    assert resp.status_code == 201 and resp.json["tracking_code"] == "GT-7K3M-9QXT-W"
-    assert stored(runtime) == (2, 2)
 
 
 def test_submissions_that_arrive_while_one_is_written_share_a_commit_and_a_refused_one_fails_alone(writer, notes):
