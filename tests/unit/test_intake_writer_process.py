@@ -196,14 +196,27 @@ def test_the_writer_ends_when_the_web_process_that_started_it_dies_without_closi
         from giaitrinh_intake.adapters.writer_process import WriterProcess
         writer = WriterProcess({notes!r})
         writer.write([({INSERT!r}, [(1, "from the web process")])])
-        print(writer.pid, flush=True)
+        print(writer.pid, writer.directory, flush=True)
         os._exit(0)  # no close, no clean-up: as a killed worker
     """)
     done = subprocess.run([sys.executable, "-c", web], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-    writer_pid = int(done.stdout)
-    wait_for(lambda: not running(writer_pid), seconds=15)  # its stdin closed: it ended too
+    writer_pid, directory = done.stdout.split()
+    wait_for(lambda: not running(int(writer_pid)), seconds=15)  # its stdin closed: it ended too
+    assert not os.path.exists(directory)  # and took its socket with it
     assert stored_notes(notes) == ["from the web process"]
+
+
+def test_the_writer_ignores_the_signals_its_web_process_group_gets_and_ends_only_with_the_web_process(writer):
+    writer.write(note(1))
+    pid = writer.pid
+    with open(f"/proc/{pid}/status") as f:
+        ignored = int(next(line for line in f if line.startswith("SigIgn:")).split()[1], 16)
+    assert ignored & (1 << (signal.SIGINT - 1)) and ignored & (1 << (signal.SIGTERM - 1))
+    for signum in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C, or the platform stopping intake's web
+        os.kill(pid, signum)
+    assert writer.write(note(2)) == 1  # the web process's submissions in flight are still written
+    assert writer.starts == 1 and running(pid)
 
 
 def test_a_hostile_sender_on_the_socket_gets_an_error_or_is_cut_off_and_the_writer_serves_on(writer, notes):

@@ -19,7 +19,9 @@ Nothing is given up:
 - if the writer dies mid-batch, SQLite rolls the open transaction back and every waiting
   submitter gets an error (never a 201); the next submission starts a new writer;
 - the writer ends when its web process does (its stdin, a pipe from the web process, closes),
-  after the batch in hand; SIGINT is left to the web process, SIGTERM ends it after the batch;
+  after the batch in hand, removing its socket. It ignores SIGINT and SIGTERM: those reach the
+  web process's whole group (a terminal's Ctrl-C, the platform stopping a service), and the web
+  process, which finishes its submissions in flight before it ends, decides when the writer goes;
 - its socket lies in a directory only the service's user may enter (0700), the writer answers
   only peers of its own user, and a message it cannot read is answered as an error or, past
   :data:`MAX_MESSAGE`, ends that connection — never the writer.
@@ -34,6 +36,7 @@ This module imports only the standard library: the writer starts in a fresh inte
 from __future__ import annotations
 
 import argparse
+import contextlib
 import marshal
 import os
 import selectors
@@ -178,7 +181,7 @@ class _Server:
     def run(self) -> None:
         while self.running:
             arrived: list[tuple[socket.socket, Any]] = []
-            for key, _mask in self.selector.select(timeout=1.0):
+            for key, _mask in self.selector.select():
                 if key.data == "accept":
                     self._accept()
                 elif key.data == "parent":
@@ -254,16 +257,19 @@ class _Server:
 
 
 def serve(database: str, socket_path: str) -> None:
-    """Run the writer on ``database`` at ``socket_path`` until stdin closes or SIGTERM comes."""
+    """Run the writer on ``database`` at ``socket_path`` until stdin closes; then remove the
+    socket (and its directory, if nothing else is left in it)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):  # for the web process, which ends us after its own
+        signal.signal(signum, signal.SIG_IGN)
     server = _Server(_Writer(database), socket_path, sys.stdin.fileno())
-
-    def _stop(_signum, _frame):
-        server.running = False
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C is for the web process
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
-    server.run()
+    try:
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        server.run()
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(socket_path)
+            os.rmdir(os.path.dirname(socket_path))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -432,8 +438,8 @@ class WriterProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if os.path.exists(path := self._socket_path()):
-            os.unlink(path)
+        with contextlib.suppress(FileNotFoundError):  # the writer removes it as it ends
+            os.unlink(self._socket_path())
 
     def close(self) -> None:
         """End the writer and remove its socket's directory."""
