@@ -21,9 +21,12 @@ import pytest
 import sqlalchemy as sa
 
 from giaitrinh_common.bus import InMemoryBus
+from giaitrinh_common.settings import SettingError
 from giaitrinh_intake.adapters.orm import requests
 from giaitrinh_intake.adapters.writer_process import MAX_MESSAGE, WriterGone, WriterProcess
+from giaitrinh_intake.domain.commands import SubmitRequest
 from giaitrinh_intake.entrypoints.web import create_app
+from giaitrinh_intake.settings import IntakeSettings
 from tests.support.factories import LOCALITY, migrated_runtime
 
 VALID = {"kind": "feedback", "field": "environment", "locality_code": LOCALITY,
@@ -267,3 +270,17 @@ def test_a_writer_that_cannot_start_is_an_error_not_a_hang(tmp_path):
     with pytest.raises(WriterGone, match="did not start"):
         writer.write(note(1))
     writer.close()
+
+
+def test_the_writer_process_is_the_default_on_a_sqlite_file_and_a_setting_keeps_the_writes_in_the_web_process(
+        sqlite_url):
+    assert IntakeSettings.from_env({}).sqlite_writer_process
+    with pytest.raises(SettingError, match="INTAKE_SQLITE_WRITER_PROCESS must be true or false"):
+        IntakeSettings.from_env({"INTAKE_SQLITE_WRITER_PROCESS": "sometimes"})
+    in_web = migrated_runtime("intake", sqlite_url("in-web"), InMemoryBus(), INTAKE_SQLITE_WRITER_PROCESS="false")
+    try:
+        assert in_web.group_commit.writer is None
+        assert in_web.submit(SubmitRequest(**VALID, channel="api")).tracking_code
+        assert stored(in_web) == (1, 1)
+    finally:
+        in_web.close()

@@ -18,13 +18,16 @@ its parameters' order and each column type's conversion, e.g. a datetime to SQLi
 every batch is one ``executemany`` per statement and one commit on the group commit's own DB-API
 connection, kept between batches (taken from the engine's pool once per process, given back only
 when it fails) — none of SQLAlchemy's per-execution work nor the pool's check-out and reset, which
-cost more than SQLite's own. On a SQLite file, the batch is written by a process of its own
-(:mod:`.writer_process`, given as ``writer``): the submitter converts its rows for the driver,
-sends them and waits; batches form there. Nothing is given up: a submission's 201 still leaves
-only after its request and its event are committed,
-``synchronous`` stays FULL, and a batch is all-or-nothing — if it fails (a tracking code already
-given, the same external id meanwhile), every submission of it is written again alone, in its own
-transaction, so one submission's failure is its own and never its neighbours'.
+cost more than SQLite's own.
+
+On a SQLite file the batches are written by a process of their own (:mod:`.writer_process`, given
+as ``writer``): each submitter converts its rows for the driver here, sends them and waits, and
+the batches form there, with no other thread of this process in the writer's way.
+
+Nothing is given up: a submission's 201 still leaves only after its request and its event are
+committed, ``synchronous`` stays FULL, and a batch is all-or-nothing — if it fails (a tracking
+code already given, the same external id meanwhile), every submission of it is written again
+alone, in its own transaction, so one submission's failure is its own and never its neighbours'.
 """
 from __future__ import annotations
 
