@@ -173,3 +173,18 @@ def _partition_of(event) -> int:
     from kafka.partitioner.default import murmur2
 
     return (murmur2(event.key.encode()) & 0x7FFFFFFF) % topics.DEFAULT_PARTITIONS
+
+
+def test_a_new_member_knows_its_topics_partitions_before_it_first_joins_the_group(kafka_broker):
+    """Made the group's leader while its metadata was still on the way, a new member assigned
+    nobody anything, and the group sat idle until the next metadata refresh."""
+    bootstrap = kafka_broker.bootstrap_servers
+    group = f"scoring-metadata-{uuid.uuid4().hex[:6]}"
+    ensure_group_topics(bootstrap, group)
+    subscription = KafkaBus(bootstrap).subscribe(group, [topics.REQUESTS])
+    try:
+        consumer = subscription._ensure()  # made, never polled: it has not asked to join yet
+        known = consumer._client.cluster.partitions_for_topic(topics.REQUESTS)
+        assert known == set(range(topics.DEFAULT_PARTITIONS))
+    finally:
+        subscription.close()

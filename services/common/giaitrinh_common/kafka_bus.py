@@ -229,9 +229,21 @@ class KafkaSubscription(Subscription):
                     session_timeout_ms=10000,
                     heartbeat_interval_ms=3000,
                 )
+                # Know the topics' partitions before the first join: a member the group makes
+                # its leader while its metadata is still on the way assigns nobody anything,
+                # and the group stays idle until the next metadata refresh (minutes).
+                for topic in self._topics:
+                    self._consumer.partitions_for_topic(topic)
             except KafkaError as exc:
+                self._close_quietly()
                 raise BusUnavailable(f"Kafka at {self._bus.bootstrap_servers}: {exc}") from exc
         return self._consumer
+
+    def _close_quietly(self) -> None:
+        if self._consumer is not None:
+            with contextlib.suppress(Exception):
+                self._consumer.close(autocommit=False)
+            self._consumer = None
 
     def poll(self, timeout: float = 1.0, max_records: int = 100) -> list[Message]:
         consumer = self._ensure()
