@@ -5,6 +5,7 @@ open to anyone else. (A refused tracking code and an external id given twice, th
 writer: test_intake_submit_path.py.)"""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -236,6 +237,19 @@ def test_a_hostile_sender_on_the_socket_gets_an_error_or_is_cut_off_and_the_writ
         rogue.connect(writer.address)
         rogue.sendall(struct.pack("!I", 100) + b"half")  # and leaves mid-message
     assert writer.write(note(2)) == 1
+    assert stored_notes(notes) == ["note 1", "note 2"] and writer.starts == 1
+
+
+def test_a_sender_that_never_reads_its_answers_is_cut_off_and_the_writer_serves_on(writer, notes):
+    writer.write(note(1))
+    message = struct.pack("!I", 1) + b"\xff"  # each answered with an error the sender never reads
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as rogue:
+        rogue.connect(writer.address)
+        rogue.settimeout(0.5)
+        with contextlib.suppress(OSError):  # until the writer stops reading it, or cuts it off
+            for _ in range(200_000):
+                rogue.sendall(message * 100)
+        assert writer.write(note(2)) == 1  # the writer is not stuck answering it
     assert stored_notes(notes) == ["note 1", "note 2"] and writer.starts == 1
 
 

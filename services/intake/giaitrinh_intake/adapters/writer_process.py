@@ -56,6 +56,7 @@ Statement = tuple[str, Sequence[Sequence[Any]]]  # one INSERT's SQL and its rows
 _LENGTH = struct.Struct("!I")
 MAX_MESSAGE = 64 * 1024 * 1024  # a submission with all its attachments' rows is far smaller
 START_SECONDS = 30.0  # for the writer to say it is ready
+SEND_SECONDS = 5.0  # for a sender to take its answer: one that never reads is cut off, not waited on
 ANSWER_SECONDS = 300.0  # a batch, its retries alone, each waiting up to SQLite's busy timeout
 _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=30000", "PRAGMA foreign_keys=ON",
             "PRAGMA synchronous=FULL")
@@ -201,6 +202,7 @@ class _Server:
             if not _own_user(conn):
                 conn.close()
                 continue
+            conn.settimeout(SEND_SECONDS)  # read only when readable; an answer nobody reads ends it
             self.pending[conn] = bytearray()
             self.selector.register(conn, selectors.EVENT_READ, "sender")
 
