@@ -177,6 +177,23 @@ def test_the_writer_killed_while_a_submission_waits_answers_it_with_an_error_and
     assert writer.starts == 2 and stored(runtime) == (2, 2)
 
 
+def test_a_writer_that_died_after_its_commit_but_before_answering_costs_the_submitter_nothing(
+        runtime, client, monkeypatch):
+    writer = runtime.group_commit.writer
+    write = writer.write
+
+    def commits_then_dies(statements):
+        write(statements)  # committed by the real writer...
+        os.kill(writer.pid, signal.SIGKILL)  # ...which dies before its answer is read
+        raise WriterGone("intake's writer process ended before answering")
+    monkeypatch.setattr(writer, "write", commits_then_dies)
+    resp = client.post("/api/v1/requests", json=VALID)
+    assert resp.status_code == 201, resp.json  # its request was found stored: accepted, not 500
+    assert stored(runtime) == (1, 1)
+    monkeypatch.undo()
+    assert client.post("/api/v1/requests", json=VALID).status_code == 201 and writer.starts == 2
+
+
 def test_a_writer_that_ended_between_submissions_is_replaced_without_costing_one(writer, notes):
     writer.write(note(1))
     os.kill(writer.pid, signal.SIGKILL)

@@ -38,7 +38,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -46,7 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 
-from giaitrinh_intake.adapters.writer_process import WriterProcess
+from giaitrinh_intake.adapters.writer_process import WriterGone, WriterProcess
 
 Write = tuple[Insert, dict[str, Any]]  # one row for one INSERT statement, built once per table
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -191,12 +191,30 @@ class GroupCommit:
         statements = [(insert.sql, insert.parameters(rows)) for insert, rows in self._by_statement(writes)]
         try:
             shared = self.writer.write(statements)  # type: ignore[arg-type]  # qmark: tuples
+        except WriterGone as exc:
+            # It ended without answering: before its COMMIT, or after it. The first row (the
+            # request) is looked up by its key: found, the whole transaction was committed.
+            if not self._stored(writes[0]):
+                raise sa.exc.DBAPIError.instance("", None, exc, sqlite3.Error) from exc
+            shared = 1
         except sqlite3.Error as exc:
             # As SQLAlchemy would have raised it, as below.
             raise sa.exc.DBAPIError.instance(getattr(exc, "sql", ""), None, exc, sqlite3.Error) from exc
         self.submissions += 1
         self.batches += 1 / shared  # each of the batch's submissions counts its share
         self.statements += len(statements)
+
+    def _stored(self, write: Write) -> bool:
+        """``write``'s row is in the database (found by its primary key, if the row gives it)."""
+        statement, row = write
+        table = cast(sa.Table, statement.table)
+        key = list(table.primary_key.columns)
+        if not key or any(column.name not in row for column in key):
+            return False
+        found = sa.select(sa.literal(1)).select_from(table).where(
+            *(column == row[column.name] for column in key))
+        with self.engine.connect() as conn:
+            return conn.execute(found).first() is not None
 
     def _by_statement(self, writes: Sequence[Write]) -> list[tuple[_DriverInsert, list[dict[str, Any]]]]:
         """The rows of each statement together, statements in the order they first appear: every

@@ -17,7 +17,9 @@ Nothing is given up:
   meanwhile), each submission of it is written again alone, so one failure is its own and is
   answered as the error SQLite gave (its class and message, raised again in the web process);
 - if the writer dies mid-batch, SQLite rolls the open transaction back and every waiting
-  submitter gets an error (never a 201); the next submission starts a new writer;
+  submitter gets an error (never a 201); the next submission starts a new writer. (One that died
+  after its COMMIT, before answering, wrote the rows: the group commit looks the request up
+  before it gives up, and answers as if the writer had.);
 - the writer ends when its web process does (its stdin, a pipe from the web process, closes),
   after the batch in hand, removing its socket. It ignores SIGINT and SIGTERM: those reach the
   web process's whole group (a terminal's Ctrl-C, the platform stopping a service), and the web
@@ -96,8 +98,8 @@ def _sqlite_error(kind: str, message: str, sql: str) -> sqlite3.Error:
 
 
 class WriterGone(sqlite3.OperationalError):
-    """The writer process could not be started, or ended before answering: the submission is
-    not known to be stored, so it is not accepted (the caller answers with an error)."""
+    """The writer process could not be started, or ended before answering: whether the
+    submission is stored is not known here (the group commit looks it up)."""
 
 
 # --- the writer process ---------------------------------------------------------------------------
