@@ -235,15 +235,11 @@ class KafkaSubscription(Subscription):
                 for topic in self._topics:
                     self._consumer.partitions_for_topic(topic)
             except KafkaError as exc:
-                self._close_quietly()
+                with contextlib.suppress(Exception):
+                    self.close()
+                self._consumer = None
                 raise BusUnavailable(f"Kafka at {self._bus.bootstrap_servers}: {exc}") from exc
         return self._consumer
-
-    def _close_quietly(self) -> None:
-        if self._consumer is not None:
-            with contextlib.suppress(Exception):
-                self._consumer.close(autocommit=False)
-            self._consumer = None
 
     def poll(self, timeout: float = 1.0, max_records: int = 100) -> list[Message]:
         consumer = self._ensure()
